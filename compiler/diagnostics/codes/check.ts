@@ -1,0 +1,3 @@
+import type { DiagnosticDefinition } from '../catalogue.js';
+
+export const checkCodes: DiagnosticDefinition[] = [];
