@@ -2,149 +2,143 @@
 // schema and `schemas/catalog.schema.json` is generated from it (checked with ajv).
 // Shapes echo TM Forum's catalogs: TMF620 product offering / specification / characteristics,
 // TMF633 service specifications (CFS/RFS), TMF634 resource specifications.
+// Descriptions are carried into the JSON Schema, where editors show them on hover.
 import { z } from 'zod';
 
-const id = z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/).describe('Catalog identifier, e.g. ONT_GPON');
-const lifecycleStatus = z.enum(['active', 'retired']);
+const id = z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/).describe('Catalog identifier: a letter, then letters, digits or underscores, e.g. ONT_GPON');
+const lifecycleStatus = z.enum(['active', 'retired']).describe('`retired` entries stay in the snapshot so that older plans and in-flight orders still resolve, but new plans must not use them');
+const entryName = z.string().describe('Human-readable name');
+const entryDescription = z.string().describe('What the entry is, shown as hover documentation in the plan editor').optional();
+const characteristicName = id.describe('Characteristic name, as rules refer to it: `item.<name>`');
+const mandatory = z.boolean().default(false).describe('Whether every order item must carry a value');
 
 export const characteristicSchema = z.discriminatedUnion('valueType', [
   z.object({
-    name: id,
-    description: z.string().optional(),
+    name: characteristicName,
+    description: entryDescription,
     valueType: z.literal('enum'),
-    values: z.array(z.string()).min(1),
-    mandatory: z.boolean().default(false),
-    default: z.string().optional(),
+    values: z.array(z.string()).min(1).describe('The allowed values'),
+    mandatory,
+    default: z.string().optional().describe('One of `values`'),
   }).strict(),
   z.object({
-    name: id,
-    description: z.string().optional(),
+    name: characteristicName,
+    description: entryDescription,
     valueType: z.literal('number'),
-    unit: z.string().optional(),
+    unit: z.string().optional().describe('Unit of measure, e.g. Mbps'),
     min: z.number().optional(),
     max: z.number().optional(),
-    mandatory: z.boolean().default(false),
-    default: z.number().optional(),
+    mandatory,
+    default: z.number().optional().describe('Within `min`..`max`'),
   }).strict(),
   z.object({
-    name: id,
-    description: z.string().optional(),
+    name: characteristicName,
+    description: entryDescription,
     valueType: z.literal('string'),
-    /** `date` marks an ISO date (e.g. a contract start date usable by a scheduled billing policy). */
-    format: z.enum(['text', 'date']).default('text'),
-    mandatory: z.boolean().default(false),
+    format: z.enum(['text', 'date']).default('text')
+      .describe('`date` marks an ISO date (e.g. a contract start date usable by a scheduled billing policy)'),
+    mandatory,
     default: z.string().optional(),
   }).strict(),
   z.object({
-    name: id,
-    description: z.string().optional(),
+    name: characteristicName,
+    description: entryDescription,
     valueType: z.literal('boolean'),
-    mandatory: z.boolean().default(false),
+    mandatory,
     default: z.boolean().optional(),
   }).strict(),
-]);
+]).describe('A product characteristic an order item carries (TMF620 productSpecCharacteristic)');
 
 export const productSpecificationSchema = z.object({
   id,
-  name: z.string(),
+  name: entryName,
   characteristics: z.array(characteristicSchema).default([]),
-}).strict();
+}).strict().describe('The product specification behind an offering: its characteristics');
 
 export const productOfferingSchema = z.object({
   id,
-  name: z.string(),
-  description: z.string().optional(),
+  name: entryName,
+  description: entryDescription,
   lifecycleStatus,
-  /** Set when retired: the offering that replaces it, if any. */
-  replacedBy: id.optional(),
-  /** `new` offerings provide a service; `modify` offerings change an active one (no new field work). */
-  orderType: z.enum(['new', 'modify']).default('new'),
+  replacedBy: id.optional().describe('Set when retired: the offering that replaces it, if any'),
+  orderType: z.enum(['new', 'modify']).default('new')
+    .describe('`new` offerings provide a service; `modify` offerings change an active one (no new field work)'),
   isBundle: z.boolean().default(false),
-  /** For a bundle: the offerings it bundles. */
-  bundledOfferings: z.array(id).default([]),
+  bundledOfferings: z.array(id).default([]).describe('For a bundle: the offerings it bundles'),
   productSpecification: productSpecificationSchema,
-  /** Customer-facing services a plan for this offering must produce. */
-  mandatoryServices: z.array(id).default([]),
-}).strict();
+  mandatoryServices: z.array(id).default([]).describe('Customer-facing services a plan for this offering must produce'),
+}).strict().describe('A product offering that can be ordered (TMF620)');
 
 export const serviceSpecificationSchema = z.object({
   id,
-  name: z.string(),
-  description: z.string().optional(),
-  category: z.enum(['CFS', 'RFS']),
+  name: entryName,
+  description: entryDescription,
+  category: z.enum(['CFS', 'RFS']).describe('Customer-facing or resource-facing service'),
   lifecycleStatus: lifecycleStatus.default('active'),
-  /** CFS to RFS (or RFS to RFS) decomposition. */
-  supportingServices: z.array(id).default([]),
-  /** Resource specifications the service needs; a plan producing it must reserve them. */
-  requiredResources: z.array(id).default([]),
-}).strict();
+  supportingServices: z.array(id).default([]).describe('CFS to RFS (or RFS to RFS) decomposition'),
+  requiredResources: z.array(id).default([])
+    .describe('Resource specifications the service needs; a plan producing it must reserve them'),
+}).strict().describe('A service specification (TMF633)');
 
 export const resourceSpecificationSchema = z.object({
   id,
-  name: z.string(),
-  description: z.string().optional(),
+  name: entryName,
+  description: entryDescription,
   category: z.enum(['cpe', 'number', 'sim', 'logical', 'network', 'port']),
   lifecycleStatus: lifecycleStatus.default('active'),
-  /** Set when renamed or retired. */
-  replacedBy: id.optional(),
-}).strict();
+  replacedBy: id.optional().describe('Set when renamed or retired: the resource specification to use instead'),
+}).strict().describe('A resource specification (TMF634)');
 
 export const workTypeSchema = z.object({
   id,
-  name: z.string(),
-  description: z.string().optional(),
-  /** Completion evidence a technician must submit. */
-  evidence: z.array(id).default([]),
-}).strict();
+  name: entryName,
+  description: entryDescription,
+  evidence: z.array(id).default([]).describe('Completion evidence a technician must submit'),
+}).strict().describe('A kind of field work a work order or appointment books');
 
 export const activationTargetSchema = z.object({
   id,
-  name: z.string(),
-  description: z.string().optional(),
-  /** Network elements / platforms the activation configures. */
-  systems: z.array(z.string()).default([]),
-  /** Whether the target's state can be read back to reconcile an UNKNOWN outcome. */
-  supportsReadBack: z.boolean(),
-}).strict();
+  name: entryName,
+  description: entryDescription,
+  systems: z.array(z.string()).default([]).describe('Network elements / platforms the activation configures'),
+  supportsReadBack: z.boolean()
+    .describe("Whether the target's state can be read back to reconcile an UNKNOWN outcome"),
+}).strict().describe('A network or platform target an activation step configures');
 
 export const stepKindSchema = z.object({
-  id: z.string().regex(/^[a-z][a-z0-9_]*$/),
-  name: z.string(),
-  description: z.string().optional(),
-  /** The component that owns this kind of step. */
-  owner: z.string().regex(/^[a-z][a-z0-9-]*$/),
-  /** The catalog reference a step of this kind needs, if any. */
-  requires: z.enum(['service', 'resource', 'work', 'target', 'template']).optional(),
-  /** Whether executing it changes something outside o2a (and so needs compensation or `irreversible`). */
-  sideEffecting: z.boolean(),
-  /** Whether its adapter applies a repeated command at most once by itself. */
-  idempotent: z.boolean(),
-  /** Compensating actions its owner supports. */
-  compensations: z.array(z.string()).default([]),
-  /** Outcomes its owner can report besides success and timeout, e.g. no_access. */
-  outcomes: z.array(z.string()).default([]),
-  /** Command sent to the owner (§11 names) and the events it answers with (§10 names). */
-  command: z.string(),
-  succeededEvent: z.string(),
-  failedEvent: z.string(),
-  defaultTimeoutMs: z.number().int().positive(),
-}).strict();
+  id: z.string().regex(/^[a-z][a-z0-9_]*$/).describe('Step kind identifier: lower case, digits and underscores, e.g. work_order'),
+  name: entryName,
+  description: entryDescription,
+  owner: z.string().regex(/^[a-z][a-z0-9-]*$/).describe('The component that owns this kind of step, e.g. workforce'),
+  requires: z.enum(['service', 'resource', 'work', 'target', 'template']).optional()
+    .describe('The catalog reference a step of this kind needs, if any'),
+  sideEffecting: z.boolean()
+    .describe('Whether executing it changes something outside o2a (and so needs compensation or `irreversible`)'),
+  idempotent: z.boolean().describe("Whether its adapter applies a repeated command at most once by itself"),
+  compensations: z.array(z.string()).default([]).describe('Compensating actions its owner supports'),
+  outcomes: z.array(z.string()).default([])
+    .describe('Outcomes its owner can report besides success and timeout, e.g. no_access'),
+  command: z.string().describe('Command sent to the owner, e.g. CreateWorkOrder'),
+  succeededEvent: z.string().describe('Event the owner answers with on success, in the past tense'),
+  failedEvent: z.string().describe('Event the owner answers with on failure'),
+  defaultTimeoutMs: z.number().int().positive().describe('Timeout when a plan sets none, in milliseconds'),
+}).strict().describe('A kind of plan step and the component that executes it');
 
 export const notificationTemplateSchema = z.object({
   id,
-  name: z.string(),
-  description: z.string().optional(),
+  name: entryName,
+  description: entryDescription,
   channels: z.array(z.enum(['sms', 'email', 'push', 'letter'])).default(['sms']),
-  /** Tells the customer the service is active: must come after technical verification. */
-  announcesActiveService: z.boolean().default(false),
-}).strict();
+  announcesActiveService: z.boolean().default(false)
+    .describe('Tells the customer the service is active: must come after technical verification'),
+}).strict().describe('A customer notification template');
 
 export const catalogSnapshotSchema = z.object({
-  $schema: z.string().optional(),
-  catalogId: z.string().regex(/^[a-z][a-z0-9-]*$/),
-  version: z.string().regex(/^\d{4}\.\d{2}(\.\d+)?$/),
-  releasedAt: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
-  description: z.string().optional(),
+  $schema: z.string().optional().describe('Path or URL of this JSON Schema, for editors'),
+  catalogId: z.string().regex(/^[a-z][a-z0-9-]*$/).describe('Catalog identifier, e.g. telco-core'),
+  version: z.string().regex(/^\d{4}\.\d{2}(\.\d+)?$/).describe('Snapshot version, YYYY.MM or YYYY.MM.N'),
+  releasedAt: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).describe('Release date, YYYY-MM-DD'),
+  description: entryDescription,
   productOfferings: z.array(productOfferingSchema),
   serviceSpecifications: z.array(serviceSpecificationSchema),
   resourceSpecifications: z.array(resourceSpecificationSchema),
@@ -152,7 +146,7 @@ export const catalogSnapshotSchema = z.object({
   activationTargets: z.array(activationTargetSchema),
   stepKinds: z.array(stepKindSchema),
   notificationTemplates: z.array(notificationTemplateSchema),
-}).strict();
+}).strict().describe('A versioned catalog snapshot: offerings, services, resources and the step kinds plans are built from');
 
 export type Characteristic = z.infer<typeof characteristicSchema>;
 export type ProductOffering = z.infer<typeof productOfferingSchema>;

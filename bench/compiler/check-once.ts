@@ -1,0 +1,14 @@
+// One `o2a check` of a directory, in a fresh process: prints wall time from process start
+// (module loading included, as a user waits for it) and the peak resident set size.
+import { Writable } from 'node:stream';
+import { performance } from 'node:perf_hooks';
+import { main } from '../../cli/main.js';
+
+const dir = process.argv[2];
+if (!dir) throw new Error('usage: check-once.ts <dir>');
+let bytes = 0;
+const sink = new Writable({ write(chunk, _enc, cb) { bytes += (chunk as Buffer).length; cb(); } });
+const checkStart = performance.now();
+const code = await main(['node', 'o2a', 'check', dir, '--catalog', 'catalogs/2026.11', '--format', 'json'], { stdout: sink, stderr: sink });
+const end = performance.now();
+process.stdout.write(`${JSON.stringify({ exitCode: code, totalMs: end, checkMs: end - checkStart, maxRssMb: process.resourceUsage().maxRSS / 1024, outputBytes: bytes })}\n`);

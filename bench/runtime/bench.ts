@@ -1,0 +1,135 @@
+// Runtime benchmark: N Home Fiber orders end to end on a server PostgreSQL through the instant
+// simulated components: orders/s, steps/s, p50/p99 order latency, peak memory.
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import type { CompiledPlan } from '../../compiler/emit/schema.js';
+import { loadPlans } from '../../runtime/cli-commands.js';
+import { Runtime } from '../../runtime/runtime.js';
+import { migrate } from '../../runtime/store/migrate.js';
+import { openPgStore } from '../../runtime/store/pg-store.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface RuntimeBenchOptions {
+  /** Orders to run (default 2000). */
+  orders?: number;
+  /** Worker loops in the process (default 8). */
+  concurrency?: number;
+  /** Messages claimed per relay round (default 200). */
+  batchSize?: number;
+  /** Server URL without database (default postgres://root@127.0.0.1:5432). */
+  serverUrl?: string;
+  /** Database to use, created if missing (default o2a_bench). */
+  database?: string;
+  /** pg pool size (default concurrency + 2). */
+  poolSize?: number;
+  /** Plans to use instead of compiling plans/ (must include one for HOME_FIBER_1G). */
+  plans?: CompiledPlan[];
+}
+
+export interface RuntimeBenchResult {
+  orders: number;
+  stepsPerOrder: number;
+  seconds: number;
+  ordersPerSecond: number;
+  stepsPerSecond: number;
+  latencyMs: { p50: number; p99: number; max: number };
+  peakRssMb: number;
+  concurrency: number;
+  batchSize: number;
+}
+
+async function ensureDatabase(serverUrl: string, database: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: `${serverUrl}/postgres` });
+  await admin.connect();
+  try {
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE "${database}"`);
+  } finally {
+    await admin.end();
+  }
+  return `${serverUrl}/${database}`;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+export async function runRuntimeBench(options: RuntimeBenchOptions = {}): Promise<RuntimeBenchResult> {
+  const orders = options.orders ?? 2000;
+  const concurrency = options.concurrency ?? 8;
+  const batchSize = options.batchSize ?? 200;
+  let plans = options.plans;
+  if (!plans) {
+    const loaded = await loadPlans([join(ROOT, 'plans')], join(ROOT, 'catalogs', '2026.11'));
+    plans = loaded.plans;
+  }
+  const fiber = plans.find((p) => p.offeringId === 'HOME_FIBER_1G');
+  if (!fiber || fiber.kind !== 'plan') throw new Error('bench: no compiled plan for HOME_FIBER_1G');
+  const url = await ensureDatabase(options.serverUrl ?? 'postgres://root@127.0.0.1:5432', options.database ?? 'o2a_bench');
+  const schema = `bench_${Date.now()}`;
+  const store = await openPgStore(url, schema, options.poolSize ?? concurrency + 2);
+  await migrate(store);
+  const runtime = new Runtime({ store, batchSize, workerId: 'bench' });
+  await runtime.registerPlans(plans);
+
+  const submittedAt = new Map<string, number>();
+  const latencies: number[] = [];
+  let stepsSucceeded = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((r) => { done = r; });
+  runtime.onCommit((rows) => {
+    const now = performance.now();
+    for (const row of rows) {
+      if (row.type === 'StepStateChanged' && row.payload.to === 'SUCCEEDED') stepsSucceeded++;
+      else if (row.type === 'ProductOrderStateChanged' && row.payload.to === 'completed') {
+        latencies.push(now - (submittedAt.get(row.productOrderId) ?? now));
+        if (latencies.length === orders) done();
+      }
+    }
+  });
+  let peakRss = process.memoryUsage().rss;
+  const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 50);
+
+  const start = performance.now();
+  runtime.start(concurrency, 2);
+  const submitters = 4;
+  await Promise.all(Array.from({ length: submitters }, async (_, s) => {
+    for (let i = s; i < orders; i += submitters) {
+      const id = `po-bench-${i}`;
+      submittedAt.set(id, performance.now());
+      const result = await runtime.submitOrder({
+        id, productOrderItem: [{ id: '1', action: 'add', productOffering: { id: 'HOME_FIBER_1G' },
+          product: { productCharacteristic: [{ name: 'installation', value: 'technician' }] } }],
+      });
+      if (!result.ok) throw new Error(`bench: order rejected: ${result.problems.join('; ')}`);
+    }
+  }));
+  await finished;
+  const seconds = (performance.now() - start) / 1000;
+  clearInterval(sampler);
+  await runtime.stop();
+  await store.exec(`DROP SCHEMA "${schema}" CASCADE`);
+  await store.close();
+
+  latencies.sort((a, b) => a - b);
+  return {
+    orders,
+    stepsPerOrder: stepsSucceeded / orders,
+    seconds: Number(seconds.toFixed(2)),
+    ordersPerSecond: Number((orders / seconds).toFixed(1)),
+    stepsPerSecond: Number((stepsSucceeded / seconds).toFixed(1)),
+    latencyMs: { p50: Math.round(percentile(latencies, 50)), p99: Math.round(percentile(latencies, 99)), max: Math.round(latencies.at(-1) ?? 0) },
+    peakRssMb: Math.round(peakRss / 1024 / 1024),
+    concurrency,
+    batchSize,
+  };
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const orders = Number(process.argv[2] ?? 2000);
+  const concurrency = Number(process.argv[3] ?? 8);
+  console.log(JSON.stringify(await runRuntimeBench({ orders, concurrency }), null, 2));
+}

@@ -1,0 +1,51 @@
+// `o2a`: the command line. Each command parses its options, calls the compiler or the runtime,
+// and hands the result to a printer. Exit codes: 0 clean, 1 findings, 2 usage or internal error.
+import { Command, CommanderError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { registerCompilerCommands } from './commands/compiler.js';
+import { UsageError } from './workspace.js';
+
+export const toolVersion: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export interface CommandContext {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  /** Set by a command's action: the process exit code. */
+  exitCode: number;
+}
+
+export function buildProgram(ctx: CommandContext): Command {
+  const program = new Command('o2a')
+    .description('Order-to-Activate plans: compile, check, format, explain, run')
+    .version(toolVersion)
+    .showHelpAfterError()
+    .configureOutput({
+      writeOut: (s) => ctx.stdout.write(s),
+      writeErr: (s) => ctx.stderr.write(s),
+    })
+    .exitOverride();
+  registerCompilerCommands(program, ctx);
+  return program;
+}
+
+export async function main(argv: readonly string[], streams: Partial<Pick<CommandContext, 'stdout' | 'stderr'>> = {}): Promise<number> {
+  const ctx: CommandContext = { stdout: streams.stdout ?? process.stdout, stderr: streams.stderr ?? process.stderr, exitCode: 0 };
+  const program = buildProgram(ctx);
+  try {
+    await program.parseAsync([...argv]);
+    return ctx.exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end through here with exit code 0.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof UsageError) {
+      ctx.stderr.write(`o2a: ${error.message}\n`);
+      return 2;
+    }
+    ctx.stderr.write(`o2a: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return 2;
+  }
+}
+
+export { Option };

@@ -1,0 +1,51 @@
+// Human-readable diagnostics: file:line:col, severity and code, the message, the source line with
+// a caret under the range, help, and the fixes on offer.
+import type { Diagnostic } from '../../compiler/diagnostics/index.js';
+
+export interface TextOptions {
+  color?: boolean;
+}
+
+const ansi = {
+  red: '\x1b[31m',
+  yellow: '\x1b[33m',
+  blue: '\x1b[34m',
+  cyan: '\x1b[36m',
+  bold: '\x1b[1m',
+  reset: '\x1b[0m',
+};
+
+export function renderText(diagnostics: readonly Diagnostic[], sources: ReadonlyMap<string, string>, options: TextOptions = {}): string {
+  const paint = (code: keyof typeof ansi, text: string) => (options.color ? `${ansi[code]}${text}${ansi.reset}` : text);
+  const out: string[] = [];
+  for (const d of diagnostics) {
+    const { line, character } = d.range.start;
+    const severityColor = d.severity === 'error' ? 'red' : d.severity === 'warning' ? 'yellow' : 'blue';
+    out.push(`${d.file}:${line + 1}:${character + 1}: ${paint(severityColor, `${d.severity}[${d.code}]`)}: ${paint('bold', d.message)}`);
+    const source = sources.get(d.file);
+    const sourceLine = source?.split(/\r?\n/)[line];
+    if (sourceLine !== undefined) {
+      const gutter = String(line + 1);
+      const pad = ' '.repeat(gutter.length);
+      const endCharacter = d.range.end.line === line ? d.range.end.character : sourceLine.length;
+      const width = Math.max(1, Math.min(endCharacter, sourceLine.length + 1) - character);
+      out.push(`${pad} |`);
+      out.push(`${gutter} | ${sourceLine}`);
+      out.push(`${pad} | ${' '.repeat(character)}${paint(severityColor, '^'.repeat(width))}`);
+      if (d.help) out.push(`${pad} = ${paint('cyan', 'help')}: ${d.help}`);
+      for (const fix of d.fixes ?? []) out.push(`${pad} = fix: ${fix.title}`);
+    } else {
+      if (d.help) out.push(`  = ${paint('cyan', 'help')}: ${d.help}`);
+      for (const fix of d.fixes ?? []) out.push(`  = fix: ${fix.title}`);
+    }
+    for (const r of d.related ?? []) out.push(`  = note: ${r.file}:${r.range.start.line + 1}:${r.range.start.character + 1}: ${r.message}`);
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+export function summaryLine(diagnostics: readonly Diagnostic[], fileCount: number): string {
+  const count = (s: Diagnostic['severity']) => diagnostics.filter((d) => d.severity === s).length;
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  return `${plural(fileCount, 'file')} checked: ${plural(count('error'), 'error')}, ${plural(count('warning'), 'warning')}, ${plural(count('info'), 'note')}`;
+}

@@ -1,0 +1,110 @@
+// Lays elements out line by line and puts every comment back where the author left it:
+// a comment on the same line as the code before it stays trailing that code, a comment on its own
+// line stays above what follows it (or above the closing brace), and a comment inside a construct
+// printed on one line is moved to the end of that line. Comments are never dropped or reordered.
+import type { Comment } from '../syntax/ast.js';
+import type { LineMap } from '../syntax/positions.js';
+import type { LayoutElement } from './print.js';
+
+type Previous = 'start' | 'open' | 'element' | 'comment';
+type Mode = 'document' | 'block';
+
+const indentUnit = '  ';
+
+export class Layout {
+  private readonly out: string[] = [];
+  /** Output lines that end with a line comment: nothing more may follow on them. */
+  private readonly closedLines = new Set<number>();
+
+  constructor(
+    private readonly source: string,
+    private readonly lines: LineMap,
+    private readonly comments: readonly Comment[],
+  ) {}
+
+  render(elements: readonly LayoutElement[]): string {
+    this.container(elements, 0, this.source.length, 0, 'document');
+    while (this.out.length > 0 && this.out[this.out.length - 1] === '') this.out.pop();
+    return this.out.length === 0 ? '' : `${this.out.join('\n')}\n`;
+  }
+
+  private commentsIn(from: number, to: number): Comment[] {
+    return this.comments.filter((c) => c.range.start.offset >= from && c.range.start.offset < to);
+  }
+
+  private blankBetween(from: number, to: number): boolean {
+    return /\n[ \t]*\r?\n|\r[ \t]*\r/.test(this.source.slice(from, to));
+  }
+
+  private lineOf(offset: number): number {
+    return this.lines.position(offset).line;
+  }
+
+  private push(indent: number, text: string): void {
+    this.out.push(indentUnit.repeat(indent) + text);
+  }
+
+  /** After the code of the current line, or on a line of its own when a line comment ends it. */
+  private appendComment(comment: Comment, indent: number): void {
+    const last = this.out.length - 1;
+    if (last < 0 || this.closedLines.has(last)) this.push(indent, comment.text);
+    else this.out[last] += ` ${comment.text}`;
+    if (comment.kind !== 'block') this.closedLines.add(this.out.length - 1);
+  }
+
+  private ownLineComment(comment: Comment, indent: number): void {
+    this.push(indent, comment.text);
+    if (comment.kind !== 'block') this.closedLines.add(this.out.length - 1);
+  }
+
+  private container(children: readonly LayoutElement[], from: number, to: number, indent: number, mode: Mode): void {
+    const comments = this.commentsIn(from, to).filter((c) => !children.some((e) => c.range.start.offset >= e.start && c.range.start.offset < e.end));
+    type Item = { at: number; comment?: Comment; element?: LayoutElement };
+    const items: Item[] = [
+      ...comments.map((c) => ({ at: c.range.start.offset, comment: c })),
+      ...children.map((e) => ({ at: e.start, element: e })),
+    ].sort((a, b) => a.at - b.at);
+    let previous: Previous = mode === 'document' ? 'start' : 'open';
+    let previousEnd = from;
+    for (const item of items) {
+      const blank = this.blankBetween(previousEnd, item.at);
+      if (item.comment) {
+        const c = item.comment;
+        if (previous !== 'start' && this.lineOf(c.range.start.offset) === this.lineOf(previousEnd)) {
+          this.appendComment(c, indent);
+        } else {
+          if ((mode === 'document' && previous === 'element') || (blank && (previous === 'element' || previous === 'comment'))) this.out.push('');
+          this.ownLineComment(c, indent);
+        }
+        previous = 'comment';
+        previousEnd = c.range.end.offset;
+      } else if (item.element) {
+        const e = item.element;
+        if ((mode === 'document' && previous === 'element') || (blank && (previous === 'element' || previous === 'comment'))) this.out.push('');
+        this.element(e, indent);
+        previous = 'element';
+        previousEnd = e.end;
+      }
+    }
+  }
+
+  private element(e: LayoutElement, indent: number): void {
+    if (!e.block) {
+      this.push(indent, e.head);
+      for (const c of this.commentsIn(e.start, e.end)) this.appendComment(c, indent);
+      return;
+    }
+    const { open, close, children } = e.block;
+    const headerComments = this.commentsIn(e.start, open);
+    const bodyComments = this.commentsIn(open + 1, close);
+    if (children.length === 0 && headerComments.length === 0 && bodyComments.length === 0) {
+      this.push(indent, `${e.head} {}`);
+      return;
+    }
+    this.push(indent, `${e.head} {`);
+    for (const c of headerComments) this.appendComment(c, indent);
+    // The body starts on the line of `{`: a comment there trails the header line.
+    this.container(children, open, close, indent + 1, 'block');
+    this.push(indent, '}');
+  }
+}

@@ -1,0 +1,129 @@
+// The compiler's top-level API: parse, resolve, check, lower and emit a workspace of .o2a sources
+// against one catalog snapshot. Pure over data: no I/O, never throws on user input.
+//
+// Incremental use (the language server): `compileWorkspace` accepts earlier parse results through
+// `options.parses` (reused when the text is unchanged), and returns the bound model with its
+// reference index (`model.references`, `model.definitions`) and each step's resolved policies
+// (`BoundStep.policies`, each value with the place it came from).
+import { compareDiagnostics, type Diagnostic, type Range } from './diagnostics/diagnostic.js';
+import { diagnostic } from './diagnostics/index.js';
+import type { CatalogSnapshot } from './catalog/schema.js';
+import type { Document } from './syntax/ast.js';
+import { parse } from './syntax/index.js';
+import { resolveWorkspace } from './resolve/index.js';
+import type { BoundModel, BoundPlan } from './resolve/model.js';
+import { checkModel } from './check/index.js';
+import { lowerBundle, lowerPlan } from './lower/index.js';
+import { emitPlan } from './emit/index.js';
+import type { CompiledPlan } from './emit/schema.js';
+
+export type {
+  BoundModel, BoundPlan, BoundBundle, BoundBundleItem, BoundStep, BoundTemplate, SymbolReference, SymbolDefinition,
+  SymbolTarget, ReferenceRole, CatalogSection, ResolvedPolicies, PolicySource, Sourced,
+} from './resolve/model.js';
+export { resolveWorkspace } from './resolve/index.js';
+export { checkModel, planChecks, bundleChecks, PlanGraph } from './check/index.js';
+export { serializeCompiledPlan, compiledPlanFileName, planHash } from './emit/index.js';
+
+export interface SourceInput {
+  file: string;
+  text: string;
+}
+
+export interface ParsedSource {
+  text: string;
+  document: Document;
+  diagnostics: Diagnostic[];
+}
+
+export interface CompileOptions {
+  /** Diagnostics of loading the catalog snapshot: merged into the result. */
+  catalogDiagnostics?: Diagnostic[];
+  /** Earlier parse results by file, reused when their text equals the source's. */
+  parses?: ReadonlyMap<string, ParsedSource>;
+}
+
+export interface CompileResult {
+  /** Every diagnostic of every stage and file, deduplicated, sorted with compareDiagnostics. */
+  diagnostics: Diagnostic[];
+  documents: Map<string, Document>;
+  model: BoundModel;
+  /** Plans and bundles without errors, sorted by plan id. */
+  plans: CompiledPlan[];
+}
+
+function within(inner: Range, outer: Range): boolean {
+  return inner.start.offset >= outer.start.offset && inner.end.offset <= outer.end.offset;
+}
+
+function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diagnostics.filter((d) => {
+    const key = `${d.file}\0${d.range.start.offset}\0${d.range.end.offset}\0${d.code}\0${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+export function compileWorkspace(sources: SourceInput[], catalog: CatalogSnapshot | undefined, options: CompileOptions = {}): CompileResult {
+  const ordered = [...sources].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  const texts = new Map(ordered.map((s) => [s.file, s.text]));
+  const documents = new Map<string, Document>();
+  const diagnostics: Diagnostic[] = [...(options.catalogDiagnostics ?? [])];
+
+  for (const source of ordered) {
+    const earlier = options.parses?.get(source.file);
+    const parsed = earlier !== undefined && earlier.text === source.text ? earlier : parse(source.text, source.file);
+    documents.set(source.file, parsed.document);
+    diagnostics.push(...parsed.diagnostics);
+  }
+
+  const catalogProblemReported = (options.catalogDiagnostics ?? []).some((d) => d.severity === 'error');
+  const resolved = resolveWorkspace([...documents.values()], catalog, { catalogProblemReported });
+  diagnostics.push(...resolved.diagnostics);
+  const model = resolved.model;
+  const checked = checkModel(model, (file) => texts.get(file));
+  diagnostics.push(...checked.diagnostics);
+
+  const plans: CompiledPlan[] = [];
+  if (catalog !== undefined && !catalogProblemReported) {
+    const errors = diagnostics.filter((d) => d.severity === 'error');
+    const hasErrors = (file: string, range: Range): boolean => errors.some((d) => d.file === file && within(d.range, range));
+    const fileLevelErrors = (file: string): boolean => {
+      const decls = documents.get(file)?.declarations ?? [];
+      return errors.some((d) => d.file === file && !decls.some((decl) => within(d.range, decl.range)));
+    };
+    const planOk = (plan: BoundPlan): boolean =>
+      !hasErrors(plan.file, plan.decl.range) && !fileLevelErrors(plan.file)
+      && plan.steps.every((s) => s.template === undefined || !hasErrors(s.template.file, s.template.decl.range));
+
+    const hashes = new Map<string, string>();
+    for (const plan of [...model.plans.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (!planOk(plan)) continue;
+      const lowered = lowerPlan(plan, checked.graphs.get(plan.name)!, catalog, texts.get(plan.file) ?? '');
+      if (lowered === undefined) continue;
+      const emitted = emitPlan(lowered);
+      hashes.set(plan.name, emitted.hash);
+      plans.push(emitted);
+    }
+    for (const bundle of [...model.bundles.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      let blocked = hasErrors(bundle.file, bundle.decl.range) || fileLevelErrors(bundle.file);
+      for (const item of bundle.items) {
+        if (item.plan === undefined || hashes.has(item.plan.name)) continue;
+        blocked = true;
+        diagnostics.push(diagnostic('O2A5004', bundle.file, item.planIdent.range,
+          `bundle ${bundle.name} is not compiled: its item '${item.name}' names plan ${item.plan.name}, which has errors`, {
+            help: `fix the errors of plan ${item.plan.name} first`,
+            related: [{ file: item.plan.file, range: item.plan.decl.name.range, message: `plan ${item.plan.name}` }],
+          }));
+      }
+      if (blocked) continue;
+      const lowered = lowerBundle(bundle, hashes, catalog, texts.get(bundle.file) ?? '');
+      if (lowered !== undefined) plans.push(emitPlan(lowered));
+    }
+    plans.sort((a, b) => (a.planId < b.planId ? -1 : a.planId > b.planId ? 1 : 0));
+  }
+
+  return { diagnostics: dedupe(diagnostics).sort(compareDiagnostics), documents, model, plans };
+}

@@ -1,0 +1,578 @@
+// Name resolution: binds every name of the workspace's documents to its definition (a step, a
+// template, a plan, or a catalog entry) and reports what does not bind.
+import type { Diagnostic, Range } from '../diagnostics/diagnostic.js';
+import { diagnostic } from '../diagnostics/index.js';
+import { closestMatch } from '../diagnostics/suggest.js';
+import type { CatalogSnapshot, ProductOffering, StepKind } from '../catalog/schema.js';
+import type {
+  BillingPolicy, BundleDecl, CatalogRefKey, CharacteristicRef, Document, Expr, Ident, PlanDecl, StepDecl, StepProperty, TemplateDecl,
+} from '../syntax/ast.js';
+import type {
+  BoundBundle, BoundBundleItem, BoundModel, BoundPlan, BoundStep, BoundTemplate, ReferenceRole,
+  SymbolDefinition, SymbolReference, SymbolTarget,
+} from './model.js';
+import {
+  activeCatalogIds, catalogIds, catalogRefSection, lookupCatalog, sectionNoun, unknownCode,
+} from './catalog-lookup.js';
+import { replaceFix } from './fixes.js';
+import { resolveEffectiveStep, type PropertyLayer } from './policies.js';
+
+export * from './model.js';
+export { compileOutcomeAction, compileRetry, noRetry } from './policies.js';
+
+export interface ResolveOptions {
+  /** The catalog stage already reported why there is no snapshot: do not report it again. */
+  catalogProblemReported?: boolean;
+}
+
+export interface ResolveResult {
+  model: BoundModel;
+  diagnostics: Diagnostic[];
+}
+
+type Decl = PlanDecl | BundleDecl | TemplateDecl;
+
+const propertyNoun: Record<StepProperty['kind'], string> = {
+  Owner: 'owner', CatalogRef: 'catalog reference', Timeout: 'timeout', OnTimeout: 'on timeout', Retry: 'retry',
+  Compensate: 'compensate', Irreversible: 'irreversible', Evidence: 'evidence', Outcome: 'outcome', Rule: 'rule',
+};
+
+const defaultsAllowed = new Set<StepProperty['kind']>(['Timeout', 'OnTimeout', 'Retry']);
+
+function usable(id: Ident | undefined): id is Ident {
+  return id !== undefined && !id.missing && id.name !== '';
+}
+
+/**
+ * A kind takes the catalog reference it requires; a kind that requires none may still say which
+ * service it is about (`inventory_commit { service X }` commits that service to the inventory).
+ */
+export function refApplies(kind: StepKind, key: CatalogRefKey): boolean {
+  return kind.requires !== undefined ? kind.requires === key : key === 'service';
+}
+
+/** `a work_order step`, `an activation step`. */
+export function aKind(id: string): string {
+  return /^[aeiou]/.test(id) ? `an ${id}` : `a ${id}`;
+}
+
+function didYouMean(candidate: string | undefined): string | undefined {
+  return candidate === undefined ? undefined : `did you mean '${candidate}'?`;
+}
+
+class Resolver {
+  readonly diagnostics: Diagnostic[] = [];
+  readonly references: SymbolReference[] = [];
+  readonly definitions: SymbolDefinition[] = [];
+  readonly templates = new Map<string, BoundTemplate>();
+  readonly plans = new Map<string, BoundPlan>();
+  readonly bundles = new Map<string, BoundBundle>();
+  private readonly declared = new Map<string, { file: string; decl: Decl }>();
+
+  constructor(readonly documents: Document[], readonly catalog: CatalogSnapshot | undefined, readonly options: ResolveOptions) {}
+
+  report(code: string, file: string, range: Range, message: string, details: Parameters<typeof diagnostic>[4] = {}): void {
+    this.diagnostics.push(diagnostic(code, file, range, message, details));
+  }
+
+  reference(file: string, ident: Ident, role: ReferenceRole, target: SymbolTarget): void {
+    this.references.push({ file, range: ident.range, name: ident.name, role, target });
+  }
+
+  run(): void {
+    for (const doc of this.documents) this.checkBinding(doc);
+    for (const doc of this.documents) for (const decl of doc.declarations) this.declare(doc.file, decl);
+    for (const t of this.templates.values()) this.resolveTemplate(t);
+    for (const doc of this.documents) {
+      for (const decl of doc.declarations) {
+        if (decl.kind === 'Plan' && this.plans.get(decl.name.name)?.decl === decl) this.resolvePlan(this.plans.get(decl.name.name)!);
+      }
+    }
+    for (const b of this.bundles.values()) this.resolveBundle(b);
+  }
+
+  // --- catalog binding -------------------------------------------------------------------------
+
+  private checkBinding(doc: Document): void {
+    if (doc.declarations.length === 0) return;
+    const binding = doc.catalog;
+    const catalog = this.catalog;
+    if (catalog === undefined) {
+      if (!this.options.catalogProblemReported) {
+        this.report('O2A2004', doc.file, binding?.range ?? doc.declarations[0]!.name.range,
+          `no catalog snapshot to check '${doc.file}' against`,
+          { help: 'give a catalog snapshot (e.g. `--catalog catalogs/2026.11`)' });
+      }
+      return;
+    }
+    const { catalogId, version } = catalog.data;
+    // A file without a binding is reported by the parser (O2A0007) and checked against the snapshot given.
+    if (binding === undefined) return;
+    const first = doc.declarations.find((d) => d.kind !== 'Template') ?? doc.declarations[0]!;
+    const subject = `${first.kind === 'Template' ? 'template' : first.kind === 'Plan' ? 'plan' : 'bundle'} ${first.name.name}`;
+    if (usable(binding.id) && binding.id.name !== catalogId) {
+      this.report('O2A2002', doc.file, binding.id.range,
+        `${subject} is pinned to catalog '${binding.id.name}' but is checked against catalog '${catalogId}'`, {
+          help: `the snapshot given is ${catalogId} ${version}`,
+          fixes: [replaceFix(`Pin to catalog ${catalogId}`, doc.file, binding.id.range, catalogId)],
+        });
+    } else if (usable(binding.version) && binding.version.name !== version) {
+      this.report('O2A2003', doc.file, binding.version.range,
+        `${subject} is pinned to catalog ${binding.id.name} ${binding.version.name} but is checked against ${version}`, {
+          help: `check it against catalog snapshot ${binding.version.name}, or re-pin it to ${version} after reviewing the changes`,
+          fixes: [replaceFix(`Re-pin to ${version}`, doc.file, binding.version.range, version)],
+        });
+    }
+  }
+
+  // --- declarations ----------------------------------------------------------------------------
+
+  private declare(file: string, decl: Decl): void {
+    if (!usable(decl.name)) return;
+    const name = decl.name.name;
+    const earlier = this.declared.get(name);
+    if (earlier !== undefined) {
+      this.report('O2A2031', file, decl.name.range, `'${name}' is already declared`, {
+        help: 'plans, bundles and templates share one namespace in the workspace: rename one of them',
+        related: [{ file: earlier.file, range: earlier.decl.name.range, message: `first declaration of '${name}'` }],
+      });
+      return;
+    }
+    this.declared.set(name, { file, decl });
+    const version = decl.kind !== 'Template' ? Math.max(1, Math.floor(decl.version?.value ?? 1)) : 1;
+    const def = (target: SymbolDefinition['target']): void => {
+      const d: SymbolDefinition = { file, range: decl.name.range, declarationRange: decl.range, target };
+      if (decl.doc !== undefined) d.doc = decl.doc;
+      this.definitions.push(d);
+    };
+    if (decl.kind === 'Template') {
+      this.templates.set(name, { name, file, decl });
+      def({ kind: 'template', name, file, range: decl.name.range });
+    } else if (decl.kind === 'Plan') {
+      this.plans.set(name, {
+        kind: 'plan', name, file, decl, version, steps: [], stepByName: new Map(),
+        defaults: [], cancel: [], amendments: [], status: [],
+      });
+      def({ kind: 'plan', name, file, range: decl.name.range });
+    } else {
+      this.bundles.set(name, { kind: 'bundle', name, file, decl, version, items: [], status: [] });
+      def({ kind: 'bundle', name, file, range: decl.name.range });
+    }
+  }
+
+  private resolveOffering(file: string, ident: Ident): ProductOffering | undefined {
+    const catalog = this.catalog;
+    if (catalog === undefined || !usable(ident)) return undefined;
+    const offering = catalog.offerings.get(ident.name);
+    if (offering === undefined) {
+      const suggestion = closestMatch(ident.name, activeCatalogIds(catalog, 'offering'));
+      this.report('O2A2010', file, ident.range,
+        `unknown product offering '${ident.name}' in catalog ${catalog.data.catalogId} ${catalog.data.version}`, {
+          ...(suggestion !== undefined ? { help: didYouMean(suggestion)!, fixes: [replaceFix(`Replace with '${suggestion}'`, file, ident.range, suggestion)] } : {}),
+        });
+      return undefined;
+    }
+    this.reference(file, ident, 'offering', { kind: 'catalog', section: 'offering', id: offering.id });
+    if (offering.lifecycleStatus === 'retired') {
+      const by = offering.replacedBy;
+      this.report('O2A2011', file, ident.range,
+        `product offering '${offering.id}' is retired in catalog ${catalog.data.catalogId} ${catalog.data.version}`, {
+          help: by !== undefined ? `it is replaced by '${by}'` : 'no offering replaces it: retire this plan too',
+          ...(by !== undefined ? { fixes: [replaceFix(`Replace with '${by}'`, file, ident.range, by)] } : {}),
+        });
+    }
+    return offering;
+  }
+
+  // --- step properties -------------------------------------------------------------------------
+
+  /** Checks one property list as written: duplicates, applicability, catalog names. */
+  private checkProperties(file: string, properties: StepProperty[], kind: StepKind | undefined, where: 'step' | 'template' | 'defaults'): void {
+    const seen = new Map<string, StepProperty>();
+    let compensation: StepProperty | undefined;
+    for (const p of properties) {
+      if (where === 'defaults' && !defaultsAllowed.has(p.kind)) {
+        this.report('O2A2037', file, p.range, `'${propertyNoun[p.kind]}' cannot be a plan default`, {
+          help: 'plan defaults hold `timeout`, `on timeout` and `retry`; declare the rest on the steps or in a template',
+        });
+        continue;
+      }
+      const slot = p.kind === 'CatalogRef' ? `ref:${p.key}`
+        : p.kind === 'Outcome' ? `outcome:${p.outcome.name}`
+        : p.kind === 'Rule' ? 'rule'
+        : p.kind;
+      const earlier = seen.get(slot);
+      if (earlier !== undefined) {
+        const what = p.kind === 'CatalogRef' ? p.key : p.kind === 'Outcome' ? `on ${p.outcome.name}` : p.kind === 'Rule' ? 'skip/only when' : propertyNoun[p.kind];
+        this.report('O2A2033', file, p.range, `'${what}' is declared twice`, {
+          help: 'keep one: only the first one would count',
+          related: [{ file, range: earlier.range, message: 'first declared here' }],
+          fixes: [replaceFix('Remove the repeated property', file, p.range, '')],
+        });
+        continue;
+      }
+      seen.set(slot, p);
+      if (p.kind === 'Compensate' || p.kind === 'Irreversible') {
+        if (compensation !== undefined && compensation.kind !== p.kind) {
+          this.report('O2A2036', file, p.range, 'a step cannot both be compensated and be irreversible', {
+            help: 'keep `compensate <action>` if the owner can undo the step, otherwise `irreversible`',
+            related: [{ file, range: compensation.range, message: 'declared here' }],
+          });
+        }
+        compensation ??= p;
+      }
+      if (p.kind === 'CatalogRef') this.checkCatalogRef(file, p, kind);
+      if (p.kind === 'Evidence' && kind !== undefined && kind.requires !== 'work') {
+        this.report('O2A2034', file, p.range, `'evidence' does not apply to ${aKind(kind.id)} step`, {
+          help: 'completion evidence is declared on steps with field work (work orders)',
+          fixes: [replaceFix('Remove the property', file, p.range, '')],
+        });
+      }
+    }
+  }
+
+  private checkCatalogRef(file: string, p: StepProperty & { kind: 'CatalogRef' }, kind: StepKind | undefined): void {
+    if (kind !== undefined && !refApplies(kind, p.key)) {
+      this.report('O2A2034', file, p.range, `'${p.key}' does not apply to ${aKind(kind.id)} step`, {
+        help: kind.requires !== undefined ? `${aKind(kind.id)} step takes \`${kind.requires} <id>\`` : `${aKind(kind.id)} step takes at most \`service <id>\``,
+        fixes: [replaceFix('Remove the property', file, p.range, '')],
+      });
+      return;
+    }
+    const catalog = this.catalog;
+    if (catalog === undefined || !usable(p.ref)) return;
+    const section = catalogRefSection[p.key];
+    const info = lookupCatalog(catalog, section, p.ref.name);
+    if (!info.exists) {
+      const suggestion = closestMatch(p.ref.name, activeCatalogIds(catalog, section));
+      this.report(unknownCode[p.key], file, p.ref.range,
+        `unknown ${sectionNoun[section]} '${p.ref.name}' in catalog ${catalog.data.catalogId} ${catalog.data.version}`, {
+          ...(suggestion !== undefined ? { help: didYouMean(suggestion)!, fixes: [replaceFix(`Replace with '${suggestion}'`, file, p.ref.range, suggestion)] } : {}),
+        });
+      return;
+    }
+    this.reference(file, p.ref, 'catalogRef', { kind: 'catalog', section, id: p.ref.name });
+    if (info.retired) {
+      const by = info.replacedBy;
+      this.report('O2A2018', file, p.ref.range,
+        `${sectionNoun[section]} '${p.ref.name}' is retired in catalog ${catalog.data.catalogId} ${catalog.data.version}`, {
+          help: by !== undefined ? `it is replaced by '${by}'` : 'nothing replaces it in this snapshot',
+          ...(by !== undefined ? { fixes: [replaceFix(`Replace with '${by}'`, file, p.ref.range, by)] } : {}),
+        });
+    }
+  }
+
+  private resolveKind(file: string, ident: Ident): StepKind | undefined {
+    const catalog = this.catalog;
+    if (catalog === undefined || !usable(ident)) return undefined;
+    const kind = catalog.stepKinds.get(ident.name);
+    if (kind === undefined) {
+      const suggestion = closestMatch(ident.name, catalogIds(catalog, 'stepKind'));
+      this.report('O2A2012', file, ident.range, `unknown step kind '${ident.name}'`, {
+        ...(suggestion !== undefined ? { help: didYouMean(suggestion)!, fixes: [replaceFix(`Replace with '${suggestion}'`, file, ident.range, suggestion)] } : {}),
+      });
+      return undefined;
+    }
+    this.reference(file, ident, 'stepKind', { kind: 'catalog', section: 'stepKind', id: kind.id });
+    return kind;
+  }
+
+  private resolveTemplate(t: BoundTemplate): void {
+    const kind = this.resolveKind(t.file, t.decl.stepKind);
+    if (kind !== undefined) t.kind = kind;
+    this.checkProperties(t.file, t.decl.properties, kind, 'template');
+  }
+
+  // --- plans -----------------------------------------------------------------------------------
+
+  private resolvePlan(plan: BoundPlan): void {
+    const { file, decl } = plan;
+    const offering = this.resolveOffering(file, decl.offering);
+    if (offering !== undefined) plan.offering = offering;
+    const stepByName = new Map<string, BoundStep>();
+    const singletons = new Map<string, { range: Range }>();
+    const single = (key: string, noun: string, range: Range): boolean => {
+      const earlier = singletons.get(key);
+      if (earlier !== undefined) {
+        this.report('O2A2038', file, range, `plan ${plan.name} declares ${noun} twice`, {
+          help: 'keep one: merge them',
+          related: [{ file, range: earlier.range, message: 'first declared here' }],
+        });
+        return false;
+      }
+      singletons.set(key, { range });
+      return true;
+    };
+
+    for (const m of decl.members) {
+      if (m.kind === 'Defaults') {
+        if (single('defaults', 'defaults', m.range)) {
+          plan.defaults = m.properties;
+          this.checkProperties(file, m.properties, undefined, 'defaults');
+        }
+      } else if (m.kind === 'Billing') {
+        if (single('billing', 'a billing policy', m.range)) plan.billing = m;
+      } else if (m.kind === 'Completion') {
+        if (single('completion', 'a completion policy', m.range)) plan.completion = m;
+      } else if (m.kind === 'Cancel') {
+        if (single('cancel', 'a cancel policy', m.range)) plan.cancel = m.rules;
+      } else if (m.kind === 'Status') {
+        if (single('status', 'a status mapping', m.range)) plan.status = m.entries;
+      } else if (m.kind === 'Amend') {
+        if (!usable(m.name) || single(`amend:${m.name.name}`, `amendment '${m.name.name}'`, m.name.range)) plan.amendments.push(m);
+      }
+    }
+
+    for (const m of decl.members) {
+      if (m.kind !== 'Step' || !usable(m.name)) continue;
+      const earlier = stepByName.get(m.name.name);
+      if (earlier !== undefined) {
+        this.report('O2A2030', file, m.name.range, `step '${m.name.name}' is already declared in plan ${plan.name}`, {
+          help: 'step names are unique within a plan: rename one of them',
+          related: [{ file, range: earlier.decl.name.range, message: `first declaration of '${m.name.name}'` }],
+        });
+        continue;
+      }
+      const step = this.bindStep(plan, m, plan.steps.length);
+      stepByName.set(step.name, step);
+      plan.steps.push(step);
+      this.definitions.push({
+        file, range: m.name.range, declarationRange: m.range, ...(m.doc !== undefined ? { doc: m.doc } : {}),
+        target: { kind: 'step', plan: plan.name, step: step.name, file, range: m.name.range },
+      });
+    }
+    plan.stepByName = stepByName;
+
+    for (const step of plan.steps) this.bindDependencies(plan, step);
+    for (const step of plan.steps) this.bindRuleCharacteristics(plan, step);
+    if (plan.billing !== undefined) this.bindBillingCharacteristic(plan.file, plan.offering, plan.billing);
+    for (const rule of plan.cancel) this.stepRef(plan, rule.step, 'cancel');
+    for (const amend of plan.amendments) {
+      for (const s of amend.replan) this.stepRef(plan, s, 'amend');
+      if (amend.until !== undefined) this.stepRef(plan, amend.until, 'amend');
+      if (amend.afterReject !== undefined) this.stepRef(plan, amend.afterReject.step, 'amend');
+    }
+    for (const entry of plan.status) if (entry.step !== undefined) this.stepRef(plan, entry.step, 'status');
+  }
+
+  private bindStep(plan: BoundPlan, decl: StepDecl, index: number): BoundStep {
+    const file = plan.file;
+    let template: BoundTemplate | undefined;
+    let kind: StepKind | undefined;
+    let kindName = '';
+    if (decl.template !== undefined && usable(decl.template)) {
+      template = this.templates.get(decl.template.name);
+      if (template === undefined) {
+        const suggestion = closestMatch(decl.template.name, this.templates.keys());
+        this.report('O2A2021', file, decl.template.range, `unknown step template '${decl.template.name}'`, {
+          ...(suggestion !== undefined ? { help: didYouMean(suggestion)!, fixes: [replaceFix(`Replace with '${suggestion}'`, file, decl.template.range, suggestion)] } : {}),
+        });
+      } else {
+        this.reference(file, decl.template, 'template', { kind: 'template', name: template.name, file: template.file, range: template.decl.name.range });
+        kind = template.kind;
+        kindName = template.decl.stepKind.name;
+      }
+    } else if (decl.stepKind !== undefined) {
+      kind = this.resolveKind(file, decl.stepKind);
+      kindName = decl.stepKind.name;
+    }
+    this.checkProperties(file, decl.properties, kind, 'step');
+
+    const layers: PropertyLayer[] = [{ source: 'step', file, properties: decl.properties }];
+    if (template !== undefined) layers.push({ source: 'template', file: template.file, properties: template.decl.properties });
+    layers.push({ source: 'defaults', file, properties: plan.defaults });
+    const effective = resolveEffectiveStep(layers, kind);
+
+    const step: BoundStep = {
+      name: decl.name.name, plan: plan.name, file, decl, index, kindName, dependsOn: [],
+      outcomes: effective.outcomes, policies: effective.policies, catalogRefResolved: false,
+    };
+    if (kind !== undefined) step.kind = kind;
+    if (template !== undefined) step.template = template;
+    if (effective.catalogRef !== undefined) {
+      step.catalogRef = effective.catalogRef;
+      const ref = effective.catalogRef.value;
+      step.catalogRefResolved = this.catalog !== undefined && usable(ref.ref)
+        && lookupCatalog(this.catalog, catalogRefSection[ref.key], ref.ref.name).exists
+        && (kind === undefined || refApplies(kind, ref.key));
+    }
+    if (effective.evidence !== undefined) step.evidence = effective.evidence;
+    if (effective.rule !== undefined) step.rule = effective.rule;
+    if (effective.retryProperty !== undefined) step.retryProperty = effective.retryProperty;
+    if (effective.onTimeoutProperty !== undefined) step.onTimeoutProperty = effective.onTimeoutProperty;
+
+    if (kind?.requires !== undefined && (step.catalogRef === undefined || step.catalogRef.value.key !== kind.requires)) {
+      const key = kind.requires;
+      this.report('O2A2035', file, decl.name.range, `step '${step.name}' (${kind.id}) names no ${sectionNoun[catalogRefSection[key]]}`, {
+        help: `add \`${key} <id>\` to say which ${sectionNoun[catalogRefSection[key]]} it acts on`,
+      });
+    }
+    return step;
+  }
+
+  private stepRef(plan: BoundPlan, ident: Ident, role: ReferenceRole): BoundStep | undefined {
+    if (!usable(ident)) return undefined;
+    const step = plan.stepByName.get(ident.name);
+    if (step === undefined) {
+      const suggestion = closestMatch(ident.name, plan.stepByName.keys());
+      this.report('O2A2020', plan.file, ident.range, `plan ${plan.name} has no step '${ident.name}'`, {
+        ...(suggestion !== undefined ? { help: didYouMean(suggestion)!, fixes: [replaceFix(`Replace with '${suggestion}'`, plan.file, ident.range, suggestion)] } : {}),
+      });
+      return undefined;
+    }
+    this.reference(plan.file, ident, role, { kind: 'step', plan: plan.name, step: step.name, file: plan.file, range: step.decl.name.range });
+    return step;
+  }
+
+  private bindDependencies(plan: BoundPlan, step: BoundStep): void {
+    const seen = new Set<string>();
+    for (const ident of step.decl.after) {
+      const target = this.stepRef(plan, ident, 'after');
+      if (target === undefined) continue;
+      if (seen.has(target.name)) {
+        this.report('O2A2039', plan.file, ident.range, `step '${step.name}' lists '${target.name}' twice in 'after'`, {
+          help: 'remove the repeated name',
+        });
+        continue;
+      }
+      seen.add(target.name);
+      step.dependsOn.push({ name: target.name, ident });
+    }
+  }
+
+  // --- characteristics -------------------------------------------------------------------------
+
+  private bindRuleCharacteristics(plan: BoundPlan, step: BoundStep): void {
+    const rule = step.rule;
+    if (rule === undefined) return;
+    const file = rule.file ?? plan.file;
+    for (const ref of characteristicRefs(rule.value.condition)) this.characteristicRef(file, plan.offering, ref, 'characteristic');
+  }
+
+  private bindBillingCharacteristic(file: string, offering: ProductOffering | undefined, billing: BillingPolicy): void {
+    if (billing.scheduledFrom !== undefined) this.characteristicRef(file, offering, billing.scheduledFrom, 'scheduledFrom');
+  }
+
+  /** Binds `item.<name>` to a characteristic of the offering's product specification. */
+  characteristicRef(file: string, offering: ProductOffering | undefined, ref: CharacteristicRef, role: ReferenceRole): void {
+    const path = ref.path;
+    if (path.some((p) => !usable(p))) return;
+    if (path.length !== 2 || path[0]!.name !== 'item') {
+      this.report('O2A2024', file, ref.range, `'${path.map((p) => p.name).join('.')}' is not a characteristic reference`, {
+        help: 'rules compare order-item characteristics, written `item.<characteristic>`',
+      });
+      return;
+    }
+    if (offering === undefined) return;
+    const name = path[1]!;
+    const characteristics = offering.productSpecification.characteristics;
+    const found = characteristics.find((c) => c.name === name.name);
+    if (found === undefined) {
+      const suggestion = closestMatch(name.name, characteristics.map((c) => c.name));
+      this.report('O2A2023', file, name.range,
+        `offering ${offering.id} has no characteristic '${name.name}'`, {
+          help: suggestion !== undefined ? didYouMean(suggestion)!
+            : characteristics.length > 0 ? `its characteristics: ${characteristics.map((c) => c.name).join(', ')}` : 'its product specification defines no characteristics',
+          ...(suggestion !== undefined ? { fixes: [replaceFix(`Replace with '${suggestion}'`, file, name.range, suggestion)] } : {}),
+        });
+      return;
+    }
+    this.reference(file, name, role, { kind: 'catalog', section: 'characteristic', id: found.name, offering: offering.id });
+  }
+
+  // --- bundles ---------------------------------------------------------------------------------
+
+  private resolveBundle(bundle: BoundBundle): void {
+    const { file, decl } = bundle;
+    const offering = this.resolveOffering(file, decl.offering);
+    if (offering !== undefined) bundle.offering = offering;
+    const items = new Map<string, BoundBundleItem>();
+    const singletons = new Map<string, Range>();
+    for (const m of decl.members) {
+      if (m.kind === 'Item') {
+        if (!usable(m.name)) continue;
+        const earlier = items.get(m.name.name);
+        if (earlier !== undefined) {
+          this.report('O2A2032', file, m.name.range, `bundle ${bundle.name} already has an item '${m.name.name}'`, {
+            help: 'item names are unique within a bundle: rename one of them',
+            related: [{ file, range: earlier.ident.range, message: 'first declared here' }],
+          });
+          continue;
+        }
+        const item: BoundBundleItem = { name: m.name.name, ident: m.name, planIdent: m.plan, optional: m.optional };
+        if (usable(m.plan)) {
+          const plan = this.plans.get(m.plan.name);
+          if (plan === undefined) {
+            const isBundle = this.bundles.has(m.plan.name);
+            const suggestion = closestMatch(m.plan.name, this.plans.keys());
+            this.report('O2A2022', file, m.plan.range, isBundle
+              ? `'${m.plan.name}' is a bundle: a bundle item names a plan`
+              : `unknown plan '${m.plan.name}'`, {
+              ...(suggestion !== undefined ? { help: didYouMean(suggestion)!, fixes: [replaceFix(`Replace with '${suggestion}'`, file, m.plan.range, suggestion)] } : {}),
+            });
+          } else {
+            item.plan = plan;
+            this.reference(file, m.plan, 'bundleItem', { kind: 'plan', name: plan.name, file: plan.file, range: plan.decl.name.range });
+          }
+        }
+        items.set(item.name, item);
+        bundle.items.push(item);
+      } else {
+        const key = m.kind;
+        const earlier = singletons.get(key);
+        if (earlier !== undefined) {
+          const noun = m.kind === 'Billing' ? 'a billing policy' : m.kind === 'Completion' ? 'a completion policy' : 'a status mapping';
+          this.report('O2A2038', file, m.range, `bundle ${bundle.name} declares ${noun} twice`, {
+            help: 'keep one: merge them', related: [{ file, range: earlier, message: 'first declared here' }],
+          });
+          continue;
+        }
+        singletons.set(key, m.range);
+        if (m.kind === 'Billing') {
+          bundle.billing = m;
+          this.bindBillingCharacteristic(file, bundle.offering, m);
+        } else if (m.kind === 'Completion') bundle.completion = m;
+        else bundle.status = m.entries;
+      }
+    }
+    for (const entry of bundle.status) {
+      if (entry.step === undefined || !usable(entry.step)) continue;
+      if (!items.has(entry.step.name)) {
+        const suggestion = closestMatch(entry.step.name, items.keys());
+        this.report('O2A2025', file, entry.step.range, `bundle ${bundle.name} has no item '${entry.step.name}'`, {
+          ...(suggestion !== undefined ? { help: didYouMean(suggestion)!, fixes: [replaceFix(`Replace with '${suggestion}'`, file, entry.step.range, suggestion)] } : {}),
+        });
+      }
+    }
+  }
+}
+
+/** Every characteristic reference of an expression, left to right. */
+export function characteristicRefs(expr: Expr): CharacteristicRef[] {
+  switch (expr.kind) {
+    case 'CharacteristicRef': return [expr];
+    case 'Comparison': return [...characteristicRefs(expr.left), ...characteristicRefs(expr.right)];
+    case 'Logical': return [...characteristicRefs(expr.left), ...characteristicRefs(expr.right)];
+    case 'In': return characteristicRefs(expr.value);
+    case 'Not': return characteristicRefs(expr.operand);
+    case 'Literal': case 'MissingExpr': return [];
+  }
+}
+
+/** Binds the workspace. Documents are taken in file order so that "first declaration" is stable. */
+export function resolveWorkspace(documents: Document[], catalog: CatalogSnapshot | undefined, options: ResolveOptions = {}): ResolveResult {
+  const ordered = [...documents].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  const resolver = new Resolver(ordered, catalog, options);
+  resolver.run();
+  const model: BoundModel = {
+    documents: new Map(ordered.map((d) => [d.file, d])),
+    plans: resolver.plans,
+    bundles: resolver.bundles,
+    templates: resolver.templates,
+    references: resolver.references,
+    definitions: resolver.definitions,
+  };
+  if (catalog !== undefined) model.catalog = catalog;
+  return { model, diagnostics: resolver.diagnostics };
+}
+

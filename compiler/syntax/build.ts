@@ -1,0 +1,617 @@
+// CST to AST. Tolerates every child that error recovery may have left out: a missing name becomes
+// an Ident with `missing: true`, a missing expression a MissingExpr, a missing number or duration
+// a zero value with an empty range. Checks the shape of numeric words here, where their place is known.
+import { tokenMatcher, type CstElement, type CstNode, type IToken, type TokenType } from 'chevrotain';
+import type * as A from './ast.js';
+import type { Diagnostic, Range } from '../diagnostics/diagnostic.js';
+import { diagnostic } from '../diagnostics/index.js';
+import { SyntaxCode } from '../diagnostics/codes/syntax.js';
+import { closestMatch } from '../diagnostics/suggest.js';
+import { readDuration } from './durations.js';
+import type { LineMap } from './positions.js';
+import * as T from './tokens.js';
+
+const { Kw } = T;
+
+function isToken(e: CstElement): e is IToken {
+  return (e as IToken).image !== undefined;
+}
+
+function real(token: IToken | undefined): token is IToken {
+  return token !== undefined && !token.isInsertedInRecovery && !Number.isNaN(token.startOffset) && token.image !== '';
+}
+
+function tokensOf(node: CstNode | undefined, key: string): IToken[] {
+  return (node?.children[key] ?? []).filter(isToken);
+}
+
+function tokenOf(node: CstNode | undefined, key: string): IToken | undefined {
+  return tokensOf(node, key)[0];
+}
+
+function nodesOf(node: CstNode | undefined, key: string): CstNode[] {
+  return (node?.children[key] ?? []).filter((e): e is CstNode => !isToken(e));
+}
+
+function nodeOf(node: CstNode | undefined, key: string): CstNode | undefined {
+  return nodesOf(node, key)[0];
+}
+
+function has(node: CstNode | undefined, key: string): boolean {
+  return tokensOf(node, key).some(real);
+}
+
+const strayExpectations: Readonly<Record<string, { expected: string; words: readonly string[] }>> = {
+  document: { expected: 'a plan, bundle or template', words: ['plan', 'bundle', 'template', 'catalog'] },
+  plan: {
+    expected: 'a plan member (step, defaults, billing, cancel, amend, status or completion)',
+    words: ['step', 'defaults', 'billing', 'cancel', 'amend', 'status', 'completion'],
+  },
+  bundle: { expected: 'a bundle member (item, billing, completion or status)', words: ['item', 'billing', 'completion', 'status'] },
+  properties: {
+    expected: 'a step property (owner, service, resource, work, target, template, timeout, on, retry, compensate, irreversible, evidence, skip when or only when)',
+    words: ['owner', 'service', 'resource', 'work', 'target', 'template', 'timeout', 'on', 'retry', 'compensate', 'irreversible', 'evidence', 'skip', 'only'],
+  },
+  cancel: { expected: "a cancel rule ('before <step>: stop' or 'after <step>: compensate | reject')", words: ['before', 'after'] },
+  amend: { expected: "an amendment entry ('replan <step>, ...', 'until <step>' or 'after <step>: reject')", words: ['replan', 'until', 'after'] },
+  status: { expected: "a status entry ('[<step>] <state>: \"<text>\"')", words: [] },
+};
+
+/** Decodes `\"`, `\\`, `\n`, `\t`, `\r`; any other escaped character is kept with its backslash. */
+export function unescapeString(body: string): string {
+  return body.replace(/\\(.)/g, (_, c: string) => {
+    switch (c) {
+      case 'n': return '\n';
+      case 't': return '\t';
+      case 'r': return '\r';
+      case '"': return '"';
+      case '\\': return '\\';
+      default: return `\\${c}`;
+    }
+  });
+}
+
+export class AstBuilder {
+  readonly diagnostics: Diagnostic[] = [];
+  /** Kept apart: dropped where they only echo a parser or lexer error at the same place. */
+  readonly strayDiagnostics: Diagnostic[] = [];
+  /** Offsets of tokens that stand as names (keywords used as names included), for semantic tokens. */
+  readonly nameOffsets = new Set<number>();
+  readonly versionOffsets = new Set<number>();
+  private readonly spans = new WeakMap<CstNode, { start: number; end: number } | null>();
+
+  constructor(
+    private readonly lines: LineMap,
+    private readonly file: string,
+  ) {}
+
+  // ---- ranges
+
+  private tokenRange(token: IToken): Range {
+    return this.lines.range(token.startOffset, token.endOffset! + 1);
+  }
+
+  private emptyRange(offset: number): Range {
+    return this.lines.range(offset, offset);
+  }
+
+  private span(node: CstNode | undefined): { start: number; end: number } | null {
+    if (!node) return null;
+    const cached = this.spans.get(node);
+    if (cached !== undefined) return cached;
+    let start = Infinity;
+    let end = -Infinity;
+    for (const list of Object.values(node.children)) {
+      for (const e of list) {
+        const s = isToken(e) ? (real(e) ? { start: e.startOffset, end: e.endOffset! + 1 } : null) : this.span(e);
+        if (s) {
+          start = Math.min(start, s.start);
+          end = Math.max(end, s.end);
+        }
+      }
+    }
+    const result = start === Infinity ? null : { start, end };
+    this.spans.set(node, result);
+    return result;
+  }
+
+  private nodeRange(node: CstNode | undefined, fallback: number): Range {
+    const s = this.span(node);
+    return s ? this.lines.range(s.start, s.end) : this.emptyRange(fallback);
+  }
+
+  private endOf(node: CstNode | undefined, fallback: number): number {
+    return this.span(node)?.end ?? fallback;
+  }
+
+  private report(code: string, range: Range, message: string, help?: string, replacement?: { title: string; text: string }, into = this.diagnostics): void {
+    const fixes = replacement ? [{ title: replacement.title, edits: [{ file: this.file, range, newText: replacement.text }] }] : undefined;
+    into.push(diagnostic(code, this.file, range, message, { help, fixes }));
+  }
+
+  /** The parser leaves out a `}` missing before the next member of an enclosing block. */
+  private requireClose(node: CstNode | undefined, what: string): void {
+    if (!node || node.recoveredNode || node.children['RCurly'] !== undefined) return;
+    const end = this.span(node)?.end ?? 0;
+    const range = this.emptyRange(end);
+    this.report(SyntaxCode.unexpectedToken, range, `missing '}' to close ${what}`, "add '}' where the block ends", { title: "Insert '}'", text: '\n}' });
+  }
+
+  // ---- leaves
+
+  private identFromToken(token: IToken | undefined, fallback: number): A.Ident {
+    if (!real(token)) return { name: '', range: this.emptyRange(fallback), missing: true };
+    this.nameOffsets.add(token.startOffset);
+    return { name: token.image, range: this.tokenRange(token) };
+  }
+
+  /** A name-slot rule (`declName`, `stepRef`, ...) or `name`. */
+  private ident(node: CstNode | undefined, fallback: number): A.Ident {
+    return this.identFromToken(tokenOf(node, 'Name'), this.endOf(node, fallback));
+  }
+
+  private string(token: IToken | undefined): A.StringLiteral | undefined {
+    if (!real(token)) return undefined;
+    const terminated = tokenMatcher(token, T.TerminatedString);
+    const body = terminated ? token.image.slice(1, -1) : token.image.slice(1);
+    return { value: unescapeString(body), range: this.tokenRange(token) };
+  }
+
+  private duration(token: IToken | undefined, fallback: number): A.Duration {
+    if (!real(token)) return { text: '', ms: 0, range: this.emptyRange(fallback) };
+    const range = this.tokenRange(token);
+    const text = token.image;
+    const reading = readDuration(text);
+    if (reading.ok) return { text, ms: reading.ms, range };
+    const lower = text.toLowerCase();
+    const lowered = lower !== text ? readDuration(lower) : undefined;
+    const units = 'a duration is a whole number and a unit (ms, s, m, h or d), largest unit first: 500ms, 30s, 10m, 2h, 1d, 1h30m';
+    if (/^\d+$/.test(text)) {
+      this.report(SyntaxCode.invalidDuration, range, `duration '${text}' has no unit`, `add a unit: ms, s, m, h or d (for example '${text}m' for minutes)`);
+    } else if (lowered?.ok) {
+      this.report(SyntaxCode.invalidDuration, range, `invalid duration '${text}': units are lower case`, `did you mean '${lower}'?`, {
+        title: `Write '${lower}'`,
+        text: lower,
+      });
+    } else {
+      this.report(SyntaxCode.invalidDuration, range, `invalid duration '${text}': ${reading.problem}`, units);
+    }
+    return { text, ms: 0, range };
+  }
+
+  private wholeNumber(token: IToken | undefined, fallback: number, code: string, what: string): A.NumberLiteral {
+    if (!real(token)) return { value: 0, range: this.emptyRange(fallback) };
+    const range = this.tokenRange(token);
+    if (tokenMatcher(token, T.Integer)) return { value: Number(token.image), range };
+    const numeric = Number.parseFloat(token.image);
+    const suggestion = Number.isFinite(numeric) ? String(Math.trunc(numeric)) : undefined;
+    this.report(code, range, `${what} must be a whole number, found '${token.image}'`, suggestion ? `did you mean '${suggestion}'?` : 'write a whole number such as 3');
+    return { value: Number.isFinite(numeric) ? Math.trunc(numeric) : 0, range };
+  }
+
+  // ---- document
+
+  document(cst: CstNode | undefined, sourceLength: number, comments: A.Comment[]): A.Document {
+    const catalogNode = nodeOf(cst, 'catalogBinding');
+    const declarations: A.Declaration[] = [];
+    for (const child of this.ordered(cst, ['plan', 'bundle', 'template', 'stray'])) {
+      if (child.name === 'plan') declarations.push(this.plan(child));
+      else if (child.name === 'bundle') declarations.push(this.bundle(child));
+      else if (child.name === 'template') declarations.push(this.template(child));
+      else this.stray(child, 'document');
+    }
+    const doc: A.Document = { kind: 'Document', file: this.file, declarations, comments, range: this.lines.range(0, sourceLength) };
+    if (catalogNode) doc.catalog = this.catalogBinding(catalogNode);
+    return doc;
+  }
+
+  /** Children of the given rule names in source order. */
+  private ordered(node: CstNode | undefined, keys: readonly string[]): CstNode[] {
+    const all = keys.flatMap((k) => nodesOf(node, k));
+    return all
+      .map((n, i) => ({ n, i, at: this.span(n)?.start ?? Infinity }))
+      .sort((a, b) => a.at - b.at || a.i - b.i)
+      .map((x) => x.n);
+  }
+
+  private stray(node: CstNode, context: string): void {
+    const first = tokensOf(node, 'AnyToken').find(real);
+    if (!first) return;
+    // Already reported by the lexer; a second diagnostic would not help.
+    if (tokenMatcher(first, T.UnterminatedString)) return;
+    const expectation = strayExpectations[context]!;
+    const range = this.tokenRange(first);
+    const suggestion = tokenMatcher(first, T.Name) ? closestMatch(first.image, expectation.words) : undefined;
+    const shown = tokenMatcher(first, T.StringLiteral) ? 'string' : `'${first.image}'`;
+    this.report(
+      SyntaxCode.unexpectedToken,
+      range,
+      `unexpected ${shown}: expected ${expectation.expected}`,
+      suggestion ? `did you mean '${suggestion}'?` : undefined,
+      suggestion ? { title: `Replace with '${suggestion}'`, text: suggestion } : undefined,
+      this.strayDiagnostics,
+    );
+  }
+
+  private catalogBinding(node: CstNode): A.CatalogBinding {
+    const range = this.nodeRange(node, 0);
+    const id = this.ident(nodeOf(node, 'id'), range.end.offset);
+    const versionToken = tokenOf(node, 'version');
+    let version: A.Ident;
+    if (!real(versionToken)) version = { name: '', range: this.emptyRange(range.end.offset), missing: true };
+    else {
+      version = { name: versionToken.image, range: this.tokenRange(versionToken) };
+      this.versionOffsets.add(versionToken.startOffset);
+      if (!/^\d+(\.\d+)*$/.test(versionToken.image)) {
+        const cleaned = versionToken.image.replace(/[^\d.]/g, '').replace(/\.{2,}/g, '.').replace(/^\.|\.$/g, '');
+        this.report(
+          SyntaxCode.malformedVersion,
+          version.range,
+          `malformed catalog version '${versionToken.image}'`,
+          cleaned !== '' ? `a catalog version is whole numbers separated by dots: did you mean '${cleaned}'?` : 'a catalog version is whole numbers separated by dots, e.g. 2026.11',
+        );
+      }
+    }
+    return { kind: 'CatalogBinding', id, version, range };
+  }
+
+  // ---- declarations
+
+  private plan(node: CstNode): A.PlanDecl {
+    const range = this.nodeRange(node, 0);
+    const end = range.end.offset;
+    const plan: A.PlanDecl = {
+      kind: 'Plan',
+      name: this.ident(nodeOf(node, 'declName'), end),
+      offering: this.ident(nodeOf(node, 'offeringRef'), end),
+      members: [],
+      range,
+    };
+    if (has(node, 'Kw_version')) plan.version = this.wholeNumber(tokenOf(node, 'version'), end, SyntaxCode.planVersionNotInteger, 'the plan version');
+    for (const child of this.ordered(node, ['step', 'defaults', 'billing', 'cancel', 'amend', 'status', 'completion', 'stray'])) {
+      const member = this.planMember(child);
+      if (member) plan.members.push(member);
+    }
+    this.requireClose(node, `plan '${plan.name.name}'`);
+    return plan;
+  }
+
+  private planMember(node: CstNode): A.PlanMember | undefined {
+    switch (node.name) {
+      case 'step': return this.step(node);
+      case 'defaults': return { kind: 'Defaults', properties: this.properties(nodeOf(node, 'propertyBlock'), 'the defaults'), range: this.nodeRange(node, 0) };
+      case 'billing': return this.billing(node);
+      case 'cancel': return this.cancel(node);
+      case 'amend': return this.amend(node);
+      case 'status': return this.status(node);
+      case 'completion': return this.completion(node);
+      default:
+        this.stray(node, 'plan');
+        return undefined;
+    }
+  }
+
+  private template(node: CstNode): A.TemplateDecl {
+    const range = this.nodeRange(node, 0);
+    const name = this.ident(nodeOf(node, 'declName'), range.end.offset);
+    return {
+      kind: 'Template',
+      name,
+      stepKind: this.ident(nodeOf(node, 'kindRef'), range.end.offset),
+      properties: this.properties(nodeOf(node, 'propertyBlock'), `template '${name.name}'`),
+      range,
+    };
+  }
+
+  private step(node: CstNode): A.StepDecl {
+    const range = this.nodeRange(node, 0);
+    const end = range.end.offset;
+    const name = this.ident(nodeOf(node, 'declName'), end);
+    const step: A.StepDecl = {
+      kind: 'Step',
+      name,
+      after: nodesOf(node, 'stepRef').map((n) => this.ident(n, end)),
+      properties: this.properties(nodeOf(node, 'propertyBlock'), `step '${name.name}'`),
+      range,
+    };
+    const templateRef = nodeOf(node, 'templateRef');
+    if (templateRef) step.template = this.ident(templateRef, end);
+    else step.stepKind = this.ident(nodeOf(node, 'kindRef'), end);
+    return step;
+  }
+
+  private properties(block: CstNode | undefined, owner: string): A.StepProperty[] {
+    this.requireClose(block, `the properties of ${owner}`);
+    const result: A.StepProperty[] = [];
+    for (const child of this.ordered(block, ['stepProperty', 'stray'])) {
+      if (child.name === 'stray') this.stray(child, 'properties');
+      else {
+        const p = this.property(child);
+        if (p) result.push(p);
+      }
+    }
+    return result;
+  }
+
+  private property(node: CstNode): A.StepProperty | undefined {
+    const range = this.nodeRange(node, 0);
+    const end = range.end.offset;
+    const retry = nodeOf(node, 'retry');
+    if (retry) return this.retry(retry);
+    const keyword = tokenOf(node, 'keyword');
+    if (!real(keyword)) return undefined;
+    const is = (type: TokenType): boolean => tokenMatcher(keyword, type);
+    if (is(Kw.owner)) return { kind: 'Owner', component: this.ident(nodeOf(node, 'name'), end), range };
+    if (is(Kw.service) || is(Kw.resource) || is(Kw.work) || is(Kw.target) || is(Kw.template)) {
+      return { kind: 'CatalogRef', key: keyword.image as A.CatalogRefKey, ref: this.ident(nodeOf(node, 'catalogEntryRef'), end), range };
+    }
+    if (is(Kw.timeout)) return { kind: 'Timeout', duration: this.duration(tokenOf(node, 'duration'), end), range };
+    if (is(Kw.on)) {
+      const outcome = this.ident(nodeOf(node, 'outcome'), end);
+      const action = this.action(nodeOf(node, 'action'), end);
+      if (outcome.name === 'timeout') return { kind: 'OnTimeout', action, range };
+      return { kind: 'Outcome', outcome, action, range };
+    }
+    if (is(Kw.compensate)) {
+      return { kind: 'Compensate', action: this.ident(nodeOf(node, 'compensation'), end), requiresApproval: has(node, 'Kw_approval'), range };
+    }
+    if (is(Kw.irreversible)) return { kind: 'Irreversible', range };
+    if (is(Kw.evidence)) return { kind: 'Evidence', items: nodesOf(node, 'evidence').map((n) => this.ident(n, end)), range };
+    const expression = nodeOf(node, 'expression');
+    return {
+      kind: 'Rule',
+      mode: is(Kw.skip) ? 'skip' : 'only',
+      condition: expression ? this.expression(expression, end) : { kind: 'MissingExpr', range: this.emptyRange(end) },
+      range,
+    };
+  }
+
+  private retry(node: CstNode): A.RetryProperty {
+    const range = this.nodeRange(node, 0);
+    const end = range.end.offset;
+    const none = tokenOf(node, 'Kw_none');
+    const count = real(none)
+      ? { value: 0, range: this.tokenRange(none) }
+      : this.wholeNumber(tokenOf(node, 'count'), end, SyntaxCode.retryCountNotInteger, 'the retry count');
+    const retry: A.RetryProperty = { kind: 'Retry', count, jitter: has(node, 'Kw_jitter'), sameKey: has(node, 'Kw_same'), range };
+    if (has(node, 'Kw_every')) retry.backoff = { kind: 'fixed', every: this.duration(tokenOf(node, 'every'), end) };
+    else if (has(node, 'Kw_exponential')) {
+      const backoff: A.ExponentialBackoff = { kind: 'exponential', initial: this.duration(tokenOf(node, 'initial'), end) };
+      if (has(node, 'Kw_max')) backoff.max = this.duration(tokenOf(node, 'max'), end);
+      retry.backoff = backoff;
+    }
+    return retry;
+  }
+
+  private action(node: CstNode | undefined, fallback: number): A.OutcomeAction {
+    const range = this.nodeRange(node, fallback);
+    if (has(node, 'Kw_hold')) {
+      const message = this.string(tokenOf(node, 'StringLiteral'));
+      const action: A.OutcomeAction = { kind: 'hold', party: has(node, 'Kw_provider') ? 'provider' : 'customer', range };
+      if (message) action.message = message;
+      return action;
+    }
+    if (has(node, 'Kw_fallout')) {
+      const groupNode = nodeOf(node, 'group');
+      const action: A.OutcomeAction = { kind: 'fallout', range };
+      if (groupNode) action.group = this.ident(groupNode, range.end.offset);
+      return action;
+    }
+    if (has(node, 'Kw_unknown')) return { kind: 'reconcile', range };
+    return { kind: 'fail', range };
+  }
+
+  // ---- expressions
+
+  private expression(node: CstNode, fallback: number): A.Expr {
+    return this.fold(nodesOf(node, 'operands').map((n) => this.andExpression(n, fallback)), 'or', fallback);
+  }
+
+  private andExpression(node: CstNode, fallback: number): A.Expr {
+    return this.fold(nodesOf(node, 'operands').map((n) => this.notExpression(n, fallback)), 'and', fallback);
+  }
+
+  private fold(operands: A.Expr[], op: 'and' | 'or', fallback: number): A.Expr {
+    if (operands.length === 0) return { kind: 'MissingExpr', range: this.emptyRange(fallback) };
+    return operands.reduce((left, right) => ({
+      kind: 'Logical',
+      op,
+      left,
+      right,
+      range: this.lines.range(left.range.start.offset, Math.max(left.range.end.offset, right.range.end.offset)),
+    }));
+  }
+
+  private notExpression(node: CstNode, fallback: number): A.Expr {
+    const end = this.endOf(node, fallback);
+    const not = tokenOf(node, 'Kw_not');
+    if (real(not)) {
+      const inner = nodeOf(node, 'notExpression');
+      const operand: A.Expr = inner ? this.notExpression(inner, end) : { kind: 'MissingExpr', range: this.emptyRange(end) };
+      return { kind: 'Not', operand, range: this.lines.range(not.startOffset, Math.max(end, operand.range.end.offset)) };
+    }
+    const comparison = nodeOf(node, 'comparison');
+    return comparison ? this.comparison(comparison, end) : { kind: 'MissingExpr', range: this.emptyRange(end) };
+  }
+
+  private comparison(node: CstNode, fallback: number): A.Expr {
+    const end = this.endOf(node, fallback);
+    const range = this.nodeRange(node, end);
+    const left = this.operand(nodeOf(node, 'left'), end);
+    const operator = tokenOf(node, 'operator');
+    if (real(operator)) {
+      return { kind: 'Comparison', op: operator.image as A.ComparisonOp, left, right: this.operand(nodeOf(node, 'right'), end), range };
+    }
+    if (has(node, 'Kw_in')) {
+      const list = nodesOf(node, 'literal')
+        .map((n) => this.literal(n, end))
+        .filter((l): l is A.LiteralExpr => l.kind === 'Literal');
+      return { kind: 'In', negated: has(node, 'Kw_not'), value: left, list, range };
+    }
+    return left;
+  }
+
+  private operand(node: CstNode | undefined, fallback: number): A.Expr {
+    const inner = nodeOf(node, 'expression');
+    if (inner) return this.expression(inner, this.endOf(node, fallback));
+    const reference = nodeOf(node, 'reference');
+    if (reference) return this.reference(reference, fallback);
+    const literal = nodeOf(node, 'literal');
+    if (literal) return this.literal(literal, fallback);
+    return { kind: 'MissingExpr', range: this.emptyRange(this.endOf(node, fallback)) };
+  }
+
+  private reference(node: CstNode, fallback: number): A.CharacteristicRef {
+    const range = this.nodeRange(node, fallback);
+    const path = tokensOf(node, 'segment').map((t) => this.identFromToken(t, range.end.offset));
+    return { kind: 'CharacteristicRef', path, range };
+  }
+
+  private literal(node: CstNode, fallback: number): A.LiteralExpr | A.MissingExpr {
+    const token = (Object.values(node.children).flat().filter(isToken) as IToken[]).find(real);
+    if (!token) return { kind: 'MissingExpr', range: this.emptyRange(this.endOf(node, fallback)) };
+    const range = this.tokenRange(token);
+    const text = token.image;
+    if (tokenMatcher(token, T.StringLiteral)) return { kind: 'Literal', type: 'string', value: this.string(token)!.value, text, range };
+    if (tokenMatcher(token, Kw.true) || tokenMatcher(token, Kw.false)) return { kind: 'Literal', type: 'boolean', value: text === 'true', text, range };
+    if (tokenMatcher(token, T.Integer) || tokenMatcher(token, T.Decimal)) return { kind: 'Literal', type: 'number', value: Number(text), text, range };
+    if (/[A-Za-z]/.test(text)) {
+      const duration = this.duration(token, range.start.offset);
+      return { kind: 'Literal', type: 'duration', value: duration.ms, text, range };
+    }
+    this.report(SyntaxCode.malformedNumber, range, `malformed number '${text}'`, 'write a whole number such as 100 or a decimal such as 2.5');
+    return { kind: 'Literal', type: 'number', value: 0, text, range };
+  }
+
+  // ---- policies
+
+  private billing(node: CstNode): A.BillingPolicy {
+    const range = this.nodeRange(node, 0);
+    const trigger = nodeOf(node, 'trigger');
+    const triggerRange = this.nodeRange(trigger, range.end.offset);
+    let kind: A.BillingTrigger = 'activation';
+    let scheduledFrom: A.CharacteristicRef | undefined;
+    if (has(trigger, 'Kw_customer')) kind = 'customer_acceptance';
+    else if (has(trigger, 'Kw_acceptance')) kind = 'acceptance';
+    else if (has(trigger, 'Kw_first')) kind = 'first_usage';
+    else if (has(trigger, 'Kw_scheduled')) {
+      kind = 'scheduled_date';
+      const reference = nodeOf(trigger, 'reference');
+      scheduledFrom = reference
+        ? this.reference(reference, triggerRange.end.offset)
+        : { kind: 'CharacteristicRef', path: [], range: this.emptyRange(triggerRange.end.offset) };
+    }
+    const billing: A.BillingPolicy = { kind: 'Billing', trigger: kind, triggerRange, range };
+    if (scheduledFrom) billing.scheduledFrom = scheduledFrom;
+    const gating = tokenOf(node, 'Kw_blocks') ?? tokenOf(node, 'Kw_revenue');
+    if (real(gating)) {
+      billing.gating = tokenMatcher(gating, Kw.blocks) ? 'blocks_completion' : 'revenue_assurance';
+      const second = tokenOf(node, tokenMatcher(gating, Kw.blocks) ? 'Kw_completion' : 'Kw_assurance');
+      billing.gatingRange = this.lines.range(gating.startOffset, real(second) ? second.endOffset! + 1 : gating.endOffset! + 1);
+    }
+    return billing;
+  }
+
+  private cancel(node: CstNode): A.CancelPolicy {
+    const rules: A.CancelRule[] = [];
+    for (const child of this.ordered(node, ['cancelRule', 'stray'])) {
+      if (child.name === 'stray') {
+        this.stray(child, 'cancel');
+        continue;
+      }
+      const range = this.nodeRange(child, 0);
+      const phase = tokenOf(child, 'phase');
+      const action = tokenOf(child, 'action');
+      const rule: A.CancelRule = {
+        phase: real(phase) && tokenMatcher(phase, Kw.before) ? 'before' : 'after',
+        step: this.ident(nodeOf(child, 'stepRef'), range.end.offset),
+        action: real(action) ? (action.image as A.CancelRule['action']) : 'stop',
+        requiresApproval: has(child, 'Kw_approval'),
+        range,
+      };
+      const message = this.string(tokenOf(child, 'StringLiteral'));
+      if (message) rule.message = message;
+      rules.push(rule);
+    }
+    this.requireClose(node, 'the cancel block');
+    return { kind: 'Cancel', rules, range: this.nodeRange(node, 0) };
+  }
+
+  private amend(node: CstNode): A.AmendRule {
+    const range = this.nodeRange(node, 0);
+    const amend: A.AmendRule = { kind: 'Amend', name: this.ident(nodeOf(node, 'declName'), range.end.offset), replan: [], range };
+    for (const child of this.ordered(node, ['amendEntry', 'stray'])) {
+      if (child.name === 'stray') {
+        this.stray(child, 'amend');
+        continue;
+      }
+      const entryRange = this.nodeRange(child, range.end.offset);
+      const steps = nodesOf(child, 'stepRef').map((n) => this.ident(n, entryRange.end.offset));
+      if (has(child, 'Kw_replan')) amend.replan.push(...steps);
+      else if (has(child, 'Kw_until')) amend.until = steps[0] ?? this.ident(undefined, entryRange.end.offset);
+      else {
+        const afterReject: NonNullable<A.AmendRule['afterReject']> = { step: steps[0] ?? this.ident(undefined, entryRange.end.offset), range: entryRange };
+        const message = this.string(tokenOf(child, 'StringLiteral'));
+        if (message) afterReject.message = message;
+        amend.afterReject = afterReject;
+      }
+    }
+    this.requireClose(node, `amend '${amend.name.name}'`);
+    return amend;
+  }
+
+  private status(node: CstNode): A.StatusMapping {
+    const entries: A.StatusEntry[] = [];
+    for (const child of this.ordered(node, ['statusEntry', 'stray'])) {
+      if (child.name === 'stray') {
+        this.stray(child, 'status');
+        continue;
+      }
+      const range = this.nodeRange(child, 0);
+      const stepNode = nodeOf(child, 'stepRef');
+      const entry: A.StatusEntry = {
+        state: this.ident(nodeOf(child, 'state'), range.end.offset),
+        text: this.string(tokenOf(child, 'StringLiteral')) ?? { value: '', range: this.emptyRange(range.end.offset) },
+        range,
+      };
+      if (stepNode) entry.step = this.ident(stepNode, range.end.offset);
+      entries.push(entry);
+    }
+    this.requireClose(node, 'the status block');
+    return { kind: 'Status', entries, range: this.nodeRange(node, 0) };
+  }
+
+  private completion(node: CstNode): A.CompletionPolicy {
+    return { kind: 'Completion', mode: has(node, 'Kw_partial') ? 'partial_allowed' : 'all', range: this.nodeRange(node, 0) };
+  }
+
+  private bundle(node: CstNode): A.BundleDecl {
+    const range = this.nodeRange(node, 0);
+    const end = range.end.offset;
+    const bundle: A.BundleDecl = {
+      kind: 'Bundle',
+      name: this.ident(nodeOf(node, 'declName'), end),
+      offering: this.ident(nodeOf(node, 'offeringRef'), end),
+      members: [],
+      range,
+    };
+    if (has(node, 'Kw_version')) bundle.version = this.wholeNumber(tokenOf(node, 'version'), end, SyntaxCode.planVersionNotInteger, 'the bundle version');
+    for (const child of this.ordered(node, ['item', 'billing', 'completion', 'status', 'stray'])) {
+      if (child.name === 'item') {
+        const itemRange = this.nodeRange(child, end);
+        bundle.members.push({
+          kind: 'Item',
+          name: this.ident(nodeOf(child, 'declName'), itemRange.end.offset),
+          plan: this.ident(nodeOf(child, 'planRef'), itemRange.end.offset),
+          optional: has(child, 'Kw_optional'),
+          range: itemRange,
+        });
+      } else if (child.name === 'billing') bundle.members.push(this.billing(child));
+      else if (child.name === 'completion') bundle.members.push(this.completion(child));
+      else if (child.name === 'status') bundle.members.push(this.status(child));
+      else this.stray(child, 'bundle');
+    }
+    this.requireClose(node, `bundle '${bundle.name.name}'`);
+    return bundle;
+  }
+}

@@ -1,0 +1,734 @@
+// The chevrotain grammar of the o2a language (see docs/language.md). Built once at module load.
+// Name slots are small rules of their own (`stepRef`, `kindRef`, ...) so that content assist can
+// tell the language server which kind of name is expected.
+// Every block also accepts a run of stray tokens (`stray`), skipped up to the next thing that looks
+// like the start of a member: one typo gives one diagnostic and the rest of the block still parses.
+import { CstParser, EOF, tokenMatcher, type IOrAlt, type IToken, type TokenType } from 'chevrotain';
+import * as T from './tokens.js';
+import { syntaxErrorMessages } from './messages.js';
+
+const { Kw } = T;
+
+/** Where a run of stray tokens sits; decides where skipping stops. */
+export type StrayContext = 'document' | 'plan' | 'bundle' | 'properties' | 'cancel' | 'amend' | 'status';
+
+const propertyKeywords: TokenType[] = [
+  Kw.owner, Kw.service, Kw.resource, Kw.work, Kw.target, Kw.template, Kw.timeout, Kw.on, Kw.retry,
+  Kw.compensate, Kw.irreversible, Kw.evidence, Kw.skip, Kw.only,
+];
+
+interface RecoveryInternals {
+  tryInRuleRecovery(this: CstParser, expected: TokenType, follows: TokenType[]): IToken;
+  SKIP_TOKEN(this: CstParser): IToken;
+  getTokenToInsert(this: CstParser, type: TokenType): IToken;
+}
+
+class O2aParser extends CstParser {
+  private strayDepth = 0;
+  /** Without strays for content assist, where a stray path would make any keyword look possible. */
+  private readonly withStrays: boolean;
+
+  constructor(withStrays: boolean) {
+    super(T.allTokenTypes, { recoveryEnabled: withStrays, maxLookahead: 1, errorMessageProvider: syntaxErrorMessages });
+    this.withStrays = withStrays;
+    this.performSelfAnalysis();
+  }
+
+  private is(k: number, type: TokenType): boolean {
+    return tokenMatcher(this.LA(k), type);
+  }
+
+  private isAny(k: number, types: readonly TokenType[]): boolean {
+    return types.some((t) => this.is(k, t));
+  }
+
+  /** The tokens at LA(1).. look like the beginning of a valid member of `context`. */
+  looksLikeStart(context: StrayContext): boolean {
+    switch (context) {
+      case 'document':
+        return (
+          ((this.is(1, Kw.plan) || this.is(1, Kw.bundle)) && this.is(2, T.Name) && (this.is(3, Kw.version) || this.is(3, Kw.for))) ||
+          (this.is(1, Kw.template) && this.is(2, T.Name) && this.is(3, T.Colon))
+        );
+      case 'plan':
+        return (
+          (this.is(1, Kw.step) && this.is(2, T.Name) && (this.is(3, T.Colon) || this.is(3, Kw.from))) ||
+          (this.is(1, Kw.billing) && this.is(2, Kw.starts)) ||
+          (this.isAny(1, [Kw.defaults, Kw.cancel, Kw.status]) && this.is(2, T.LCurly)) ||
+          (this.is(1, Kw.amend) && this.is(2, T.Name) && this.is(3, T.LCurly)) ||
+          (this.is(1, Kw.completion) && (this.is(2, Kw.all) || this.is(2, Kw.partial)))
+        );
+      case 'bundle':
+        return (
+          (this.is(1, Kw.item) && this.is(2, T.Name) && this.is(3, T.Colon)) ||
+          (this.is(1, Kw.billing) && this.is(2, Kw.starts)) ||
+          (this.is(1, Kw.status) && this.is(2, T.LCurly)) ||
+          (this.is(1, Kw.completion) && (this.is(2, Kw.all) || this.is(2, Kw.partial)))
+        );
+      case 'properties':
+        return this.looksLikePropertyStart();
+      case 'cancel':
+        return (this.is(1, Kw.before) || this.is(1, Kw.after)) && this.is(2, T.Name) && this.is(3, T.Colon);
+      case 'amend':
+        return (
+          ((this.is(1, Kw.replan) || this.is(1, Kw.until)) && this.is(2, T.Name)) ||
+          (this.is(1, Kw.after) && this.is(2, T.Name) && this.is(3, T.Colon))
+        );
+      case 'status':
+        return this.is(1, T.Name) && (this.is(2, T.Colon) || (this.is(2, T.Name) && this.is(3, T.Colon)));
+    }
+  }
+
+  private looksLikePropertyStart(): boolean {
+    if (!this.isAny(1, propertyKeywords)) return false;
+    if (this.is(1, Kw.irreversible)) return true;
+    if (this.is(1, Kw.timeout)) return this.is(2, T.Numeric);
+    if (this.is(1, Kw.retry)) return this.is(2, T.Numeric) || this.is(2, Kw.none);
+    if (this.is(1, Kw.skip) || this.is(1, Kw.only)) return this.is(2, Kw.when);
+    return this.is(2, T.Name);
+  }
+
+  private atBlockEnd(): boolean {
+    return this.is(1, T.RCurly) || this.is(1, EOF);
+  }
+
+  /** The start of something that belongs to an enclosing block: the `}` of this one is missing. */
+  private atOuterStart(context: StrayContext): boolean {
+    // A member of this block wins: `status { step running: "..." }` names a step called `step`.
+    if (this.looksLikeStart(context)) return false;
+    switch (context) {
+      case 'document':
+        return false;
+      case 'plan':
+      case 'bundle':
+        return this.looksLikeStart('document');
+      default:
+        return this.looksLikeStart('plan') || this.looksLikeStart('bundle') || this.looksLikeStart('document');
+    }
+  }
+
+  /** A block member may follow until `}`, the end of the file or the start of an enclosing member. */
+  private inBlock(context: StrayContext): boolean {
+    return !this.atBlockEnd() && !(this.withStrays && this.atOuterStart(context));
+  }
+
+  /**
+   * `}`; when it is missing before the next member of an enclosing block, nothing: the CST then has
+   * no RCurly and the AST builder reports the missing brace once.
+   */
+  private closeBlock(): void {
+    if (!this.withStrays) {
+      this.CONSUME9(T.RCurly);
+      return;
+    }
+    this.OR9({
+      MAX_LOOKAHEAD: 1,
+      IGNORE_AMBIGUITIES: true,
+      DEF: [
+        { ALT: () => this.CONSUME9(T.RCurly) },
+        { GATE: () => !this.is(1, T.RCurly), ALT: () => undefined },
+      ],
+    });
+  }
+
+  // chevrotain recovers in a rule by inserting or deleting one token; a misspelt keyword
+  // (`fro offering`) needs one replaced, else the whole declaration would be skipped.
+  protected tryInRuleRecovery(expected: TokenType, follows: TokenType[]): IToken {
+    const internals = CstParser.prototype as unknown as RecoveryInternals;
+    try {
+      return internals.tryInRuleRecovery.call(this, expected, follows);
+    } catch (e) {
+      const next = this.LA(2);
+      if (tokenMatcher(this.LA(1), T.Name) && follows.some((f) => tokenMatcher(next, f))) {
+        internals.SKIP_TOKEN.call(this);
+        return internals.getTokenToInsert.call(this, expected);
+      }
+      throw e;
+    }
+  }
+
+  private strayContext: StrayContext = 'document';
+
+  private skipStray(context: StrayContext): void {
+    this.ACTION(() => {
+      this.strayContext = context;
+    });
+    this.SUBRULE(this.stray);
+  }
+
+  private stray = this.RULE('stray', () => {
+    const context = (): StrayContext => this.strayContext;
+    const track = (token: IToken): void => {
+      this.ACTION(() => {
+        if (tokenMatcher(token, T.LCurly)) this.strayDepth++;
+        else if (tokenMatcher(token, T.RCurly) && this.strayDepth > 0) this.strayDepth--;
+      });
+    };
+    this.ACTION(() => {
+      this.strayDepth = 0;
+    });
+    track(this.CONSUME(T.AnyToken));
+    this.MANY({
+      MAX_LOOKAHEAD: 1,
+      GATE: () =>
+        !this.is(1, EOF) &&
+        !(this.strayDepth === 0 && ((context() !== 'document' && this.is(1, T.RCurly)) || this.looksLikeStart(context()) || this.atOuterStart(context()))),
+      DEF: () => track(this.CONSUME2(T.AnyToken)),
+    });
+  });
+
+  /** Members are told apart by their first token; the stray alternative, which takes any token, comes last. */
+  private chooseMember(alts: (IOrAlt<unknown> | undefined)[]): unknown {
+    return this.OR({ MAX_LOOKAHEAD: 1, IGNORE_AMBIGUITIES: true, DEF: alts.filter((a): a is IOrAlt<unknown> => a !== undefined) });
+  }
+
+  private strayAlt(context: StrayContext): IOrAlt<unknown> | undefined {
+    if (!this.withStrays) return undefined;
+    return {
+      GATE: () => !this.atBlockEnd() && !this.looksLikeStart(context),
+      ALT: () => this.skipStray(context),
+    };
+  }
+
+  // Name slots.
+  declName = this.RULE('declName', () => this.CONSUME(T.Name));
+  stepRef = this.RULE('stepRef', () => this.CONSUME(T.Name));
+  kindRef = this.RULE('kindRef', () => this.CONSUME(T.Name));
+  templateRef = this.RULE('templateRef', () => this.CONSUME(T.Name));
+  offeringRef = this.RULE('offeringRef', () => this.CONSUME(T.Name));
+  planRef = this.RULE('planRef', () => this.CONSUME(T.Name));
+  catalogEntryRef = this.RULE('catalogEntryRef', () => this.CONSUME(T.Name));
+  /** Names with no catalog or plan meaning for completion: components, actions, outcomes, states. */
+  name = this.RULE('name', () => this.CONSUME(T.Name));
+
+  document = this.RULE('document', () => {
+    this.OPTION(() => this.SUBRULE(this.catalogBinding));
+    this.MANY({
+      MAX_LOOKAHEAD: 1,
+      GATE: () => !this.is(1, EOF),
+      DEF: () =>
+        this.chooseMember([
+          { ALT: () => this.SUBRULE(this.plan) },
+          { ALT: () => this.SUBRULE(this.bundle) },
+          { ALT: () => this.SUBRULE(this.template) },
+          this.withStrays
+            ? {
+                GATE: () => !this.is(1, EOF) && !this.looksLikeStart('document'),
+                ALT: () => this.skipStray('document'),
+              }
+            : undefined,
+        ]),
+    });
+  });
+
+  catalogBinding = this.RULE('catalogBinding', () => {
+    this.CONSUME(Kw.catalog);
+    this.SUBRULE(this.name, { LABEL: 'id' });
+    this.CONSUME(T.Numeric, { LABEL: 'version' });
+  });
+
+  plan = this.RULE('plan', () => {
+    this.CONSUME(Kw.plan);
+    this.SUBRULE(this.declName);
+    this.OPTION(() => {
+      this.CONSUME(Kw.version);
+      this.CONSUME(T.Numeric, { LABEL: 'version' });
+    });
+    this.CONSUME(Kw.for);
+    this.CONSUME(Kw.offering);
+    this.SUBRULE(this.offeringRef);
+    this.CONSUME(T.LCurly);
+    this.MANY({
+      MAX_LOOKAHEAD: 1,
+      GATE: () => this.inBlock('plan'),
+      DEF: () =>
+        this.chooseMember([
+          { ALT: () => this.SUBRULE(this.step) },
+          { ALT: () => this.SUBRULE(this.defaults) },
+          { ALT: () => this.SUBRULE(this.billing) },
+          { ALT: () => this.SUBRULE(this.cancel) },
+          { ALT: () => this.SUBRULE(this.amend) },
+          { ALT: () => this.SUBRULE(this.status) },
+          { ALT: () => this.SUBRULE(this.completion) },
+          this.strayAlt('plan'),
+        ]),
+    });
+    this.closeBlock();
+  });
+
+  template = this.RULE('template', () => {
+    this.CONSUME(Kw.template);
+    this.SUBRULE(this.declName);
+    this.CONSUME(T.Colon);
+    this.SUBRULE(this.kindRef);
+    this.SUBRULE(this.propertyBlock);
+  });
+
+  propertyBlock = this.RULE('propertyBlock', () => {
+    this.CONSUME(T.LCurly);
+    this.MANY({
+      MAX_LOOKAHEAD: 1,
+      GATE: () => this.inBlock('properties'),
+      DEF: () => this.chooseMember([{ ALT: () => this.SUBRULE(this.stepProperty) }, this.strayAlt('properties')]),
+    });
+    this.closeBlock();
+  });
+
+  step = this.RULE('step', () => {
+    this.CONSUME(Kw.step);
+    this.SUBRULE(this.declName);
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.Colon);
+          this.SUBRULE(this.kindRef);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(Kw.from);
+          this.SUBRULE(this.templateRef);
+        },
+      },
+    ]);
+    this.OPTION2(() => {
+      this.CONSUME(Kw.after);
+      this.SUBRULE(this.stepRef);
+      this.MANY(() => {
+        this.CONSUME(T.Comma);
+        this.SUBRULE2(this.stepRef);
+      });
+    });
+    this.OPTION3(() => this.SUBRULE(this.propertyBlock));
+  });
+
+  defaults = this.RULE('defaults', () => {
+    this.CONSUME(Kw.defaults);
+    this.SUBRULE(this.propertyBlock);
+  });
+
+  stepProperty = this.RULE('stepProperty', () => {
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(Kw.owner, { LABEL: 'keyword' });
+          this.SUBRULE(this.name);
+        },
+      },
+      {
+        ALT: () => {
+          this.OR2([
+            { ALT: () => this.CONSUME(Kw.service, { LABEL: 'keyword' }) },
+            { ALT: () => this.CONSUME(Kw.resource, { LABEL: 'keyword' }) },
+            { ALT: () => this.CONSUME(Kw.work, { LABEL: 'keyword' }) },
+            { ALT: () => this.CONSUME(Kw.target, { LABEL: 'keyword' }) },
+            { ALT: () => this.CONSUME(Kw.template, { LABEL: 'keyword' }) },
+          ]);
+          this.SUBRULE(this.catalogEntryRef);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(Kw.timeout, { LABEL: 'keyword' });
+          this.CONSUME(T.Numeric, { LABEL: 'duration' });
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(Kw.on, { LABEL: 'keyword' });
+          this.SUBRULE2(this.name, { LABEL: 'outcome' });
+          this.SUBRULE(this.action);
+        },
+      },
+      { ALT: () => this.SUBRULE(this.retry) },
+      {
+        ALT: () => {
+          this.CONSUME(Kw.compensate, { LABEL: 'keyword' });
+          this.SUBRULE3(this.name, { LABEL: 'compensation' });
+          this.OPTION(() => {
+            this.CONSUME(Kw.requires);
+            this.CONSUME(Kw.approval);
+          });
+        },
+      },
+      { ALT: () => this.CONSUME(Kw.irreversible, { LABEL: 'keyword' }) },
+      {
+        ALT: () => {
+          this.CONSUME(Kw.evidence, { LABEL: 'keyword' });
+          this.SUBRULE4(this.name, { LABEL: 'evidence' });
+          this.MANY(() => {
+            this.CONSUME(T.Comma);
+            this.SUBRULE5(this.name, { LABEL: 'evidence' });
+          });
+        },
+      },
+      {
+        ALT: () => {
+          this.OR3([
+            { ALT: () => this.CONSUME(Kw.skip, { LABEL: 'keyword' }) },
+            { ALT: () => this.CONSUME(Kw.only, { LABEL: 'keyword' }) },
+          ]);
+          this.CONSUME(Kw.when);
+          this.SUBRULE(this.expression);
+        },
+      },
+    ]);
+  });
+
+  retry = this.RULE('retry', () => {
+    this.CONSUME(Kw.retry);
+    this.OR([
+      { ALT: () => this.CONSUME(Kw.none) },
+      {
+        ALT: () => {
+          this.CONSUME(T.Numeric, { LABEL: 'count' });
+          this.OPTION(() =>
+            this.OR2([
+              {
+                ALT: () => {
+                  this.CONSUME(Kw.every);
+                  this.CONSUME2(T.Numeric, { LABEL: 'every' });
+                },
+              },
+              {
+                ALT: () => {
+                  this.CONSUME(Kw.exponential);
+                  this.CONSUME3(T.Numeric, { LABEL: 'initial' });
+                  this.OPTION2(() => {
+                    this.CONSUME(Kw.max);
+                    this.CONSUME4(T.Numeric, { LABEL: 'max' });
+                  });
+                },
+              },
+            ]),
+          );
+          this.OPTION3(() => this.CONSUME(Kw.jitter));
+          this.OPTION4(() => {
+            this.CONSUME(Kw.same);
+            this.CONSUME(Kw.key);
+          });
+        },
+      },
+    ]);
+  });
+
+  action = this.RULE('action', () => {
+    this.OR([
+      { ALT: () => this.CONSUME(Kw.fail) },
+      {
+        ALT: () => {
+          this.CONSUME(Kw.hold);
+          this.OR2([{ ALT: () => this.CONSUME(Kw.customer) }, { ALT: () => this.CONSUME(Kw.provider) }]);
+          this.OPTION(() => this.CONSUME(T.StringLiteral));
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(Kw.fallout);
+          // A group name, unless the next token starts the next property (`fallout  timeout 5m`).
+          this.OPTION2({
+            GATE: () => !this.looksLikePropertyStart(),
+            DEF: () => this.SUBRULE(this.name, { LABEL: 'group' }),
+          });
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(Kw.unknown);
+          this.CONSUME(Kw.then);
+          this.CONSUME(Kw.reconcile);
+        },
+      },
+    ]);
+  });
+
+  expression = this.RULE('expression', () => {
+    this.SUBRULE(this.andExpression, { LABEL: 'operands' });
+    this.MANY(() => {
+      this.CONSUME(Kw.or);
+      this.SUBRULE2(this.andExpression, { LABEL: 'operands' });
+    });
+  });
+
+  andExpression = this.RULE('andExpression', () => {
+    this.SUBRULE(this.notExpression, { LABEL: 'operands' });
+    this.MANY(() => {
+      this.CONSUME(Kw.and);
+      this.SUBRULE2(this.notExpression, { LABEL: 'operands' });
+    });
+  });
+
+  notExpression = this.RULE('notExpression', () => {
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(Kw.not);
+          this.SUBRULE(this.notExpression);
+        },
+      },
+      { ALT: () => this.SUBRULE(this.comparison) },
+    ]);
+  });
+
+  comparison = this.RULE('comparison', () => {
+    this.SUBRULE(this.operand, { LABEL: 'left' });
+    this.OPTION(() =>
+      this.OR([
+        {
+          ALT: () => {
+            this.OR2(T.comparisonTokenTypes.map((type) => ({ ALT: () => this.CONSUME(type, { LABEL: 'operator' }) })));
+            this.SUBRULE2(this.operand, { LABEL: 'right' });
+          },
+        },
+        {
+          ALT: () => {
+            this.OPTION2(() => this.CONSUME(Kw.not));
+            this.CONSUME(Kw.in);
+            this.CONSUME(T.LBracket);
+            this.SUBRULE(this.literal);
+            this.MANY(() => {
+              this.CONSUME(T.Comma);
+              this.SUBRULE2(this.literal);
+            });
+            this.CONSUME(T.RBracket);
+          },
+        },
+      ]),
+    );
+  });
+
+  operand = this.RULE('operand', () => {
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.LParen);
+          this.SUBRULE(this.expression);
+          this.CONSUME(T.RParen);
+        },
+      },
+      { ALT: () => this.SUBRULE(this.reference) },
+      { ALT: () => this.SUBRULE(this.literal) },
+    ]);
+  });
+
+  reference = this.RULE('reference', () => {
+    this.CONSUME(T.ReferenceStart, { LABEL: 'segment' });
+    this.MANY(() => {
+      this.CONSUME(T.Dot);
+      this.CONSUME(T.Name, { LABEL: 'segment' });
+    });
+  });
+
+  literal = this.RULE('literal', () => {
+    this.OR([
+      { ALT: () => this.CONSUME(T.StringLiteral) },
+      { ALT: () => this.CONSUME(T.Numeric) },
+      { ALT: () => this.CONSUME(Kw.true) },
+      { ALT: () => this.CONSUME(Kw.false) },
+    ]);
+  });
+
+  billing = this.RULE('billing', () => {
+    this.CONSUME(Kw.billing);
+    this.CONSUME(Kw.starts);
+    this.CONSUME(Kw.on);
+    this.SUBRULE(this.trigger);
+    this.OPTION(() => {
+      this.CONSUME(T.Comma);
+      this.OR([
+        {
+          ALT: () => {
+            this.CONSUME(Kw.blocks);
+            this.CONSUME(Kw.completion);
+          },
+        },
+        {
+          ALT: () => {
+            this.CONSUME(Kw.revenue);
+            this.CONSUME(Kw.assurance);
+          },
+        },
+      ]);
+    });
+  });
+
+  trigger = this.RULE('trigger', () => {
+    this.OR([
+      { ALT: () => this.CONSUME(Kw.acceptance) },
+      { ALT: () => this.CONSUME(Kw.activation) },
+      {
+        ALT: () => {
+          this.CONSUME(Kw.customer);
+          this.CONSUME2(Kw.acceptance);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(Kw.first);
+          this.CONSUME(Kw.usage);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(Kw.scheduled);
+          this.CONSUME(Kw.date);
+          this.SUBRULE(this.reference);
+        },
+      },
+    ]);
+  });
+
+  cancel = this.RULE('cancel', () => {
+    this.CONSUME(Kw.cancel);
+    this.CONSUME(T.LCurly);
+    this.MANY({
+      MAX_LOOKAHEAD: 1,
+      GATE: () => this.inBlock('cancel'),
+      DEF: () => this.chooseMember([{ ALT: () => this.SUBRULE(this.cancelRule) }, this.strayAlt('cancel')]),
+    });
+    this.closeBlock();
+  });
+
+  cancelRule = this.RULE('cancelRule', () => {
+    this.OR([{ ALT: () => this.CONSUME(Kw.before, { LABEL: 'phase' }) }, { ALT: () => this.CONSUME(Kw.after, { LABEL: 'phase' }) }]);
+    this.SUBRULE(this.stepRef);
+    this.CONSUME(T.Colon);
+    this.OR2([
+      { ALT: () => this.CONSUME(Kw.stop, { LABEL: 'action' }) },
+      {
+        ALT: () => {
+          this.CONSUME(Kw.compensate, { LABEL: 'action' });
+          this.OPTION(() => {
+            this.CONSUME(Kw.requires);
+            this.CONSUME(Kw.approval);
+          });
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(Kw.reject, { LABEL: 'action' });
+          this.OPTION2(() => this.CONSUME(T.StringLiteral));
+        },
+      },
+    ]);
+  });
+
+  amend = this.RULE('amend', () => {
+    this.CONSUME(Kw.amend);
+    this.SUBRULE(this.declName);
+    this.CONSUME(T.LCurly);
+    this.MANY({
+      MAX_LOOKAHEAD: 1,
+      GATE: () => this.inBlock('amend'),
+      DEF: () => this.chooseMember([{ ALT: () => this.SUBRULE(this.amendEntry) }, this.strayAlt('amend')]),
+    });
+    this.closeBlock();
+  });
+
+  amendEntry = this.RULE('amendEntry', () => {
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(Kw.replan);
+          this.SUBRULE(this.stepRef);
+          this.MANY(() => {
+            this.CONSUME(T.Comma);
+            this.SUBRULE2(this.stepRef);
+          });
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(Kw.until);
+          this.SUBRULE3(this.stepRef);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(Kw.after);
+          this.SUBRULE4(this.stepRef);
+          this.CONSUME(T.Colon);
+          this.CONSUME(Kw.reject);
+          this.OPTION(() => this.CONSUME(T.StringLiteral));
+        },
+      },
+    ]);
+  });
+
+  status = this.RULE('status', () => {
+    this.CONSUME(Kw.status);
+    this.CONSUME(T.LCurly);
+    this.MANY({
+      MAX_LOOKAHEAD: 1,
+      GATE: () => this.inBlock('status'),
+      DEF: () => this.chooseMember([{ ALT: () => this.SUBRULE(this.statusEntry) }, this.strayAlt('status')]),
+    });
+    this.closeBlock();
+  });
+
+  statusEntry = this.RULE('statusEntry', () => {
+    this.OPTION({
+      GATE: () => this.is(2, T.Name),
+      DEF: () => this.SUBRULE(this.stepRef),
+    });
+    this.SUBRULE(this.name, { LABEL: 'state' });
+    this.CONSUME(T.Colon);
+    this.CONSUME(T.StringLiteral);
+  });
+
+  completion = this.RULE('completion', () => {
+    this.CONSUME(Kw.completion);
+    this.OR([
+      { ALT: () => this.CONSUME(Kw.all) },
+      {
+        ALT: () => {
+          this.CONSUME(Kw.partial);
+          this.CONSUME(Kw.allowed);
+        },
+      },
+    ]);
+  });
+
+  bundle = this.RULE('bundle', () => {
+    this.CONSUME(Kw.bundle);
+    this.SUBRULE(this.declName);
+    this.OPTION(() => {
+      this.CONSUME(Kw.version);
+      this.CONSUME(T.Numeric, { LABEL: 'version' });
+    });
+    this.CONSUME(Kw.for);
+    this.CONSUME(Kw.offering);
+    this.SUBRULE(this.offeringRef);
+    this.CONSUME(T.LCurly);
+    this.MANY({
+      MAX_LOOKAHEAD: 1,
+      GATE: () => this.inBlock('bundle'),
+      DEF: () =>
+        this.chooseMember([
+          { ALT: () => this.SUBRULE(this.item) },
+          { ALT: () => this.SUBRULE(this.billing) },
+          { ALT: () => this.SUBRULE(this.completion) },
+          { ALT: () => this.SUBRULE(this.status) },
+          this.strayAlt('bundle'),
+        ]),
+    });
+    this.closeBlock();
+  });
+
+  item = this.RULE('item', () => {
+    this.CONSUME(Kw.item);
+    this.SUBRULE(this.declName);
+    this.CONSUME(T.Colon);
+    this.SUBRULE(this.planRef);
+    this.OPTION(() => this.CONSUME(Kw.optional));
+  });
+}
+
+export const o2aParser = new O2aParser(true);
+
+let assistParser: O2aParser | undefined;
+/** Built on first use: only the language server asks for content assist. */
+export function contentAssistParser(): O2aParser {
+  assistParser ??= new O2aParser(false);
+  return assistParser;
+}

@@ -1,0 +1,724 @@
+// The saga engine: the fulfillment orchestrator's handlers. Each handler follows §14 in one
+// transaction: inbox check, load (the product order row is the lock), guarded transitions, save,
+// outbox rows, commit. It never calls a component: commands leave through the outbox.
+import { randomUUID } from 'node:crypto';
+import type {
+  CompiledPlan, CompiledSinglePlan, CompiledStep, OutcomeAction, RetryPolicy,
+} from '../../compiler/emit/schema.js';
+import type { Clock } from '../clock.js';
+import type { Queryable, Store } from '../store/store.js';
+import {
+  ENGINE, EVENTS, MESSAGE_SCHEMA_VERSION, READ_TARGET_STATE, TARGET_STATE_READ, newMessageId,
+  type Envelope, type StepCommandPayload, type StepReplyPayload,
+} from './messages.js';
+import { characteristicsOf, customerOf, parseProductOrder, type Tmf622OrderItem } from './orders.js';
+import type { PlanRegistry } from './plans.js';
+import { stepApplies } from './rules.js';
+import {
+  activationCommandTransitions, falloutCaseTransitions, pathTo, productOrderItemTransitions,
+  productOrderTransitions, resourceTransitions, sagaStepTransitions, sagaTransitions, transition,
+  TransitionRefused, type ActivationCommandState, type ProductOrderItemState, type ProductOrderState, type ResourceState, type SagaState,
+  type SagaStepState,
+} from './states.js';
+import {
+  UnitOfWork, falloutFromRow, type ActivationCommandRow, type FalloutCaseRow, type LogRow, type ProductOrderItemRow, type ProductOrderRow,
+  type ResourceReservationRow, type SagaRow, type SagaStepRow, type TimerKind,
+} from './unit-of-work.js';
+
+export const ORDER_ACCEPTED = 'ProductOrderAccepted';
+
+export interface EngineOptions {
+  store: Store;
+  clock: Clock;
+  registry: PlanRegistry;
+  /** Called after each commit with the audit rows it wrote (live progress, metrics). */
+  onCommit?: (rows: LogRow[]) => void;
+}
+
+export interface SubmitOptions {
+  /** Plans to use for the order's offerings (registered first); otherwise the registry's newest per offering. */
+  plans?: CompiledPlan[];
+  /** Script for the simulated components (stored with the order). */
+  scenario?: unknown;
+}
+
+export type SubmitResult =
+  | { ok: true; productOrderId: string; correlationId: string; state: ProductOrderState; duplicate: boolean }
+  | { ok: false; problems: string[] };
+
+export type ResumeResult =
+  | { ok: true; caseId: string; sagaId: string; stepId: string; productOrderId: string }
+  | { ok: false; problem: string };
+
+interface Ctx {
+  uow: UnitOfWork;
+  order: ProductOrderRow;
+  cause: string | null;
+}
+
+export class Engine {
+  constructor(private readonly options: EngineOptions) {}
+
+  private get store(): Store { return this.options.store; }
+  private get registry(): PlanRegistry { return this.options.registry; }
+
+  async registerPlans(plans: CompiledPlan[]): Promise<void> {
+    const at = this.options.clock.now();
+    await this.store.transaction(async (tx) => {
+      for (const plan of plans) await this.registry.register(tx, plan, at);
+    });
+  }
+
+  private committed(uow: UnitOfWork): void {
+    if (this.options.onCommit && uow.log.length > 0) this.options.onCommit(uow.log);
+  }
+
+  // --- intake -------------------------------------------------------------------------------
+  /** Product order management: records the TMF622 order and accepts it (or rejects it) through the outbox. */
+  async submitOrder(input: unknown, options: SubmitOptions = {}): Promise<SubmitResult> {
+    const parsed = parseProductOrder(input);
+    if (!parsed.ok) return parsed;
+    const order = parsed.order;
+    const uow = new UnitOfWork(this.options.clock.now());
+    const result = await this.store.transaction(async (tx): Promise<SubmitResult> => {
+      for (const plan of options.plans ?? []) await this.registry.register(tx, plan, uow.now);
+      const orderId = order.id ?? `po-${randomUUID()}`;
+      const existing = await tx.query<{ correlation_id: string; state: ProductOrderState }>(
+        'SELECT correlation_id, state FROM product_order WHERE id = $1', [orderId]);
+      if (existing[0]) {
+        return { ok: true, productOrderId: orderId, correlationId: existing[0].correlation_id, state: existing[0].state, duplicate: true };
+      }
+      const row: ProductOrderRow = {
+        id: orderId, externalId: order.externalId ?? null, correlationId: `ota-${randomUUID()}`, customerId: customerOf(order),
+        state: 'acknowledged', scenario: options.scenario ?? null, body: order, createdAt: uow.at, updatedAt: uow.at,
+      };
+      uow.addOrder(row);
+      const problems: string[] = [];
+      for (const item of order.productOrderItem) await this.addItem(tx, uow, row, item, null, options.plans ?? [], problems);
+      const ctx: Ctx = { uow, order: row, cause: null };
+      uow.recordState(row, null, 'ProductOrderCreated', {}, { state: 'acknowledged', items: uow.itemsOf(orderId).length });
+      if (problems.length > 0) {
+        this.setOrderState(ctx, 'rejected');
+        for (const item of uow.itemsOf(orderId)) this.setItemState(ctx, item, 'rejected');
+        this.emitFact(ctx, 'ProductOrderRejected', { reasons: problems });
+      } else {
+        uow.emit(this.envelope(row, {
+          kind: 'event', type: ORDER_ACCEPTED, destination: ENGINE, orderingKey: row.id,
+          payload: { productOrderId: row.id, items: uow.itemsOf(orderId).map((i) => i.id) },
+        }, null));
+      }
+      await uow.flush(tx);
+      return problems.length > 0
+        ? { ok: false, problems }
+        : { ok: true, productOrderId: orderId, correlationId: row.correlationId, state: row.state, duplicate: false };
+    });
+    this.committed(uow);
+    return result;
+  }
+
+  private async addItem(
+    tx: Queryable, uow: UnitOfWork, order: ProductOrderRow, item: Tmf622OrderItem, parent: ProductOrderItemRow | null,
+    explicit: CompiledPlan[], problems: string[], pinned?: CompiledPlan,
+  ): Promise<void> {
+    const offeringId = item.productOffering?.id;
+    if (!offeringId) { problems.push(`productOrderItem ${item.id}: no productOffering.id`); return; }
+    const plan = pinned
+      ?? explicit.filter((p) => p.offeringId === offeringId).sort((a, b) => b.planVersion - a.planVersion)[0]
+      ?? await this.registry.forOffering(tx, offeringId);
+    if (!plan) problems.push(`productOrderItem ${item.id}: no fulfillment plan for offering ${offeringId}`);
+    const characteristics = { ...(parent?.characteristics ?? {}), ...characteristicsOf(item) };
+    const row: ProductOrderItemRow = {
+      productOrderId: order.id, id: item.id, parentItemId: parent?.id ?? null, offeringId, action: item.action,
+      characteristics, planHash: plan?.hash ?? null, state: 'acknowledged', updatedAt: uow.at,
+    };
+    uow.addItem(row);
+    if (plan?.kind !== 'bundle') return;
+    for (const entry of plan.items) {
+      let child: CompiledPlan;
+      try { child = await this.registry.get(tx, entry.planHash); } catch {
+        problems.push(`productOrderItem ${item.id}: bundle item ${entry.name} needs plan ${entry.planId} (${entry.planHash.slice(0, 12)}), which is not registered`);
+        continue;
+      }
+      const nested = item.productOrderItem?.find((n) => n.productOffering?.id === child.offeringId);
+      if (!nested && entry.optional) continue;
+      const childItem: Tmf622OrderItem = nested ?? { id: `${item.id}.${entry.name}`, action: item.action, productOffering: { id: child.offeringId } };
+      await this.addItem(tx, uow, order, childItem, row, explicit, problems, child);
+    }
+  }
+
+  // --- the engine's inbox -------------------------------------------------------------------
+  /** Handles a batch of messages addressed to the engine in one transaction; duplicates are no-ops. */
+  async handle(messages: Envelope[]): Promise<void> {
+    if (messages.length === 0) return;
+    const now = this.options.clock.now();
+    const uow = await this.store.transaction(async (tx) => {
+      const uow = new UnitOfWork(now);
+      const fresh = await inboxAccept(tx, ENGINE, messages.map((m) => m.messageId), now);
+      const seen = new Set<string>();
+      const todo = messages.filter((m) => fresh.has(m.messageId) && !seen.has(m.messageId) && seen.add(m.messageId));
+      if (todo.length === 0) return uow;
+      await uow.load(tx, todo.map((m) => m.productOrderId), this.registry);
+      for (const message of todo) {
+        const order = uow.orders.get(message.productOrderId);
+        if (!order) continue;
+        uow.record({
+          productOrderId: order.id, correlationId: message.correlationId, messageId: message.messageId,
+          causationId: message.causationId, direction: 'in', type: message.type, sagaId: message.sagaId,
+          stepId: message.stepId, payload: message.payload, occurredAt: uow.at,
+        });
+        const ctx: Ctx = { uow, order, cause: message.messageId };
+        if (message.type === ORDER_ACCEPTED) this.startFulfillment(ctx);
+        else if (message.sagaId && message.stepId) this.onStepReply(ctx, message);
+        else this.refuse(ctx, message, 'not addressed to a saga step');
+      }
+      await uow.flush(tx);
+      return uow;
+    });
+    this.committed(uow);
+  }
+
+  // --- timers -------------------------------------------------------------------------------
+  /**
+   * Fires due timers. Claims them with FOR UPDATE SKIP LOCKED and handles them in the same
+   * transaction, so a worker that dies mid-way releases them untouched for the next one.
+   */
+  async fireDueTimers(limit = 200): Promise<number> {
+    const now = this.options.clock.now();
+    const uow = new UnitOfWork(now);
+    const fired = await this.store.transaction(async (tx) => {
+      const due = await tx.query<{ saga_id: string; step_id: string; kind: TimerKind; attempt: number; product_order_id: string }>(
+        `SELECT t.saga_id, t.step_id, t.kind, t.attempt, s.product_order_id
+           FROM timer t JOIN saga s ON s.id = t.saga_id
+          WHERE t.due_at <= $1 ORDER BY t.due_at LIMIT $2 FOR UPDATE OF t SKIP LOCKED`, [now.toISOString(), limit]);
+      if (due.length === 0) return 0;
+      const locked = await uow.load(tx, due.map((d) => d.product_order_id), this.registry, true);
+      let count = 0;
+      for (const timer of due) {
+        if (!locked.has(timer.product_order_id)) continue;
+        const order = uow.orders.get(timer.product_order_id) as ProductOrderRow;
+        this.onTimer({ uow, order, cause: null }, timer.saga_id, timer.step_id, timer.kind, Number(timer.attempt));
+        count++;
+      }
+      await uow.flush(tx);
+      return count;
+    });
+    this.committed(uow);
+    return fired;
+  }
+
+  /** When the next timer is due, if any. */
+  async nextTimerDue(): Promise<Date | null> {
+    const rows = await this.store.query<{ due: unknown }>('SELECT min(due_at) AS due FROM timer');
+    const due = rows[0]?.due;
+    return due ? new Date(due as string) : null;
+  }
+
+  // --- fallout ------------------------------------------------------------------------------
+  async resume(caseId: string): Promise<ResumeResult> {
+    const uow = new UnitOfWork(this.options.clock.now());
+    const result = await this.store.transaction(async (tx): Promise<ResumeResult> => {
+      const rows = await tx.query<Record<string, unknown>>('SELECT * FROM fallout_case WHERE id = $1', [caseId]);
+      if (!rows[0]) return { ok: false, problem: `no fallout case ${caseId}` };
+      const found = falloutFromRow(rows[0]);
+      if (found.state !== 'OPEN') return { ok: false, problem: `fallout case ${caseId} is ${found.state}, not OPEN` };
+      await uow.load(tx, [found.productOrderId], this.registry);
+      const fallout = uow.fallouts.get(caseId) as FalloutCaseRow;
+      const order = uow.orders.get(found.productOrderId) as ProductOrderRow;
+      const saga = uow.sagas.get(fallout.sagaId) as SagaRow;
+      const step = uow.step(saga.id, fallout.failedStepId) as SagaStepRow;
+      const command = this.envelope(order, {
+        kind: 'command', type: 'ResumeFulfillment', destination: ENGINE, orderingKey: saga.id,
+        sagaId: saga.id, stepId: step.stepId, productOrderItemId: saga.productOrderItemId, payload: { caseId },
+      }, null);
+      uow.record({
+        productOrderId: order.id, correlationId: order.correlationId, messageId: command.messageId, causationId: null,
+        direction: 'in', type: command.type, sagaId: saga.id, stepId: step.stepId, payload: command.payload, occurredAt: uow.at,
+      });
+      const ctx: Ctx = { uow, order, cause: command.messageId };
+      fallout.state = transition('fallout case', falloutCaseTransitions, fallout.state, 'RESUMED');
+      fallout.resolvedAt = uow.at;
+      uow.putFallout(fallout);
+      uow.recordState(order, ctx.cause, 'FalloutCaseResumed', { sagaId: saga.id, stepId: step.stepId }, { caseId });
+      saga.heldStepId = null;
+      this.setSagaState(ctx, saga, 'STARTED');
+      this.startStep(ctx, saga, step, 'resume');
+      this.emitFact(ctx, 'FulfillmentResumed', { caseId, stepId: step.stepId }, saga);
+      this.advance(ctx, saga);
+      this.recomputeOrder(ctx);
+      await uow.flush(tx);
+      return { ok: true, caseId, sagaId: saga.id, stepId: step.stepId, productOrderId: order.id };
+    });
+    this.committed(uow);
+    return result;
+  }
+
+  // --- handlers -----------------------------------------------------------------------------
+  private startFulfillment(ctx: Ctx): void {
+    const { uow, order } = ctx;
+    if (order.state !== 'acknowledged' && order.state !== 'pending') {
+      uow.recordState(order, ctx.cause, 'DuplicateIgnored', {}, { reason: `order is already ${order.state}` });
+      return;
+    }
+    const leaves = uow.itemsOf(order.id).filter((item) => {
+      const plan = item.planHash ? uow.plans.get(item.planHash) : undefined;
+      return item.planHash !== null && plan?.kind !== 'bundle';
+    });
+    for (const item of leaves) {
+      if (uow.sagaOfItem(order.id, item.id)) continue;
+      const plan = uow.plans.get(item.planHash as string);
+      if (!plan || plan.kind !== 'plan') continue;
+      const saga: SagaRow = {
+        id: `saga-${randomUUID()}`, productOrderId: order.id, productOrderItemId: item.id, planHash: plan.hash,
+        correlationId: order.correlationId, state: 'STARTED', heldStepId: null, createdAt: uow.at, updatedAt: uow.at,
+      };
+      uow.putSaga(saga);
+      uow.recordState(order, ctx.cause, 'SagaStarted', { sagaId: saga.id }, {
+        productOrderItemId: item.id, planId: plan.planId, planVersion: plan.planVersion, planHash: plan.hash,
+      });
+      for (const planStep of plan.steps) {
+        const applies = stepApplies(planStep, item.characteristics);
+        const step: SagaStepRow = {
+          sagaId: saga.id, stepId: planStep.id, kind: planStep.kind, owner: planStep.owner, state: 'NOT_STARTED',
+          attempt: 0, deliveries: 0, resumes: 0, idempotencyKey: null, externalRef: null, outcome: null, evidence: null,
+          startedAt: null, completedAt: null, updatedAt: uow.at,
+        };
+        uow.putStep(step);
+        if (!applies) this.setStepState(ctx, saga, step, 'SKIPPED', { rule: planStep.condition?.mode });
+      }
+      this.emitFact(ctx, 'FulfillmentPlanGenerated', {
+        planId: plan.planId, planHash: plan.hash,
+        steps: plan.steps.map((s) => ({ id: s.id, state: (uow.step(saga.id, s.id) as SagaStepRow).state })),
+      }, saga);
+      this.advance(ctx, saga);
+    }
+    this.recomputeOrder(ctx);
+  }
+
+  private onStepReply(ctx: Ctx, message: Envelope): void {
+    const saga = ctx.uow.sagas.get(message.sagaId as string);
+    const step = saga ? ctx.uow.step(saga.id, message.stepId as string) : undefined;
+    if (!saga || !step) return this.refuse(ctx, message, 'unknown saga or step');
+    if (message.idempotencyKey !== step.idempotencyKey) {
+      return this.refuse(ctx, message, `stale: idempotency key ${message.idempotencyKey} is not the step's current ${step.idempotencyKey}`);
+    }
+    const planStep = this.planStep(ctx, saga, step.stepId);
+    const reply = message.payload as StepReplyPayload;
+    if (message.type === planStep.succeededEvent) return this.succeed(ctx, saga, step, planStep, message, reply, true);
+    if (message.type === planStep.failedEvent) {
+      return this.fail(ctx, saga, step, planStep, message, reply.outcome ?? 'rejected', reply.reason ?? null);
+    }
+    if (message.type === TARGET_STATE_READ) return this.readBack(ctx, saga, step, planStep, message, reply.present === true);
+    return this.refuse(ctx, message, `step ${step.stepId} expects ${planStep.succeededEvent} or ${planStep.failedEvent}`);
+  }
+
+  private isLive(saga: SagaRow, step: SagaStepRow): boolean {
+    if (step.state === 'STARTED' || step.state === 'UNKNOWN') return true;
+    return step.state === 'WAITING' && saga.heldStepId !== step.stepId;
+  }
+
+  private succeed(
+    ctx: Ctx, saga: SagaRow, step: SagaStepRow, planStep: CompiledStep, message: Envelope, reply: StepReplyPayload, checkEvidence: boolean,
+  ): void {
+    if (!this.isLive(saga, step)) return this.refuse(ctx, message, `step ${step.stepId} is ${step.state}`);
+    if (checkEvidence) {
+      const missing = planStep.evidence.filter((name) => !reply.evidence?.[name]);
+      if (missing.length > 0) return this.fail(ctx, saga, step, planStep, message, 'evidence_missing', `missing evidence: ${missing.join(', ')}`);
+    }
+    const { uow } = ctx;
+    uow.clearTimers(saga.id, step.stepId);
+    step.completedAt = uow.at;
+    step.externalRef = reply.externalRef ?? step.externalRef;
+    step.evidence = reply.evidence ?? step.evidence;
+    step.outcome = 'success';
+    this.setStepState(ctx, saga, step, 'SUCCEEDED', { externalRef: step.externalRef });
+    if (step.kind === 'activation') {
+      const command = uow.activationFor(saga.id, step.stepId, step.idempotencyKey);
+      if (command) this.walkActivation(ctx, command, command.state === 'UNKNOWN' ? 'RECONCILED_SUCCEEDED' : 'SUCCEEDED');
+      for (const r of uow.reservationsOf(saga.id)) this.walkReservation(ctx, r, 'ACTIVATING');
+    } else if (step.kind === 'resource_reservation') {
+      const reservation = {
+        id: `rr-${randomUUID()}`, sagaId: saga.id, stepId: step.stepId, resourceSpec: planStep.ref?.id ?? null,
+        resourceId: reply.resourceId ?? step.externalRef, state: 'AVAILABLE' as ResourceState, createdAt: uow.at, updatedAt: uow.at,
+      };
+      this.walkReservation(ctx, reservation, 'RESERVED');
+    } else if (step.kind === 'inventory_commit') {
+      for (const r of uow.reservationsOf(saga.id)) this.walkReservation(ctx, r, 'ACTIVE');
+    }
+    this.advance(ctx, saga);
+  }
+
+  private fail(
+    ctx: Ctx, saga: SagaRow, step: SagaStepRow, planStep: CompiledStep, message: Envelope | null, outcome: string, reason: string | null,
+  ): void {
+    if (!this.isLive(saga, step)) {
+      if (message) this.refuse(ctx, message, `step ${step.stepId} is ${step.state}`);
+      return;
+    }
+    const { uow } = ctx;
+    uow.clearTimers(saga.id, step.stepId);
+    step.outcome = outcome;
+    if (step.kind === 'activation') {
+      const command = uow.activationFor(saga.id, step.stepId, step.idempotencyKey);
+      if (command) this.walkActivation(ctx, command, command.state === 'UNKNOWN' ? 'RECONCILED_FAILED' : 'REJECTED');
+    }
+    if (this.isNonBlockingBilling(ctx, saga, planStep)) {
+      this.setStepState(ctx, saga, step, 'FAILED', { outcome, reason });
+      this.emitFact(ctx, 'RevenueAssuranceAlertRaised', { stepId: step.stepId, outcome, reason }, saga);
+      return this.advance(ctx, saga);
+    }
+    this.applyAction(ctx, saga, step, planStep, planStep.outcomes[outcome] ?? { action: 'fallout' }, outcome, reason);
+  }
+
+  private applyAction(
+    ctx: Ctx, saga: SagaRow, step: SagaStepRow, planStep: CompiledStep, action: OutcomeAction, outcome: string, reason: string | null,
+  ): void {
+    const { uow } = ctx;
+    uow.clearTimers(saga.id, step.stepId);
+    if (action.action === 'fail') {
+      this.setStepState(ctx, saga, step, 'FAILED', { outcome, reason });
+      this.setSagaState(ctx, saga, 'FAILED');
+      this.emitFact(ctx, 'FulfillmentFailed', { stepId: step.stepId, outcome, reason }, saga);
+    } else if (action.action === 'hold') {
+      // A hold is no technical failure (§27): the step waits for a party, nothing is rolled back.
+      this.setStepState(ctx, saga, step, 'WAITING', { outcome, reason, party: action.party });
+      saga.heldStepId = step.stepId;
+      this.setSagaState(ctx, saga, 'HELD');
+      const fallout = this.raiseFallout(ctx, saga, step, planStep, outcome, reason, action.party,
+        action.party === 'customer' ? 'customer-care' : planStep.owner, action.message ?? null);
+      this.emitFact(ctx, 'ServiceOrderHeld', { stepId: step.stepId, outcome, party: action.party, falloutCaseId: fallout.id }, saga);
+    } else {
+      this.setStepState(ctx, saga, step, 'FAILED', { outcome, reason });
+      saga.heldStepId = step.stepId;
+      this.setSagaState(ctx, saga, 'HELD');
+      const fallout = this.raiseFallout(ctx, saga, step, planStep, outcome, reason, 'provider',
+        action.action === 'fallout' && action.ownerGroup ? action.ownerGroup : planStep.owner, null);
+      this.emitFact(ctx, 'ServiceOrderFalloutRaised', { stepId: step.stepId, outcome, falloutCaseId: fallout.id }, saga);
+    }
+    this.recomputeOrder(ctx);
+  }
+
+  private raiseFallout(
+    ctx: Ctx, saga: SagaRow, step: SagaStepRow, planStep: CompiledStep, outcome: string, reason: string | null,
+    party: 'customer' | 'provider', ownerGroup: string, message: string | null,
+  ): FalloutCaseRow {
+    const { uow, order } = ctx;
+    const id = `fc-${randomUUID()}`;
+    const fallout: FalloutCaseRow = {
+      id, sagaId: saga.id, failedStepId: step.stepId, productOrderId: order.id, productOrderItemId: saga.productOrderItemId,
+      correlationId: order.correlationId,
+      failureReason: `${planStep.kind} step ${step.stepId} reported ${outcome}${reason ? `: ${reason}` : ''}`,
+      suggestedRepair: message ?? (party === 'customer'
+        ? `ask the customer to act on ${step.stepId}, then resume`
+        : `repair the ${outcome} at ${planStep.owner} for ${planStep.ref ? `${planStep.ref.type} ${planStep.ref.id}` : step.stepId}, then resume`),
+      safeRetry: {
+        idempotencyKey: step.idempotencyKey, attempts: step.attempt, sideEffecting: planStep.sideEffecting,
+        idempotentAdapter: planStep.idempotentAdapter, compensation: planStep.compensation.kind,
+        resumeRerunsStep: step.stepId, resumeUsesNewIdempotencyKey: true,
+      },
+      affected: {
+        customerId: order.customerId, productOrderItemId: saga.productOrderItemId, ref: planStep.ref,
+        resources: uow.reservationsOf(saga.id).map((r) => ({ id: r.id, spec: r.resourceSpec, resourceId: r.resourceId, state: r.state })),
+      },
+      slaImpact: party === 'customer' ? 'paused: waiting for the customer' : 'at risk: provider action required',
+      ownerGroup, party,
+      resumeCommand: { type: 'ResumeFulfillment', caseId: id, sagaId: saga.id, stepId: step.stepId, cli: `o2a resume ${id}` },
+      state: 'OPEN', createdAt: uow.at, resolvedAt: null,
+    };
+    uow.putFallout(fallout);
+    uow.recordState(order, ctx.cause, 'FalloutCaseRaised', { sagaId: saga.id, stepId: step.stepId }, {
+      caseId: id, party, ownerGroup, failureReason: fallout.failureReason, suggestedRepair: fallout.suggestedRepair,
+    });
+    return fallout;
+  }
+
+  private readBack(ctx: Ctx, saga: SagaRow, step: SagaStepRow, planStep: CompiledStep, message: Envelope, present: boolean): void {
+    if (step.state !== 'UNKNOWN') return this.refuse(ctx, message, `step ${step.stepId} is ${step.state}, not UNKNOWN`);
+    if (present) return this.succeed(ctx, saga, step, planStep, message, message.payload as StepReplyPayload, false);
+    const { uow } = ctx;
+    uow.clearTimers(saga.id, step.stepId);
+    if (step.attempt <= planStep.retry.maxRetries) {
+      // Absent: the side effect never happened, so sending the command again is safe.
+      this.setStepState(ctx, saga, step, 'WAITING', { reason: 'read-back: absent, retrying' });
+      uow.setTimer({ sagaId: saga.id, stepId: step.stepId, kind: 'retry', attempt: step.attempt, dueAt: later(uow.now, backoffMs(planStep.retry, step.attempt)) });
+      return;
+    }
+    this.fail(ctx, saga, step, planStep, null, 'timeout', `read-back absent after ${step.attempt} attempts`);
+  }
+
+  private onTimer(ctx: Ctx, sagaId: string, stepId: string, kind: TimerKind, attempt: number): void {
+    const { uow } = ctx;
+    const saga = uow.sagas.get(sagaId);
+    const step = saga ? uow.step(sagaId, stepId) : undefined;
+    uow.clearTimers(sagaId, stepId);
+    if (!saga || !step || saga.state !== 'STARTED' || attempt !== step.attempt) return;
+    const planStep = this.planStep(ctx, saga, stepId);
+    ctx.cause = null;
+    if (kind === 'retry') {
+      if (step.state === 'WAITING' || step.state === 'UNKNOWN') this.startStep(ctx, saga, step, 'retry');
+      return;
+    }
+    if (step.state === 'UNKNOWN') return this.requestReadBack(ctx, saga, step, planStep);
+    if (step.state !== 'STARTED') return;
+    uow.recordState(ctx.order, null, 'StepTimedOut', { sagaId, stepId }, { attempt, timeoutMs: planStep.timeout.ms });
+    const on = planStep.timeout.on;
+    if (on.action === 'reconcile') {
+      // Timeout is not failure (§26): the outcome is unknown until the target is read back.
+      this.setStepState(ctx, saga, step, 'UNKNOWN', { reason: 'timeout' });
+      const command = uow.activationFor(saga.id, step.stepId, step.idempotencyKey);
+      if (command) {
+        this.walkActivation(ctx, command, 'UNKNOWN');
+        this.emitFact(ctx, 'ActivationCommandUnknown', { activationCommandId: command.id, stepId, idempotencyKey: step.idempotencyKey }, saga);
+      }
+      return this.requestReadBack(ctx, saga, step, planStep);
+    }
+    if (step.attempt <= planStep.retry.maxRetries) {
+      this.setStepState(ctx, saga, step, 'WAITING', { reason: 'timeout, retrying' });
+      uow.setTimer({ sagaId, stepId, kind: 'retry', attempt: step.attempt, dueAt: later(uow.now, backoffMs(planStep.retry, step.attempt)) });
+      return;
+    }
+    this.applyAction(ctx, saga, step, planStep, on, 'timeout', `no answer within ${planStep.timeout.ms} ms`);
+  }
+
+  private requestReadBack(ctx: Ctx, saga: SagaRow, step: SagaStepRow, planStep: CompiledStep): void {
+    const { uow } = ctx;
+    uow.emit(this.envelope(ctx.order, {
+      kind: 'command', type: READ_TARGET_STATE, destination: planStep.owner, orderingKey: saga.id, sagaId: saga.id,
+      stepId: step.stepId, productOrderItemId: saga.productOrderItemId, idempotencyKey: step.idempotencyKey,
+      payload: { stepId: step.stepId, kind: step.kind, ref: planStep.ref, of: planStep.command, attempt: step.attempt },
+    }, ctx.cause));
+    uow.setTimer({ sagaId: saga.id, stepId: step.stepId, kind: 'step_timeout', attempt: step.attempt, dueAt: later(uow.now, planStep.timeout.ms) });
+  }
+
+  // --- saga progress ------------------------------------------------------------------------
+  private advance(ctx: Ctx, saga: SagaRow): void {
+    if (saga.state !== 'STARTED') return;
+    const { uow } = ctx;
+    const plan = this.planOf(ctx, saga);
+    const satisfied = (stepId: string): boolean => {
+      const dep = uow.step(saga.id, stepId);
+      if (!dep) return false;
+      if (dep.state === 'SUCCEEDED' || dep.state === 'SKIPPED') return true;
+      return dep.state === 'FAILED' && this.isNonBlockingBilling(ctx, saga, this.planStep(ctx, saga, stepId));
+    };
+    for (const planStep of plan.steps) {
+      const step = uow.step(saga.id, planStep.id) as SagaStepRow;
+      if (step.state === 'NOT_STARTED' && planStep.dependsOn.every(satisfied)) this.startStep(ctx, saga, step, 'first');
+    }
+    // §16: every mandatory step proven done; billing readiness only when the policy says it blocks.
+    const complete = plan.steps.every((planStep) => {
+      const state = (uow.step(saga.id, planStep.id) as SagaStepRow).state;
+      return state === 'SUCCEEDED' || state === 'SKIPPED' || this.isNonBlockingBilling(ctx, saga, planStep);
+    });
+    if (complete) {
+      this.setSagaState(ctx, saga, 'COMPLETED');
+      this.emitFact(ctx, 'ServiceOrderCompleted', { productOrderItemId: saga.productOrderItemId }, saga);
+      this.recomputeOrder(ctx);
+    }
+  }
+
+  private startStep(ctx: Ctx, saga: SagaRow, step: SagaStepRow, mode: 'first' | 'retry' | 'resume'): void {
+    const { uow, order } = ctx;
+    const planStep = this.planStep(ctx, saga, step.stepId);
+    if (mode === 'resume') { step.resumes += 1; step.attempt = 0; }
+    if (mode !== 'retry' || !planStep.retry.sameIdempotencyKey || step.idempotencyKey === null) {
+      step.idempotencyKey = `${saga.id}/${step.stepId}/${step.resumes}${mode === 'retry' ? `.${step.attempt + 1}` : ''}`;
+    }
+    step.attempt += 1;
+    step.deliveries += 1;
+    step.startedAt = uow.at;
+    step.outcome = null;
+    this.setStepState(ctx, saga, step, 'STARTED', { attempt: step.attempt, idempotencyKey: step.idempotencyKey });
+    if (step.kind === 'activation') {
+      const existing = uow.activationFor(saga.id, step.stepId, step.idempotencyKey);
+      if (existing) {
+        existing.attempts += 1;
+        this.walkActivation(ctx, existing, 'SENT');
+      } else {
+        const command = {
+          id: `ac-${randomUUID()}`, sagaId: saga.id, stepId: step.stepId, target: planStep.ref?.id ?? null,
+          idempotencyKey: step.idempotencyKey as string, state: 'CREATED' as const, attempts: 1, createdAt: uow.at, updatedAt: uow.at,
+        };
+        uow.putActivation(command);
+        uow.recordState(order, ctx.cause, 'ActivationCommandStateChanged', { sagaId: saga.id, stepId: step.stepId }, { id: command.id, to: 'CREATED' });
+        this.walkActivation(ctx, command, 'SENT');
+      }
+    }
+    const item = uow.item(order.id, saga.productOrderItemId);
+    const payload: StepCommandPayload = {
+      stepId: step.stepId, kind: step.kind, ref: planStep.ref, attempt: step.attempt, delivery: step.deliveries - 1,
+      evidence: planStep.evidence,
+      characteristics: item?.characteristics ?? {},
+      answers: { succeeded: planStep.succeededEvent, failed: planStep.failedEvent },
+    };
+    uow.emit(this.envelope(order, {
+      kind: 'command', type: planStep.command, destination: planStep.owner, orderingKey: saga.id, sagaId: saga.id,
+      stepId: step.stepId, productOrderItemId: saga.productOrderItemId, idempotencyKey: step.idempotencyKey, payload,
+    }, ctx.cause));
+    uow.setTimer({ sagaId: saga.id, stepId: step.stepId, kind: 'step_timeout', attempt: step.attempt, dueAt: later(uow.now, planStep.timeout.ms) });
+  }
+
+  private recomputeOrder(ctx: Ctx): void {
+    const { uow, order } = ctx;
+    const items = uow.itemsOf(order.id);
+    const children = (parent: ProductOrderItemRow) => items.filter((i) => i.parentItemId === parent.id);
+    const derive = (item: ProductOrderItemRow): ProductOrderItemState | 'partial' => {
+      const saga = uow.sagaOfItem(order.id, item.id);
+      if (saga) return ITEM_STATE_OF_SAGA[saga.state];
+      const kids = children(item);
+      if (kids.length === 0) return item.state;
+      return combine(kids.map((kid) => { const state = derive(kid); return state === 'partial' ? 'completed' : state; }));
+    };
+    for (const item of items) {
+      const target = derive(item);
+      this.setItemState(ctx, item, target === 'partial' ? 'completed' : target);
+    }
+    const top = items.filter((i) => i.parentItemId === null).map(derive);
+    const states = top.map((s) => (s === 'partial' ? 'completed' : s));
+    const combined = combine(states);
+    this.setOrderState(ctx, top.includes('partial') && combined === 'completed' ? 'partial' : combined);
+  }
+
+  // --- guarded setters ----------------------------------------------------------------------
+  private setStepState(ctx: Ctx, saga: SagaRow, step: SagaStepRow, to: SagaStepState, detail: Record<string, unknown> = {}): void {
+    const from = step.state;
+    step.state = transition(`saga step ${step.stepId}`, sagaStepTransitions, from, to);
+    ctx.uow.putStep(step);
+    ctx.uow.recordState(ctx.order, ctx.cause, 'StepStateChanged', { sagaId: saga.id, stepId: step.stepId }, { from, to, ...detail });
+  }
+
+  private setSagaState(ctx: Ctx, saga: SagaRow, to: SagaState): void {
+    if (saga.state === to) return;
+    const from = saga.state;
+    saga.state = transition('saga', sagaTransitions, from, to);
+    ctx.uow.putSaga(saga);
+    ctx.uow.recordState(ctx.order, ctx.cause, 'SagaStateChanged', { sagaId: saga.id, stepId: saga.heldStepId }, { from, to });
+  }
+
+  private setItemState(ctx: Ctx, item: ProductOrderItemRow, to: ProductOrderItemState): void {
+    if (item.state === to) return;
+    const path = pathTo(productOrderItemTransitions, item.state, to);
+    if (!path) return ctx.uow.recordState(ctx.order, ctx.cause, 'TransitionRefused', {}, { aggregate: 'product order item', id: item.id, from: item.state, to });
+    const from = item.state;
+    item.state = to;
+    ctx.uow.touchItem(item);
+    ctx.uow.recordState(ctx.order, ctx.cause, 'ProductOrderItemStateChanged', {}, { productOrderItemId: item.id, from, to });
+  }
+
+  private setOrderState(ctx: Ctx, to: ProductOrderState): void {
+    const { order } = ctx;
+    if (order.state === to) return;
+    const path = pathTo(productOrderTransitions, order.state, to);
+    if (!path) return ctx.uow.recordState(order, ctx.cause, 'TransitionRefused', {}, { aggregate: 'product order', from: order.state, to });
+    const from = order.state;
+    order.state = to;
+    ctx.uow.touchOrder(order);
+    ctx.uow.recordState(order, ctx.cause, 'ProductOrderStateChanged', {}, { from, to });
+    const fact = ORDER_FACTS[to];
+    if (fact && !(to === 'inProgress' && from !== 'acknowledged' && from !== 'pending')) this.emitFact(ctx, fact, { from, to });
+    if (to === 'inProgress' && from === 'held') this.emitFact(ctx, 'ProductOrderResumed', { from, to });
+  }
+
+  private walkActivation(ctx: Ctx, command: ActivationCommandRow, to: ActivationCommandState): void {
+    const path = pathTo(activationCommandTransitions, command.state, to);
+    if (!path) throw new TransitionRefused('activation command', command.state, to);
+    for (const state of path) {
+      const from = command.state;
+      command.state = state;
+      ctx.uow.recordState(ctx.order, ctx.cause, 'ActivationCommandStateChanged', { sagaId: command.sagaId, stepId: command.stepId }, { id: command.id, from, to: state });
+    }
+    ctx.uow.putActivation(command);
+  }
+
+  private walkReservation(ctx: Ctx, reservation: ResourceReservationRow, to: ResourceState): void {
+    const path = pathTo(resourceTransitions, reservation.state, to);
+    if (!path || path.length === 0) return;
+    for (const state of path) {
+      const from = reservation.state;
+      reservation.state = state;
+      ctx.uow.recordState(ctx.order, ctx.cause, 'ResourceReservationStateChanged', { sagaId: reservation.sagaId, stepId: reservation.stepId }, { id: reservation.id, resourceId: reservation.resourceId, from, to: state });
+    }
+    ctx.uow.putReservation(reservation);
+  }
+
+  // --- helpers ------------------------------------------------------------------------------
+  private refuse(ctx: Ctx, message: Envelope, reason: string): void {
+    ctx.uow.recordState(ctx.order, message.messageId, 'MessageRefused', { sagaId: message.sagaId, stepId: message.stepId }, { type: message.type, reason });
+  }
+
+  private planOf(ctx: Ctx, saga: SagaRow): CompiledSinglePlan {
+    const plan = ctx.uow.plans.get(saga.planHash);
+    if (!plan || plan.kind !== 'plan') throw new Error(`saga ${saga.id}: plan ${saga.planHash} is not a single plan`);
+    return plan;
+  }
+
+  private planStep(ctx: Ctx, saga: SagaRow, stepId: string): CompiledStep {
+    const step = this.planOf(ctx, saga).steps.find((s) => s.id === stepId);
+    if (!step) throw new Error(`saga ${saga.id}: plan has no step ${stepId}`);
+    return step;
+  }
+
+  private isNonBlockingBilling(ctx: Ctx, saga: SagaRow, planStep: CompiledStep): boolean {
+    const billing = this.planOf(ctx, saga).billing;
+    return planStep.kind === 'billing_trigger' && billing !== null && !billing.blocksCompletion;
+  }
+
+  private emitFact(ctx: Ctx, type: string, payload: Record<string, unknown>, saga?: SagaRow): void {
+    ctx.uow.emit(this.envelope(ctx.order, {
+      kind: 'event', type, destination: EVENTS, orderingKey: saga?.id ?? ctx.order.id, sagaId: saga?.id ?? null,
+      productOrderItemId: saga?.productOrderItemId ?? null, payload,
+    }, ctx.cause));
+  }
+
+  private envelope(
+    order: ProductOrderRow,
+    m: Pick<Envelope, 'kind' | 'type' | 'destination' | 'orderingKey' | 'payload'> & Partial<Pick<Envelope, 'sagaId' | 'stepId' | 'productOrderItemId' | 'idempotencyKey'>>,
+    cause: string | null,
+  ): Envelope {
+    return {
+      messageId: newMessageId(), kind: m.kind, type: m.type, schemaVersion: MESSAGE_SCHEMA_VERSION, destination: m.destination,
+      orderingKey: m.orderingKey, correlationId: order.correlationId, causationId: cause, productOrderId: order.id,
+      productOrderItemId: m.productOrderItemId ?? null, sagaId: m.sagaId ?? null, stepId: m.stepId ?? null,
+      idempotencyKey: m.idempotencyKey ?? null, payload: m.payload, createdAt: this.options.clock.now().toISOString(),
+    };
+  }
+}
+
+const ITEM_STATE_OF_SAGA: Record<SagaState, ProductOrderItemState> = {
+  STARTED: 'inProgress', HELD: 'held', COMPLETED: 'completed', FAILED: 'failed', COMPENSATING: 'inProgress', COMPENSATED: 'cancelled',
+};
+
+const ORDER_FACTS: Partial<Record<ProductOrderState, string>> = {
+  inProgress: 'ProductOrderFulfillmentStarted', held: 'ProductOrderHeld', completed: 'ProductOrderCompleted',
+  failed: 'ProductOrderFailed', partial: 'ProductOrderPartiallyCompleted',
+};
+
+function combine(states: ProductOrderItemState[]): ProductOrderItemState | 'partial' {
+  if (states.length === 0) return 'acknowledged';
+  if (states.every((s) => s === 'completed')) return 'completed';
+  if (states.every((s) => s === 'rejected')) return 'rejected';
+  if (states.includes('held')) return 'held';
+  if (states.some((s) => s === 'inProgress' || s === 'acknowledged' || s === 'pending')) {
+    return states.every((s) => s === 'acknowledged') ? 'acknowledged' : 'inProgress';
+  }
+  return states.includes('completed') ? 'partial' : 'failed';
+}
+
+function later(now: Date, ms: number): string {
+  return new Date(now.getTime() + ms).toISOString();
+}
+
+export function backoffMs(policy: RetryPolicy, attempt: number): number {
+  const base = policy.backoff === 'none' ? 0
+    : policy.backoff === 'fixed' ? policy.initialDelayMs
+      : Math.min(policy.initialDelayMs * 2 ** Math.max(0, attempt - 1), policy.maxDelayMs || Number.MAX_SAFE_INTEGER);
+  return policy.jitter ? Math.round(base * (0.8 + Math.random() * 0.4)) : base;
+}
+
+/** Accepts message ids into a consumer's inbox; returns the ones seen for the first time. */
+export async function inboxAccept(tx: Queryable, consumer: string, messageIds: string[], at: Date): Promise<Set<string>> {
+  if (messageIds.length === 0) return new Set();
+  const rows = await tx.query<{ message_id: string }>(
+    `INSERT INTO inbox (consumer, message_id, received_at) SELECT $1, unnest($2::text[]), $3
+     ON CONFLICT DO NOTHING RETURNING message_id`, [consumer, [...new Set(messageIds)], at.toISOString()]);
+  return new Set(rows.map((r) => r.message_id));
+}

@@ -1,0 +1,85 @@
+// The message envelope of §9: every command and event carries its correlation and causation, the
+// order/item/saga/step it concerns, and (commands) an idempotency key.
+import { randomUUID } from 'node:crypto';
+
+export const MESSAGE_SCHEMA_VERSION = 1;
+/** The fulfillment orchestrator's inbox. */
+export const ENGINE = 'engine';
+/** Public facts for any listener (read views, event hub). */
+export const EVENTS = 'events';
+
+/** Commands the runtime itself defines (reconciliation), besides the catalog's step commands. */
+export const READ_TARGET_STATE = 'ReadTargetState';
+export const TARGET_STATE_READ = 'TargetStateRead';
+
+export interface Envelope {
+  messageId: string;
+  kind: 'command' | 'event';
+  type: string;
+  schemaVersion: number;
+  destination: string;
+  /** Messages with the same key are relayed in order (the saga id, or the order id before a saga exists). */
+  orderingKey: string;
+  correlationId: string;
+  causationId: string | null;
+  productOrderId: string;
+  productOrderItemId: string | null;
+  sagaId: string | null;
+  stepId: string | null;
+  idempotencyKey: string | null;
+  payload: Record<string, unknown>;
+  createdAt: string;
+}
+
+export interface StepCommandPayload {
+  stepId: string;
+  kind: string;
+  ref: { type: string; id: string } | null;
+  attempt: number;
+  /** How many commands were sent for this step before this one (retries and resumes). */
+  delivery: number;
+  evidence: string[];
+  characteristics: Record<string, unknown>;
+  /** The events the owner answers with (from the catalog's step kind). */
+  answers: { succeeded: string; failed: string };
+  [key: string]: unknown;
+}
+
+/** What a component reports back about a step. */
+export interface StepReplyPayload {
+  attempt?: number;
+  outcome?: string;
+  reason?: string;
+  externalRef?: string;
+  evidence?: Record<string, string>;
+  resourceId?: string;
+  present?: boolean;
+  [key: string]: unknown;
+}
+
+export function newMessageId(): string {
+  return randomUUID();
+}
+
+type Reply = Pick<Envelope, 'type' | 'payload'> & Partial<Pick<Envelope, 'messageId'>>;
+
+/** A component's answer to a command: same correlation, caused by the command, sent to the engine. */
+export function replyTo(command: Envelope, reply: Reply, at: Date): Envelope {
+  return {
+    messageId: reply.messageId ?? newMessageId(),
+    kind: 'event',
+    type: reply.type,
+    schemaVersion: MESSAGE_SCHEMA_VERSION,
+    destination: ENGINE,
+    orderingKey: command.orderingKey,
+    correlationId: command.correlationId,
+    causationId: command.messageId,
+    productOrderId: command.productOrderId,
+    productOrderItemId: command.productOrderItemId,
+    sagaId: command.sagaId,
+    stepId: command.stepId,
+    idempotencyKey: command.idempotencyKey,
+    payload: reply.payload,
+    createdAt: at.toISOString(),
+  };
+}

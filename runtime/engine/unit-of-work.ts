@@ -1,0 +1,346 @@
+// The aggregates one transaction works on: loaded together (the product order row is the lock),
+// changed in memory through guarded transitions, written back in a few batched statements.
+import { randomUUID } from 'node:crypto';
+import type { CompiledPlan } from '../../compiler/emit/schema.js';
+import { WriteBatch, iso, json, parseJson } from '../store/sql.js';
+import type { Queryable } from '../store/store.js';
+import type { Envelope } from './messages.js';
+import type { PlanRegistry } from './plans.js';
+import type {
+  ActivationCommandState, FalloutCaseState, ProductOrderItemState, ProductOrderState, ResourceState,
+  SagaState, SagaStepState,
+} from './states.js';
+
+export interface ProductOrderRow {
+  id: string; externalId: string | null; correlationId: string; customerId: string | null;
+  state: ProductOrderState; scenario: unknown; body: unknown; createdAt: string; updatedAt: string;
+}
+export interface ProductOrderItemRow {
+  productOrderId: string; id: string; parentItemId: string | null; offeringId: string; action: string;
+  characteristics: Record<string, string | number | boolean>; planHash: string | null;
+  state: ProductOrderItemState; updatedAt: string;
+}
+export interface SagaRow {
+  id: string; productOrderId: string; productOrderItemId: string; planHash: string; correlationId: string;
+  state: SagaState; heldStepId: string | null; createdAt: string; updatedAt: string;
+}
+export interface SagaStepRow {
+  sagaId: string; stepId: string; kind: string; owner: string; state: SagaStepState; attempt: number;
+  deliveries: number; resumes: number; idempotencyKey: string | null; externalRef: string | null; outcome: string | null;
+  evidence: Record<string, string> | null; startedAt: string | null; completedAt: string | null; updatedAt: string;
+}
+export interface ActivationCommandRow {
+  id: string; sagaId: string; stepId: string; target: string | null; idempotencyKey: string;
+  state: ActivationCommandState; attempts: number; createdAt: string; updatedAt: string;
+}
+export interface ResourceReservationRow {
+  id: string; sagaId: string; stepId: string; resourceSpec: string | null; resourceId: string | null;
+  state: ResourceState; createdAt: string; updatedAt: string;
+}
+export interface FalloutCaseRow {
+  id: string; sagaId: string; failedStepId: string; productOrderId: string; productOrderItemId: string;
+  correlationId: string; failureReason: string; suggestedRepair: string; safeRetry: Record<string, unknown>;
+  affected: Record<string, unknown>; slaImpact: string; ownerGroup: string; party: 'customer' | 'provider';
+  resumeCommand: Record<string, unknown>; state: FalloutCaseState; createdAt: string; resolvedAt: string | null;
+}
+export interface TimerRow { sagaId: string; stepId: string; kind: TimerKind; attempt: number; dueAt: string }
+export type TimerKind = 'step_timeout' | 'retry';
+export interface LogRow {
+  productOrderId: string; correlationId: string; messageId: string; causationId: string | null;
+  direction: 'in' | 'out' | 'state'; type: string; sagaId: string | null; stepId: string | null;
+  payload: Record<string, unknown>; occurredAt: string;
+}
+
+const key = (a: string, b: string) => `${a}\u0000${b}`;
+
+export class UnitOfWork {
+  readonly orders = new Map<string, ProductOrderRow>();
+  readonly items = new Map<string, ProductOrderItemRow>();
+  readonly sagas = new Map<string, SagaRow>();
+  readonly steps = new Map<string, SagaStepRow>();
+  readonly activations = new Map<string, ActivationCommandRow>();
+  readonly reservations = new Map<string, ResourceReservationRow>();
+  readonly fallouts = new Map<string, FalloutCaseRow>();
+  readonly plans = new Map<string, CompiledPlan>();
+
+  private readonly dirty = {
+    orders: new Set<string>(), items: new Set<string>(), sagas: new Set<string>(), steps: new Set<string>(),
+    activations: new Set<string>(), reservations: new Set<string>(), fallouts: new Set<string>(),
+  };
+  readonly outbox: Envelope[] = [];
+  readonly log: LogRow[] = [];
+  private readonly timersSet = new Map<string, TimerRow>();
+  private readonly timersDeleted = new Map<string, { sagaId: string; stepId: string; kind: TimerKind }>();
+
+  constructor(readonly now: Date) {}
+
+  get at(): string {
+    return this.now.toISOString();
+  }
+
+  // --- access -------------------------------------------------------------------------------
+  item(orderId: string, itemId: string): ProductOrderItemRow | undefined {
+    return this.items.get(key(orderId, itemId));
+  }
+  itemsOf(orderId: string): ProductOrderItemRow[] {
+    return [...this.items.values()].filter((i) => i.productOrderId === orderId);
+  }
+  sagasOf(orderId: string): SagaRow[] {
+    return [...this.sagas.values()].filter((s) => s.productOrderId === orderId);
+  }
+  sagaOfItem(orderId: string, itemId: string): SagaRow | undefined {
+    return [...this.sagas.values()].find((s) => s.productOrderId === orderId && s.productOrderItemId === itemId);
+  }
+  step(sagaId: string, stepId: string): SagaStepRow | undefined {
+    return this.steps.get(key(sagaId, stepId));
+  }
+  stepsOf(sagaId: string): SagaStepRow[] {
+    return [...this.steps.values()].filter((s) => s.sagaId === sagaId);
+  }
+  activationFor(sagaId: string, stepId: string, idempotencyKey: string | null): ActivationCommandRow | undefined {
+    return [...this.activations.values()].find(
+      (a) => a.sagaId === sagaId && a.stepId === stepId && a.idempotencyKey === idempotencyKey,
+    );
+  }
+  reservationsOf(sagaId: string): ResourceReservationRow[] {
+    return [...this.reservations.values()].filter((r) => r.sagaId === sagaId);
+  }
+  openFalloutOf(sagaId: string): FalloutCaseRow | undefined {
+    return [...this.fallouts.values()].find((f) => f.sagaId === sagaId && f.state === 'OPEN');
+  }
+
+  // --- changes ------------------------------------------------------------------------------
+  addOrder(row: ProductOrderRow): void { this.orders.set(row.id, row); this.dirty.orders.add(row.id); }
+  addItem(row: ProductOrderItemRow): void {
+    const k = key(row.productOrderId, row.id);
+    this.items.set(k, row); this.dirty.items.add(k);
+  }
+  touchOrder(row: ProductOrderRow): void { row.updatedAt = this.at; this.dirty.orders.add(row.id); }
+  touchItem(row: ProductOrderItemRow): void { row.updatedAt = this.at; this.dirty.items.add(key(row.productOrderId, row.id)); }
+  putSaga(row: SagaRow): void { row.updatedAt = this.at; this.sagas.set(row.id, row); this.dirty.sagas.add(row.id); }
+  putStep(row: SagaStepRow): void {
+    row.updatedAt = this.at;
+    const k = key(row.sagaId, row.stepId);
+    this.steps.set(k, row); this.dirty.steps.add(k);
+  }
+  putActivation(row: ActivationCommandRow): void { row.updatedAt = this.at; this.activations.set(row.id, row); this.dirty.activations.add(row.id); }
+  putReservation(row: ResourceReservationRow): void { row.updatedAt = this.at; this.reservations.set(row.id, row); this.dirty.reservations.add(row.id); }
+  putFallout(row: FalloutCaseRow): void { this.fallouts.set(row.id, row); this.dirty.fallouts.add(row.id); }
+
+  setTimer(timer: TimerRow): void {
+    const k = `${key(timer.sagaId, timer.stepId)}\u0000${timer.kind}`;
+    this.timersDeleted.delete(k);
+    this.timersSet.set(k, timer);
+  }
+  clearTimers(sagaId: string, stepId: string): void {
+    for (const kind of ['step_timeout', 'retry'] as const) {
+      const k = `${key(sagaId, stepId)}\u0000${kind}`;
+      this.timersSet.delete(k);
+      this.timersDeleted.set(k, { sagaId, stepId, kind });
+    }
+  }
+
+  emit(message: Envelope): void {
+    this.outbox.push(message);
+    this.record({
+      productOrderId: message.productOrderId, correlationId: message.correlationId, messageId: message.messageId,
+      causationId: message.causationId, direction: 'out', type: message.type, sagaId: message.sagaId,
+      stepId: message.stepId, payload: { destination: message.destination, idempotencyKey: message.idempotencyKey },
+      occurredAt: this.at,
+    });
+  }
+
+  record(row: LogRow): void {
+    this.log.push(row);
+  }
+
+  /** A state change in the audit trail, caused by the message being handled. */
+  recordState(
+    order: ProductOrderRow, cause: string | null, type: string,
+    where: { sagaId?: string | null; stepId?: string | null }, payload: Record<string, unknown>,
+  ): void {
+    this.record({
+      productOrderId: order.id, correlationId: order.correlationId, messageId: randomUUID(), causationId: cause,
+      direction: 'state', type, sagaId: where.sagaId ?? null, stepId: where.stepId ?? null, payload, occurredAt: this.at,
+    });
+  }
+
+  // --- load and flush -----------------------------------------------------------------------
+  /**
+   * Locks the product orders (sorted, so two transactions never wait on each other in a cycle) and
+   * loads every aggregate under them. With `skipLocked`, orders another transaction holds are left out.
+   */
+  async load(tx: Queryable, orderIds: string[], registry: PlanRegistry, skipLocked = false): Promise<Set<string>> {
+    const ids = [...new Set(orderIds)].sort();
+    if (ids.length === 0) return new Set();
+    const orders = await tx.query<Record<string, unknown>>(
+      `SELECT * FROM product_order WHERE id = ANY($1) ORDER BY id FOR UPDATE${skipLocked ? ' SKIP LOCKED' : ''}`, [ids],
+    );
+    const locked = orders.map((o) => String(o.id));
+    if (locked.length === 0) return new Set();
+    const items = await tx.query<Record<string, unknown>>('SELECT * FROM product_order_item WHERE product_order_id = ANY($1)', [locked]);
+    const sagas = await tx.query<Record<string, unknown>>('SELECT * FROM saga WHERE product_order_id = ANY($1)', [locked]);
+    const sagaIds = sagas.map((s) => String(s.id));
+    const none: Record<string, unknown>[] = [];
+    const bySaga = (sql: string) => (sagaIds.length === 0 ? Promise.resolve(none) : tx.query<Record<string, unknown>>(sql, [sagaIds]));
+    const steps = await bySaga('SELECT * FROM saga_step WHERE saga_id = ANY($1)');
+    const activations = await bySaga('SELECT * FROM activation_command WHERE saga_id = ANY($1)');
+    const reservations = await bySaga('SELECT * FROM resource_reservation WHERE saga_id = ANY($1)');
+    const fallouts = await bySaga(`SELECT * FROM fallout_case WHERE saga_id = ANY($1) AND state = 'OPEN'`);
+    for (const o of orders) {
+      this.orders.set(String(o.id), {
+        id: String(o.id), externalId: nullable(o.external_id), correlationId: String(o.correlation_id),
+        customerId: nullable(o.customer_id), state: o.state as ProductOrderState, scenario: o.scenario, body: o.body,
+        createdAt: iso(o.created_at) as string, updatedAt: iso(o.updated_at) as string,
+      });
+    }
+    for (const i of items) {
+      const hash = nullable(i.plan_hash);
+      if (hash && !this.plans.has(hash)) this.plans.set(hash, await registry.get(tx, hash));
+      this.items.set(key(String(i.product_order_id), String(i.id)), {
+        productOrderId: String(i.product_order_id), id: String(i.id), parentItemId: nullable(i.parent_item_id),
+        offeringId: String(i.offering_id), action: String(i.action),
+        characteristics: parseJson(i.characteristics) as ProductOrderItemRow['characteristics'],
+        planHash: nullable(i.plan_hash), state: i.state as ProductOrderItemState, updatedAt: iso(i.updated_at) as string,
+      });
+    }
+    for (const s of sagas) {
+      this.sagas.set(String(s.id), {
+        id: String(s.id), productOrderId: String(s.product_order_id), productOrderItemId: String(s.product_order_item_id),
+        planHash: String(s.plan_hash), correlationId: String(s.correlation_id), state: s.state as SagaState,
+        heldStepId: nullable(s.held_step_id), createdAt: iso(s.created_at) as string, updatedAt: iso(s.updated_at) as string,
+      });
+      if (!this.plans.has(String(s.plan_hash))) this.plans.set(String(s.plan_hash), await registry.get(tx, String(s.plan_hash)));
+    }
+    for (const s of steps) {
+      this.steps.set(key(String(s.saga_id), String(s.step_id)), {
+        sagaId: String(s.saga_id), stepId: String(s.step_id), kind: String(s.kind), owner: String(s.owner),
+        state: s.state as SagaStepState, attempt: Number(s.attempt), deliveries: Number(s.deliveries), resumes: Number(s.resumes),
+        idempotencyKey: nullable(s.idempotency_key), externalRef: nullable(s.external_ref), outcome: nullable(s.outcome),
+        evidence: parseJson(s.evidence) as Record<string, string> | null, startedAt: iso(s.started_at),
+        completedAt: iso(s.completed_at), updatedAt: iso(s.updated_at) as string,
+      });
+    }
+    for (const a of activations) {
+      this.activations.set(String(a.id), {
+        id: String(a.id), sagaId: String(a.saga_id), stepId: String(a.step_id), target: nullable(a.target),
+        idempotencyKey: String(a.idempotency_key), state: a.state as ActivationCommandState, attempts: Number(a.attempts),
+        createdAt: iso(a.created_at) as string, updatedAt: iso(a.updated_at) as string,
+      });
+    }
+    for (const r of reservations) {
+      this.reservations.set(String(r.id), {
+        id: String(r.id), sagaId: String(r.saga_id), stepId: String(r.step_id), resourceSpec: nullable(r.resource_spec),
+        resourceId: nullable(r.resource_id), state: r.state as ResourceState,
+        createdAt: iso(r.created_at) as string, updatedAt: iso(r.updated_at) as string,
+      });
+    }
+    for (const f of fallouts) this.fallouts.set(String(f.id), falloutFromRow(f));
+    return new Set(locked);
+  }
+
+  async flush(tx: Queryable): Promise<void> {
+    const batch = new WriteBatch();
+    const insertRows = (_tx: Queryable, table: string, columns: string[], rows: unknown[][], conflict?: { key: string[]; update: string[] }) =>
+      batch.insert(table, columns, rows, conflict);
+    const orders = [...this.dirty.orders].map((id) => this.orders.get(id) as ProductOrderRow);
+    if (orders.length) {
+      insertRows(tx, 'product_order',
+        ['id', 'external_id', 'correlation_id', 'customer_id', 'state', 'scenario', 'body', 'created_at', 'updated_at'],
+        orders.map((o) => [o.id, o.externalId, o.correlationId, o.customerId, o.state, json(o.scenario), json(o.body), o.createdAt, o.updatedAt]),
+        { key: ['id'], update: ['state', 'updated_at'] });
+    }
+    const items = [...this.dirty.items].map((k) => this.items.get(k) as ProductOrderItemRow);
+    if (items.length) {
+      insertRows(tx, 'product_order_item',
+        ['product_order_id', 'id', 'parent_item_id', 'offering_id', 'action', 'characteristics', 'plan_hash', 'state', 'updated_at'],
+        items.map((i) => [i.productOrderId, i.id, i.parentItemId, i.offeringId, i.action, json(i.characteristics), i.planHash, i.state, i.updatedAt]),
+        { key: ['product_order_id', 'id'], update: ['state', 'updated_at'] });
+    }
+    const sagas = [...this.dirty.sagas].map((id) => this.sagas.get(id) as SagaRow);
+    if (sagas.length) {
+      insertRows(tx, 'saga',
+        ['id', 'product_order_id', 'product_order_item_id', 'plan_hash', 'correlation_id', 'state', 'held_step_id', 'created_at', 'updated_at'],
+        sagas.map((s) => [s.id, s.productOrderId, s.productOrderItemId, s.planHash, s.correlationId, s.state, s.heldStepId, s.createdAt, s.updatedAt]),
+        { key: ['id'], update: ['state', 'held_step_id', 'updated_at'] });
+    }
+    const steps = [...this.dirty.steps].map((k) => this.steps.get(k) as SagaStepRow);
+    if (steps.length) {
+      const cols = ['saga_id', 'step_id', 'kind', 'owner', 'state', 'attempt', 'deliveries', 'resumes', 'idempotency_key', 'external_ref',
+        'outcome', 'evidence', 'started_at', 'completed_at', 'updated_at'];
+      insertRows(tx, 'saga_step', cols,
+        steps.map((s) => [s.sagaId, s.stepId, s.kind, s.owner, s.state, s.attempt, s.deliveries, s.resumes, s.idempotencyKey, s.externalRef,
+          s.outcome, json(s.evidence), s.startedAt, s.completedAt, s.updatedAt]),
+        { key: ['saga_id', 'step_id'], update: cols.slice(4) });
+    }
+    const activations = [...this.dirty.activations].map((id) => this.activations.get(id) as ActivationCommandRow);
+    if (activations.length) {
+      insertRows(tx, 'activation_command',
+        ['id', 'saga_id', 'step_id', 'target', 'idempotency_key', 'state', 'attempts', 'created_at', 'updated_at'],
+        activations.map((a) => [a.id, a.sagaId, a.stepId, a.target, a.idempotencyKey, a.state, a.attempts, a.createdAt, a.updatedAt]),
+        { key: ['id'], update: ['state', 'attempts', 'updated_at'] });
+    }
+    const reservations = [...this.dirty.reservations].map((id) => this.reservations.get(id) as ResourceReservationRow);
+    if (reservations.length) {
+      insertRows(tx, 'resource_reservation',
+        ['id', 'saga_id', 'step_id', 'resource_spec', 'resource_id', 'state', 'created_at', 'updated_at'],
+        reservations.map((r) => [r.id, r.sagaId, r.stepId, r.resourceSpec, r.resourceId, r.state, r.createdAt, r.updatedAt]),
+        { key: ['id'], update: ['resource_id', 'state', 'updated_at'] });
+    }
+    const fallouts = [...this.dirty.fallouts].map((id) => this.fallouts.get(id) as FalloutCaseRow);
+    if (fallouts.length) {
+      insertRows(tx, 'fallout_case',
+        ['id', 'saga_id', 'failed_step_id', 'product_order_id', 'product_order_item_id', 'correlation_id', 'failure_reason',
+          'suggested_repair', 'safe_retry', 'affected', 'sla_impact', 'owner_group', 'party', 'resume_command', 'state',
+          'created_at', 'resolved_at'],
+        fallouts.map((f) => [f.id, f.sagaId, f.failedStepId, f.productOrderId, f.productOrderItemId, f.correlationId,
+          f.failureReason, f.suggestedRepair, json(f.safeRetry), json(f.affected), f.slaImpact, f.ownerGroup, f.party,
+          json(f.resumeCommand), f.state, f.createdAt, f.resolvedAt]),
+        { key: ['id'], update: ['state', 'resolved_at'] });
+    }
+    if (this.timersDeleted.size) {
+      const dels = [...this.timersDeleted.values()];
+      batch.raw(
+        `DELETE FROM timer t USING (SELECT unnest($1::text[]) AS saga_id, unnest($2::text[]) AS step_id, unnest($3::text[]) AS kind) d
+         WHERE t.saga_id = d.saga_id AND t.step_id = d.step_id AND t.kind = d.kind`,
+        [dels.map((d) => d.sagaId), dels.map((d) => d.stepId), dels.map((d) => d.kind)],
+      );
+    }
+    if (this.timersSet.size) {
+      insertRows(tx, 'timer', ['saga_id', 'step_id', 'kind', 'attempt', 'due_at', 'lease_until', 'lease_owner'],
+        [...this.timersSet.values()].map((t) => [t.sagaId, t.stepId, t.kind, t.attempt, t.dueAt, null, null]),
+        { key: ['saga_id', 'step_id', 'kind'], update: ['attempt', 'due_at', 'lease_until', 'lease_owner'] });
+    }
+    if (this.outbox.length) {
+      insertRows(tx, 'outbox',
+        ['message_id', 'kind', 'type', 'schema_version', 'destination', 'ordering_key', 'correlation_id', 'causation_id',
+          'product_order_id', 'product_order_item_id', 'saga_id', 'step_id', 'idempotency_key', 'payload', 'created_at'],
+        this.outbox.map((m) => [m.messageId, m.kind, m.type, m.schemaVersion, m.destination, m.orderingKey, m.correlationId,
+          m.causationId, m.productOrderId, m.productOrderItemId, m.sagaId, m.stepId, m.idempotencyKey, json(m.payload), m.createdAt]));
+    }
+    if (this.log.length) {
+      insertRows(tx, 'event_log',
+        ['product_order_id', 'correlation_id', 'message_id', 'causation_id', 'direction', 'type', 'saga_id', 'step_id', 'payload', 'occurred_at'],
+        this.log.map((l) => [l.productOrderId, l.correlationId, l.messageId, l.causationId, l.direction, l.type, l.sagaId, l.stepId, json(l.payload), l.occurredAt]));
+    }
+    await batch.run(tx);
+  }
+}
+
+function nullable(value: unknown): string | null {
+  return value === null || value === undefined ? null : String(value);
+}
+
+
+export function falloutFromRow(f: Record<string, unknown>): FalloutCaseRow {
+  return {
+    id: String(f.id), sagaId: String(f.saga_id), failedStepId: String(f.failed_step_id),
+    productOrderId: String(f.product_order_id), productOrderItemId: String(f.product_order_item_id),
+    correlationId: String(f.correlation_id), failureReason: String(f.failure_reason),
+    suggestedRepair: String(f.suggested_repair), safeRetry: parseJson(f.safe_retry) as Record<string, unknown>,
+    affected: parseJson(f.affected) as Record<string, unknown>, slaImpact: String(f.sla_impact),
+    ownerGroup: String(f.owner_group), party: f.party as 'customer' | 'provider',
+    resumeCommand: parseJson(f.resume_command) as Record<string, unknown>, state: f.state as FalloutCaseState,
+    createdAt: iso(f.created_at) as string, resolvedAt: iso(f.resolved_at),
+  };
+}

@@ -1,0 +1,190 @@
+// The §32 read model: an operational projection rebuilt from the audit trail (event_log), never
+// the system of record. Customer status comes from the plan's status mapping, never the internal state.
+import type { CompiledPlan, CompiledSinglePlan } from '../../compiler/emit/schema.js';
+import type { PlanRegistry } from '../engine/plans.js';
+import { iso, parseJson } from '../store/sql.js';
+import type { Queryable } from '../store/store.js';
+
+export interface TrailEntry {
+  seq: number;
+  occurredAt: string;
+  direction: 'in' | 'out' | 'state';
+  type: string;
+  messageId: string;
+  causationId: string | null;
+  correlationId: string;
+  sagaId: string | null;
+  stepId: string | null;
+  payload: Record<string, unknown>;
+}
+
+export interface StepView {
+  id: string;
+  itemId: string;
+  state: string;
+  attempt: number;
+  lastUpdated: string;
+}
+
+export interface OrderReadModel {
+  correlationId: string;
+  productOrderId: string;
+  customerVisibleStatus: string;
+  internalState: string;
+  items: { id: string; state: string; sagaId: string | null; sagaState: string | null; planId: string | null }[];
+  currentBlockingStep: string | null;
+  steps: StepView[];
+  customerActionRequired: boolean;
+  providerActionRequired: boolean;
+  falloutCaseId: string | null;
+  estimatedNextAction: string | null;
+}
+
+export async function orderTrail(db: Queryable, productOrderId: string): Promise<TrailEntry[]> {
+  const rows = await db.query<Record<string, unknown>>(
+    'SELECT * FROM event_log WHERE product_order_id = $1 ORDER BY seq', [productOrderId]);
+  return rows.map((r) => ({
+    seq: Number(r.seq), occurredAt: iso(r.occurred_at) as string, direction: r.direction as TrailEntry['direction'],
+    type: String(r.type), messageId: String(r.message_id), causationId: (r.causation_id as string | null) ?? null,
+    correlationId: String(r.correlation_id), sagaId: (r.saga_id as string | null) ?? null, stepId: (r.step_id as string | null) ?? null,
+    payload: parseJson(r.payload) as Record<string, unknown>,
+  }));
+}
+
+interface SagaFold {
+  id: string;
+  itemId: string;
+  planHash: string;
+  state: string;
+  steps: Map<string, StepView>;
+  heldStep: string | null;
+  party: 'customer' | 'provider' | null;
+  falloutCaseId: string | null;
+  repair: string | null;
+}
+
+/** Folds the trail of one order into its read model; null when the order is unknown. */
+export async function projectOrder(db: Queryable, registry: PlanRegistry, productOrderId: string): Promise<OrderReadModel | null> {
+  const trail = await orderTrail(db, productOrderId);
+  if (trail.length === 0) return null;
+  let orderState = 'acknowledged';
+  const items = new Map<string, string>();
+  const sagas = new Map<string, SagaFold>();
+  for (const e of trail) {
+    const p = e.payload;
+    if (e.type === 'ProductOrderStateChanged') orderState = String(p.to);
+    else if (e.type === 'ProductOrderCreated') orderState = String(p.state);
+    else if (e.type === 'ProductOrderItemStateChanged') items.set(String(p.productOrderItemId), String(p.to));
+    else if (e.type === 'SagaStarted' && e.sagaId) {
+      sagas.set(e.sagaId, {
+        id: e.sagaId, itemId: String(p.productOrderItemId), planHash: String(p.planHash), state: 'STARTED',
+        steps: new Map(), heldStep: null, party: null, falloutCaseId: null, repair: null,
+      });
+      if (!items.has(String(p.productOrderItemId))) items.set(String(p.productOrderItemId), 'acknowledged');
+    } else if (e.sagaId && sagas.has(e.sagaId)) {
+      const saga = sagas.get(e.sagaId) as SagaFold;
+      if (e.type === 'StepStateChanged' && e.stepId) {
+        const previous = saga.steps.get(e.stepId);
+        saga.steps.set(e.stepId, {
+          id: e.stepId, itemId: saga.itemId, state: String(p.to),
+          attempt: typeof p.attempt === 'number' ? p.attempt : previous?.attempt ?? 0, lastUpdated: e.occurredAt,
+        });
+      } else if (e.type === 'SagaStateChanged') {
+        saga.state = String(p.to);
+        if (p.to !== 'HELD') { saga.heldStep = null; saga.party = null; saga.falloutCaseId = null; saga.repair = null; }
+      } else if (e.type === 'FalloutCaseRaised') {
+        saga.heldStep = e.stepId; saga.party = p.party as 'customer' | 'provider';
+        saga.falloutCaseId = String(p.caseId); saga.repair = String(p.suggestedRepair);
+      }
+    }
+  }
+  const plans = new Map<string, CompiledPlan>();
+  for (const saga of sagas.values()) plans.set(saga.planHash, await registry.get(db, saga.planHash));
+
+  const steps: StepView[] = [];
+  let blocking: { saga: SagaFold; step: StepView; plan: CompiledSinglePlan } | null = null;
+  const heldFirst = [...sagas.values()].sort((a, b) => Number(b.state === 'HELD') - Number(a.state === 'HELD'));
+  for (const saga of heldFirst) {
+    const plan = plans.get(saga.planHash);
+    if (!plan || plan.kind !== 'plan') continue;
+    for (const planStep of plan.steps) {
+      const view = saga.steps.get(planStep.id) ?? { id: planStep.id, itemId: saga.itemId, state: 'NOT_STARTED', attempt: 0, lastUpdated: '' };
+      steps.push(view);
+      const blocks = saga.heldStep ? saga.heldStep === planStep.id : ['STARTED', 'WAITING', 'UNKNOWN'].includes(view.state);
+      if (blocks && !blocking) blocking = { saga, step: view, plan };
+    }
+  }
+
+  const heldSaga = [...sagas.values()].find((s) => s.state === 'HELD');
+  const firstPlan = [...plans.values()].find((p): p is CompiledSinglePlan => p.kind === 'plan');
+  const statusPlan = blocking?.plan ?? firstPlan;
+  const customerVisibleStatus = customerStatus(statusPlan, orderState, blocking, heldSaga);
+  return {
+    correlationId: trail[0]?.correlationId ?? '',
+    productOrderId,
+    customerVisibleStatus,
+    internalState: orderState,
+    items: [...items].map(([id, state]) => {
+      const saga = [...sagas.values()].find((s) => s.itemId === id);
+      const plan = saga ? plans.get(saga.planHash) : undefined;
+      return { id, state, sagaId: saga?.id ?? null, sagaState: saga?.state ?? null, planId: plan?.planId ?? null };
+    }),
+    currentBlockingStep: blocking?.step.id ?? null,
+    steps,
+    customerActionRequired: heldSaga?.party === 'customer',
+    providerActionRequired: heldSaga?.party === 'provider' || blocking?.step.state === 'UNKNOWN',
+    falloutCaseId: heldSaga?.falloutCaseId ?? null,
+    estimatedNextAction: nextAction(orderState, blocking, heldSaga),
+  };
+}
+
+const STEP_STATUS: Record<string, string> = { STARTED: 'running', UNKNOWN: 'running', WAITING: 'waiting', FAILED: 'failed', SUCCEEDED: 'done' };
+const ORDER_STATUS: Record<string, string> = {
+  acknowledged: 'received', inProgress: 'received', completed: 'completed', held: 'held', failed: 'failed', cancelled: 'cancelled',
+};
+const DEFAULT_TEXT: Record<string, string> = {
+  acknowledged: 'Order received', inProgress: 'In progress', held: 'On hold: we will contact you', completed: 'Completed',
+  partial: 'Partly completed', failed: 'We could not complete your order', rejected: 'Order not accepted', cancelled: 'Cancelled',
+};
+
+function customerStatus(
+  plan: CompiledSinglePlan | undefined, orderState: string,
+  blocking: { saga: SagaFold; step: StepView } | null, held: SagaFold | undefined,
+): string {
+  const mapping = plan?.statusMapping ?? [];
+  const find = (step: string | null, state: string) => mapping.find((m) => m.step === step && m.state === state)?.text;
+  if (orderState === 'completed' || orderState === 'failed' || orderState === 'cancelled' || orderState === 'rejected' || orderState === 'partial') {
+    return find(null, ORDER_STATUS[orderState] ?? orderState) ?? DEFAULT_TEXT[orderState] ?? 'In progress';
+  }
+  if (held?.heldStep) {
+    return find(held.heldStep, 'held') ?? find(null, 'held') ?? DEFAULT_TEXT.held as string;
+  }
+  if (blocking) {
+    const state = STEP_STATUS[blocking.step.state];
+    const text = state ? find(blocking.step.id, state) : undefined;
+    if (text) return text;
+    // The latest mapped step already passed still describes where the order is.
+    const passed = (plan?.steps ?? []).map((s) => s.id).filter((id) => blocking.saga.steps.get(id)?.state === 'SUCCEEDED');
+    for (const id of passed.reverse()) {
+      const earlier = find(id, 'running');
+      if (earlier) return earlier;
+    }
+  }
+  return find(null, 'received') ?? DEFAULT_TEXT[orderState] ?? 'In progress';
+}
+
+function nextAction(orderState: string, blocking: { saga: SagaFold; step: StepView; plan: CompiledSinglePlan } | null, held: SagaFold | undefined): string | null {
+  if (['completed', 'failed', 'cancelled', 'rejected'].includes(orderState)) return null;
+  if (held?.heldStep) {
+    return held.party === 'customer'
+      ? `customer: ${held.repair ?? 'act'}, then resume ${held.falloutCaseId}`
+      : `${held.falloutCaseId}: ${held.repair ?? 'repair'}, then resume`;
+  }
+  if (!blocking) return 'start fulfillment';
+  const planStep = blocking.plan.steps.find((s) => s.id === blocking.step.id);
+  switch (blocking.step.state) {
+    case 'UNKNOWN': return `${planStep?.kind ?? 'step'} reconciliation: read back ${planStep?.ref?.id ?? blocking.step.id}`;
+    case 'WAITING': return `retry ${blocking.step.id} with the same idempotency key`;
+    default: return `await ${planStep?.succeededEvent ?? 'answer'} from ${planStep?.owner ?? 'owner'}`;
+  }
+}

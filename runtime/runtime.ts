@@ -1,0 +1,176 @@
+// One runtime process: store, engine, outbox relay, timers, the in-process bus and the simulated
+// components, driven either step by step (`pump`, `settle`: tests, CLI) or by background worker
+// loops (`start`: bench, long runs). Any number of these may share one database.
+import { randomUUID } from 'node:crypto';
+import type { CompiledPlan } from '../compiler/emit/schema.js';
+import { SimulatedComponents } from './adapters/simulated.js';
+import { parseScenario, type Scenario } from './adapters/scenario.js';
+import { ManualClock, systemClock, type Clock } from './clock.js';
+import { Engine, type ResumeResult, type SubmitResult } from './engine/engine.js';
+import { ENGINE, EVENTS, type Envelope } from './engine/messages.js';
+import { PlanRegistry } from './engine/plans.js';
+import type { LogRow } from './engine/unit-of-work.js';
+import { InProcessBus } from './outbox/bus.js';
+import { OutboxRelay } from './outbox/relay.js';
+import { migrate } from './store/migrate.js';
+import { openStore, type Store, type StoreOptions } from './store/store.js';
+
+export interface RuntimeOptions {
+  store: Store;
+  clock?: Clock;
+  workerId?: string;
+  leaseMs?: number;
+  batchSize?: number;
+  /** How often a worker loop on the wall clock looks for due timers (default 100 ms). */
+  timerIntervalMs?: number;
+  /** Resource pool sizes of the simulated resource inventory, by resource specification. */
+  pools?: Record<string, number>;
+  onCommit?: (rows: LogRow[]) => void;
+}
+
+export class Runtime {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly workerId: string;
+  readonly registry = new PlanRegistry();
+  readonly bus = new InProcessBus();
+  readonly engine: Engine;
+  readonly relay: OutboxRelay;
+  readonly components: SimulatedComponents;
+  private readonly listeners: ((rows: LogRow[]) => void)[] = [];
+  private readonly factListeners: ((facts: Envelope[]) => void)[] = [];
+  private running = false;
+  private timersCheckedAt = 0;
+  private readonly timerIntervalMs: number;
+  private loops: Promise<void>[] = [];
+
+  constructor(options: RuntimeOptions) {
+    this.store = options.store;
+    this.clock = options.clock ?? systemClock;
+    this.workerId = options.workerId ?? `worker-${randomUUID().slice(0, 8)}`;
+    this.timerIntervalMs = options.timerIntervalMs ?? 100;
+    if (options.onCommit) this.listeners.push(options.onCommit);
+    this.engine = new Engine({
+      store: this.store, clock: this.clock, registry: this.registry,
+      onCommit: (rows) => { for (const listen of this.listeners) listen(rows); },
+    });
+    this.relay = new OutboxRelay({
+      store: this.store, clock: this.clock, sink: this.bus, workerId: this.workerId,
+      leaseMs: options.leaseMs, batchSize: options.batchSize,
+    });
+    this.components = new SimulatedComponents({ store: this.store, clock: this.clock, sink: this.bus, pools: options.pools });
+    this.bus.subscribe(ENGINE, (messages) => this.engine.handle(messages));
+    this.bus.subscribe(EVENTS, async (messages) => { for (const listen of this.factListeners) listen(messages); });
+    this.bus.subscribeRest(this.components.consume);
+  }
+
+  /** Opens a store (PGlite unless a database URL is given), migrates it, and builds a runtime on it. */
+  static async open(store: StoreOptions & Omit<RuntimeOptions, 'store'>): Promise<Runtime> {
+    const opened = await openStore(store);
+    await migrate(opened);
+    return new Runtime({ ...store, store: opened });
+  }
+
+  onCommit(listener: (rows: LogRow[]) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Public facts as the relay publishes them (after commit). */
+  onFacts(listener: (facts: Envelope[]) => void): void {
+    this.factListeners.push(listener);
+  }
+
+  registerPlans(plans: CompiledPlan[]): Promise<void> {
+    return this.engine.registerPlans(plans);
+  }
+
+  async submitOrder(order: unknown, options: { plans?: CompiledPlan[]; scenario?: Scenario | unknown } = {}): Promise<SubmitResult> {
+    let scenario: Scenario | undefined;
+    if (options.scenario !== undefined) {
+      const parsed = parseScenario(options.scenario);
+      if (!parsed.ok) return { ok: false, problems: parsed.problems };
+      scenario = parsed.scenario;
+    }
+    const result = await this.engine.submitOrder(order, { plans: options.plans, scenario });
+    if (result.ok && !result.duplicate) this.components.setScenario(result.productOrderId, scenario ?? { steps: {} });
+    return result;
+  }
+
+  resume(caseId: string): Promise<ResumeResult> {
+    return this.engine.resume(caseId);
+  }
+
+  /** One round of every worker duty: due timers, a relay batch, due component answers. */
+  async pump(): Promise<number> {
+    // On the wall clock, timers are looked at every `timerIntervalMs`, not on every round.
+    const now = Date.now();
+    let timers = 0;
+    if (this.clock instanceof ManualClock || now - this.timersCheckedAt >= this.timerIntervalMs) {
+      this.timersCheckedAt = now;
+      timers = await this.engine.fireDueTimers();
+    }
+    const relayed = await this.relay.relayOnce();
+    const answered = await this.components.deliverDue();
+    return timers + relayed + answered;
+  }
+
+  /** Pumps until nothing is left to do now. */
+  async runUntilIdle(maxRounds = 10_000): Promise<number> {
+    let total = 0;
+    for (let round = 0; round < maxRounds; round++) {
+      const done = await this.pump();
+      total += done;
+      if (done === 0) return total;
+    }
+    throw new Error(`runtime did not settle in ${maxRounds} rounds`);
+  }
+
+  /**
+   * Runs until idle; with a manual clock, then jumps to the next due timer or delayed answer and
+   * goes on, until nothing is due within `horizonMs` of the start.
+   */
+  async settle(horizonMs = 30 * 24 * 3600_000): Promise<void> {
+    const start = this.clock.now().getTime();
+    for (;;) {
+      await this.runUntilIdle();
+      if (!(this.clock instanceof ManualClock)) return;
+      const next = [await this.engine.nextTimerDue(), this.components.nextDue()]
+        .filter((d): d is Date => d !== null)
+        .sort((a, b) => a.getTime() - b.getTime())[0];
+      if (!next || next.getTime() - start > horizonMs) return;
+      this.clock.set(next);
+    }
+  }
+
+  /** Starts `concurrency` worker loops (relay + timers + answers), each idling `idleMs` when out of work. */
+  start(concurrency = 4, idleMs = 5): void {
+    if (this.running) return;
+    this.running = true;
+    for (let i = 0; i < concurrency; i++) {
+      this.loops.push((async () => {
+        while (this.running) {
+          let done = 0;
+          try {
+            done = await this.pump();
+          } catch (error) {
+            if (!this.running) break;
+            // A failed round leaves its claims to expire and be taken again; report and go on.
+            process.emitWarning(`o2a worker round failed: ${(error as Error).message}`);
+          }
+          if (done === 0) await new Promise((resolve) => setTimeout(resolve, idleMs));
+        }
+      })());
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.loops);
+    this.loops = [];
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
+    await this.store.close();
+  }
+}
