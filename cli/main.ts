@@ -2,14 +2,20 @@
 // and hands the result to a printer. Exit codes: 0 clean, 1 findings, 2 usage or internal error.
 import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
+import type { Writable } from 'node:stream';
 import { registerCompilerCommands } from './commands/compiler.js';
+import { registerDiffCommands } from './commands/diff.js';
+import { registerGraphCommands } from './commands/graph.js';
+import { registerLspCommands } from './commands/lsp.js';
+import { registerRuntimeCommands } from './commands/runtime.js';
+import { registerSagaCommands } from './commands/sagas.js';
 import { UsageError } from './workspace.js';
 
 export const toolVersion: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export interface CommandContext {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
+  stdout: Writable;
+  stderr: Writable;
   /** Set by a command's action: the process exit code. */
   exitCode: number;
 }
@@ -25,6 +31,11 @@ export function buildProgram(ctx: CommandContext): Command {
     })
     .exitOverride();
   registerCompilerCommands(program, ctx);
+  registerDiffCommands(program, ctx);
+  registerGraphCommands(program, ctx);
+  registerRuntimeCommands(program, ctx);
+  registerSagaCommands(program, ctx);
+  registerLspCommands(program, ctx);
   return program;
 }
 
@@ -37,7 +48,8 @@ export async function main(argv: readonly string[], streams: Partial<Pick<Comman
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version end through here with exit code 0.
-      return error.exitCode === 0 ? 0 : 2;
+      // A command may set its own usage-error code (diff uses 1: 2 and 3 mean changes there).
+      return error.exitCode === 0 ? 0 : ctx.exitCode || 2;
     }
     if (error instanceof UsageError) {
       ctx.stderr.write(`o2a: ${error.message}\n`);

@@ -62,7 +62,7 @@ export function compilePaths(paths: readonly string[], catalogPath: string | und
   };
 }
 
-function inferCatalogPath(inputs: { file: string; text: string }[]): string {
+export function inferCatalogPath(inputs: { file: string; text: string }[]): string {
   for (const input of inputs) {
     const binding = parse(input.text, input.file).document.catalog;
     if (binding && binding.version.name !== '') {

@@ -1,0 +1,76 @@
+// `npm run bench`: every benchmark of o2a, with the peer runtimes measured in the same run on the
+// same PostgreSQL. `npm run bench -- compiler runtime lsp` picks parts. Prints a Markdown report
+// (as pasted in the README) and writes the raw figures to out/bench.json.
+import { cpus, totalmem, loadavg } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { runCompilerBench } from './compiler/index.js';
+import { runRuntimeBench } from './runtime/bench.js';
+import { runPeerBench } from './runtime/peers.js';
+import { runLspBench } from './lsp/index.js';
+
+const parts = new Set(process.argv.slice(2).filter((a) => !a.startsWith('-')));
+const want = (part: string) => parts.size === 0 || parts.has(part);
+const fixed = (n: number | null | undefined, digits = 1) => (n === null || n === undefined ? 'n/a' : n.toFixed(digits));
+
+const report: Record<string, unknown> = {
+  machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, loadAverage: loadavg() },
+  at: new Date().toISOString(),
+};
+const lines: string[] = [`Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, load average ${loadavg()[0]!.toFixed(1)} at start, ${new Date().toISOString()}`, ''];
+
+if (want('compiler')) {
+  const c = runCompilerBench();
+  report.compiler = c;
+  lines.push(
+    `Compiler, \`o2a check\` of ${c.plans} plans x ${c.stepsPerPlan} steps (median of ${c.runs} fresh processes):`,
+    '',
+    '| workspace | wall time (process) | check time | files/s | steps/s | peak RSS |',
+    '|---|---|---|---|---|---|',
+    `| ${c.plans} plans | ${fixed(c.totalMs, 0)} ms | ${fixed(c.checkMs, 0)} ms | ${fixed(c.filesPerSecond, 0)} | ${fixed(c.stepsPerSecond, 0)} | ${fixed(c.peakRssMb, 0)} MB |`,
+    `| ${c.doubled.plans} plans | ${fixed(c.doubled.totalMs, 0)} ms | ${fixed(c.doubled.checkMs, 0)} ms | | | ${fixed(c.doubled.peakRssMb, 0)} MB |`,
+    '',
+    `Scaling: twice the plans takes ${fixed(c.scalingRatio, 2)}x the check time (2.00 is linear).`,
+    '',
+  );
+}
+
+if (want('runtime')) {
+  const peers = await runPeerBench();
+  const o2a = await runRuntimeBench();
+  report.runtime = { o2a, peers };
+  const dbosRatio = peers.dbos.workflowsPerSecond ? o2a.ordersPerSecond / peers.dbos.workflowsPerSecond : null;
+  const gwRatio = peers.graphileWorker.jobsPerSecond ? o2a.stepsPerSecond / peers.graphileWorker.jobsPerSecond : null;
+  lines.push(
+    `Runtime, ${o2a.orders} Home Fiber orders (${o2a.stepsPerOrder} steps each, instant simulated components) on the local PostgreSQL, peers in the same run:`,
+    '',
+    '| runtime | units/s | steps/s | p50 / p99 latency | peak RSS |',
+    '|---|---|---|---|---|',
+    `| o2a | ${fixed(o2a.ordersPerSecond)} orders/s | ${fixed(o2a.stepsPerSecond, 0)} | ${fixed(o2a.latencyMs.p50, 0)} / ${fixed(o2a.latencyMs.p99, 0)} ms | ${fixed(o2a.peakRssMb, 0)} MB |`,
+    `| DBOS (9-step workflows) | ${fixed(peers.dbos.workflowsPerSecond)} workflows/s | ${fixed(peers.dbos.stepsPerSecond, 0)} | | |`,
+    `| graphile-worker (no-op jobs) | ${fixed(peers.graphileWorker.jobsPerSecond, 0)} jobs/s | | | |`,
+    '',
+    `Ratios: o2a orders/s / DBOS workflows/s = ${fixed(dbosRatio, 2)} (target 2.0); o2a steps/s / graphile-worker jobs/s = ${fixed(gwRatio, 2)} (target 1.0).`,
+    '',
+  );
+}
+
+if (want('lsp')) {
+  const l = await runLspBench();
+  report.lsp = l;
+  lines.push(
+    `Language server, ${l.lines}-line plan file, ${l.diagnostics.paced.samples} one-character edits:`,
+    '',
+    '| measure | median | p95 |',
+    '|---|---|---|',
+    `| edit -> published diagnostics | ${fixed(l.diagnostics.paced.medianMs)} ms | ${fixed(l.diagnostics.paced.p95Ms)} ms |`,
+    `| completion | ${fixed(l.completion.warm.medianMs)} ms | ${fixed(l.completion.warm.p95Ms)} ms |`,
+    `| completion right after an edit | ${fixed(l.completion.afterEdit.medianMs)} ms | ${fixed(l.completion.afterEdit.p95Ms)} ms |`,
+    '',
+    `Server memory: ${fixed(l.rssMb, 0)} MB RSS (targets: diagnostics median < 30 ms, completion < 15 ms, memory < 200 MB).`,
+    '',
+  );
+}
+
+mkdirSync('out', { recursive: true });
+writeFileSync('out/bench.json', `${JSON.stringify(report, null, 2)}\n`);
+process.stdout.write(`${lines.join('\n')}\n`);
