@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileWorkspace } from '../../compiler/index.js';
 import { loadCatalog } from '../../compiler/catalog/load.js';
-import { serializeCompiledPlan } from '../../compiler/emit/index.js';
+import { compiledPlanFileName, serializeCompiledPlan } from '../../compiler/emit/index.js';
 import { compiledPlanValidator } from '../../compiler/emit/validate.js';
 import { format } from '../../compiler/format/index.js';
 import { parse } from '../../compiler/syntax/index.js';
@@ -125,7 +125,7 @@ export function registerCompilerCommands(program: Command, ctx: CommandContext):
       }
       mkdirSync(opts.out, { recursive: true });
       for (const plan of ws.plans) {
-        const file = join(opts.out, `${plan.planId}.json`);
+        const file = join(opts.out, compiledPlanFileName(plan));
         writeFileSync(file, serializeCompiledPlan(plan));
         const size = plan.kind === 'plan' ? `${plan.steps.length} steps` : `${plan.items.length} items`;
         ctx.stdout.write(`${file}  ${plan.kind} ${plan.planId} v${plan.planVersion} (${size}) sha256:${plan.hash.slice(0, 12)}\n`);

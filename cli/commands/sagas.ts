@@ -18,6 +18,11 @@ export function registerSagaCommands(program: Command, ctx: CommandContext): voi
     .option('--db <dir>', 'PGlite data folder (default: in memory; ignored when a database URL is set)')
     .option('--database-url <url>', 'server PostgreSQL (default: the DATABASE_URL environment variable)')
     .option('--json', 'print JSON')
+    // A usage error exits 1 like any other error: 2 means nothing here (cli/main.ts returns ctx.exitCode).
+    .exitOverride((error) => {
+      if (error.exitCode !== 0) ctx.exitCode = 1;
+      throw error;
+    })
     .action(async (opts: SagasMigrateOptions) => {
       ctx.exitCode = await sagasMigrateCommand(opts, ctx.stdout);
     });

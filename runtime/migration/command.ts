@@ -7,7 +7,7 @@ import { loadPlans, type StoreFlags } from '../cli-commands.js';
 import type { Clock } from '../clock.js';
 import { migrate } from '../store/migrate.js';
 import { openStore, type Store, type StoreOptions } from '../store/store.js';
-import { migrateSagas, type SagaMigrationReport } from './migrate-sagas.js';
+import { migrateSagas, type SagaMigrationReport, type StepRowChange } from './migrate-sagas.js';
 
 export const SAGAS_MIGRATE_EXIT = { moved: 0, error: 1, refused: 3 } as const;
 
@@ -38,9 +38,12 @@ export async function sagasMigrateCommand(options: SagasMigrateOptions, out: Wri
     else for (const p of problems) write(`error: ${p}`);
     return SAGAS_MIGRATE_EXIT.error;
   }
-  const store = deps.store ?? await openStore(storeOptionsOf(options));
+  let store: Store | undefined = deps.store;
   try {
-    if (!deps.store) await migrate(store);
+    if (!store) {
+      store = await openStore(storeOptionsOf(options));
+      await migrate(store);
+    }
     const report = await migrateSagas(store, targets, { dryRun: options.dryRun, acceptDangerous: options.acceptDangerous, clock: deps.clock });
     if (options.json) write(JSON.stringify(report, null, 2));
     else for (const line of renderSagaMigration(report)) write(line);
@@ -49,7 +52,7 @@ export async function sagasMigrateCommand(options: SagasMigrateOptions, out: Wri
     write(options.json ? JSON.stringify({ error: [(error as Error).message] }) : `error: ${(error as Error).message}`);
     return SAGAS_MIGRATE_EXIT.error;
   } finally {
-    if (!deps.store) await store.close();
+    if (store && !deps.store) await store.close().catch(() => undefined);
   }
 }
 
@@ -76,23 +79,46 @@ async function loadTargets(options: SagasMigrateOptions): Promise<{ plans: Compi
   return { plans: wanted?.length ? plans.filter((p) => wanted.includes(p.planId)) : plans, problems };
 }
 
+/** Text: per target plan and per version the sagas come from, the changes once, then each saga. */
 export function renderSagaMigration(report: SagaMigrationReport): string[] {
   const lines: string[] = [];
   const verb = report.dryRun ? 'would move' : 'moved';
   const short = (hash: string) => hash.slice(0, 12);
-  for (const target of report.targets) lines.push(`plan ${target.planId} version ${target.planVersion} (${short(target.hash)})`);
-  for (const m of report.moved) {
-    lines.push(`  ${report.dryRun ? '~' : '✓'} ${verb} saga ${m.sagaId} (order ${m.productOrderId} item ${m.productOrderItemId}, ${m.sagaState}): version ${m.fromVersion} (${short(m.fromHash)}) -> ${m.toVersion}`);
-    for (const c of m.changes) lines.push(`      ${c.level.padEnd(9)} ${c.rule}${c.stepId ? ` [${c.stepId}]` : ''}${c.field ? ` ${c.field}` : ''}`);
-    for (const s of m.steps) lines.push(`      step ${s.stepId}: ${s.action}${s.from ? ` from ${s.from}` : ''} -> ${s.state}`);
-  }
-  for (const r of report.refused) {
-    lines.push(`  ✗ refused saga ${r.sagaId} (order ${r.productOrderId} item ${r.productOrderItemId}, ${r.sagaState}): stays on version ${r.fromVersion} (${short(r.fromHash)})`);
-    for (const reason of r.reasons) lines.push(`      ${reason}`);
+  for (const target of report.targets) {
+    const moved = report.moved.filter((m) => m.toHash === target.hash);
+    const refused = report.refused.filter((r) => r.toHash === target.hash);
+    lines.push(`plan ${target.planId} version ${target.planVersion} (${short(target.hash)})`);
+    const origins = [...new Set([...moved, ...refused].map((s) => s.fromHash))];
+    for (const fromHash of origins) {
+      const fromMoved = moved.filter((m) => m.fromHash === fromHash);
+      const fromRefused = refused.filter((r) => r.fromHash === fromHash);
+      const version = (fromMoved[0] ?? fromRefused[0])?.fromVersion;
+      lines.push(`  from version ${version} (${short(fromHash)}):`);
+      for (const c of fromMoved[0]?.changes ?? []) lines.push(`    ${c.level.padEnd(9)} ${c.rule}${c.stepId ? ` [${c.stepId}]` : ''}${c.field ? ` ${c.field}` : ''}`);
+      for (const m of fromMoved) {
+        lines.push(`    ${report.dryRun ? '~' : '✓'} ${verb} saga ${m.sagaId} (order ${m.productOrderId} item ${m.productOrderItemId}, ${m.sagaState})`);
+        for (const step of m.steps) lines.push(`        ${describeStepRow(step)}`);
+      }
+      for (const r of fromRefused) {
+        lines.push(`    ✗ refused saga ${r.sagaId} (order ${r.productOrderId} item ${r.productOrderItemId}, ${r.sagaState}): stays on version ${r.fromVersion}`);
+        for (const reason of r.reasons) lines.push(`        ${reason}`);
+      }
+    }
   }
   const total = report.moved.length + report.refused.length;
+  const up = `${report.upToDate} saga${report.upToDate === 1 ? '' : 's'} in flight already on the target version`;
   lines.push(total === 0
-    ? `nothing to migrate: ${report.upToDate} saga${report.upToDate === 1 ? '' : 's'} in flight already on the target version${report.dryRun ? ' (dry run)' : ''}`
-    : `${report.moved.length} ${verb}, ${report.refused.length} refused, ${report.upToDate} already on the target version${report.dryRun ? ' (dry run: nothing changed)' : ''}`);
+    ? `nothing to migrate: ${up}${report.dryRun ? ' (dry run)' : ''}`
+    : `${report.moved.length} ${verb}, ${report.refused.length} refused, ${up}${report.dryRun ? ' (dry run: nothing changed)' : ''}`);
   return lines;
+}
+
+function describeStepRow(step: StepRowChange): string {
+  switch (step.action) {
+    case 'added': return `+ step ${step.stepId} (${step.state})`;
+    case 'removed': return `- step ${step.stepId} (was ${step.state})`;
+    case 'renamed': return `~ step ${step.from} -> ${step.stepId} (${step.state})`;
+    case 'redecided': return `~ step ${step.stepId}: ${step.from} -> ${step.state} (rule changed)`;
+    case 'rekinded': return `~ step ${step.stepId}: kind or owner changed (${step.state})`;
+  }
 }
