@@ -41,6 +41,12 @@ export interface CompileOptions {
   catalogDiagnostics?: Diagnostic[];
   /** Earlier parse results by file, reused when their text equals the source's. */
   parses?: ReadonlyMap<string, ParsedSource>;
+  /**
+   * Lower and emit the plans without errors (default true). The language server, which never
+   * reads compiled plans, passes false: `plans` is then empty; the diagnostics are the same
+   * (a bundle blocked by a plan with errors, O2A5004, is still reported).
+   */
+  emit?: boolean;
 }
 
 export interface CompileResult {
@@ -48,7 +54,7 @@ export interface CompileResult {
   diagnostics: Diagnostic[];
   documents: Map<string, Document>;
   model: BoundModel;
-  /** Plans and bundles without errors, sorted by plan id. */
+  /** Plans and bundles without errors, sorted by plan id; empty with `emit: false`. */
   plans: CompiledPlan[];
 }
 
@@ -88,19 +94,31 @@ export function compileWorkspace(sources: SourceInput[], catalog: CatalogSnapsho
 
   const plans: CompiledPlan[] = [];
   if (catalog !== undefined && !catalogProblemReported) {
-    const errors = diagnostics.filter((d) => d.severity === 'error');
-    const hasErrors = (file: string, range: Range): boolean => errors.some((d) => d.file === file && within(d.range, range));
+    const emit = options.emit !== false;
+    const errorsByFile = new Map<string, Diagnostic[]>();
+    for (const d of diagnostics) {
+      if (d.severity !== 'error') continue;
+      const list = errorsByFile.get(d.file);
+      if (list === undefined) errorsByFile.set(d.file, [d]);
+      else list.push(d);
+    }
+    const hasErrors = (file: string, range: Range): boolean => errorsByFile.get(file)?.some((d) => within(d.range, range)) ?? false;
     const fileLevelErrors = (file: string): boolean => {
       const decls = documents.get(file)?.declarations ?? [];
-      return errors.some((d) => d.file === file && !decls.some((decl) => within(d.range, decl.range)));
+      return errorsByFile.get(file)?.some((d) => !decls.some((decl) => within(d.range, decl.range))) ?? false;
     };
     const planOk = (plan: BoundPlan): boolean =>
       !hasErrors(plan.file, plan.decl.range) && !fileLevelErrors(plan.file)
       && plan.steps.every((s) => s.template === undefined || !hasErrors(s.template.file, s.template.decl.range));
 
+    // By plan name; without emitting, a plan without errors stands as compiled (hash '').
     const hashes = new Map<string, string>();
     for (const plan of [...model.plans.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
       if (!planOk(plan)) continue;
+      if (!emit) {
+        hashes.set(plan.name, '');
+        continue;
+      }
       const lowered = lowerPlan(plan, checked.graphs.get(plan.name)!, catalog, texts.get(plan.file) ?? '');
       if (lowered === undefined) continue;
       const emitted = emitPlan(lowered);
@@ -118,7 +136,7 @@ export function compileWorkspace(sources: SourceInput[], catalog: CatalogSnapsho
             related: [{ file: item.plan.file, range: item.plan.decl.name.range, message: `plan ${item.plan.name}` }],
           }));
       }
-      if (blocked) continue;
+      if (blocked || !emit) continue;
       const lowered = lowerBundle(bundle, hashes, catalog, texts.get(bundle.file) ?? '');
       if (lowered !== undefined) plans.push(emitPlan(lowered));
     }

@@ -179,7 +179,8 @@ export class Workspace {
     const compilation = compileWorkspace(
       sources.map((s) => ({ file: s.file, text: s.text })),
       cat?.catalog,
-      { catalogDiagnostics, parses },
+      // The editor never uses compiled plans: skip lowering and emitting.
+      { catalogDiagnostics, parses, emit: false },
     );
     const analysis: UnitAnalysis = {
       unit,

@@ -21,24 +21,37 @@ function real(token: IToken | undefined): token is IToken {
   return token !== undefined && !token.isInsertedInRecovery && !Number.isNaN(token.startOffset) && token.image !== '';
 }
 
+// These run for every node of every file: plain loops, no intermediate arrays.
 function tokensOf(node: CstNode | undefined, key: string): IToken[] {
-  return (node?.children[key] ?? []).filter(isToken);
+  const result: IToken[] = [];
+  const list = node?.children[key];
+  if (list !== undefined) for (const e of list) if (isToken(e)) result.push(e);
+  return result;
 }
 
 function tokenOf(node: CstNode | undefined, key: string): IToken | undefined {
-  return tokensOf(node, key)[0];
+  const list = node?.children[key];
+  if (list !== undefined) for (const e of list) if (isToken(e)) return e;
+  return undefined;
 }
 
 function nodesOf(node: CstNode | undefined, key: string): CstNode[] {
-  return (node?.children[key] ?? []).filter((e): e is CstNode => !isToken(e));
+  const result: CstNode[] = [];
+  const list = node?.children[key];
+  if (list !== undefined) for (const e of list) if (!isToken(e)) result.push(e);
+  return result;
 }
 
 function nodeOf(node: CstNode | undefined, key: string): CstNode | undefined {
-  return nodesOf(node, key)[0];
+  const list = node?.children[key];
+  if (list !== undefined) for (const e of list) if (!isToken(e)) return e;
+  return undefined;
 }
 
 function has(node: CstNode | undefined, key: string): boolean {
-  return tokensOf(node, key).some(real);
+  const list = node?.children[key];
+  if (list !== undefined) for (const e of list) if (isToken(e) && real(e)) return true;
+  return false;
 }
 
 const strayExpectations: Readonly<Record<string, { expected: string; words: readonly string[] }>> = {
@@ -78,7 +91,7 @@ export class AstBuilder {
   /** Offsets of tokens that stand as names (keywords used as names included), for semantic tokens. */
   readonly nameOffsets = new Set<number>();
   readonly versionOffsets = new Set<number>();
-  private readonly spans = new WeakMap<CstNode, { start: number; end: number } | null>();
+  private readonly spans = new Map<CstNode, { start: number; end: number } | null>();
 
   constructor(
     private readonly lines: LineMap,
@@ -95,18 +108,33 @@ export class AstBuilder {
     return this.lines.range(offset, offset);
   }
 
+  /** The offsets of the node's real tokens (those not inserted by error recovery), end exclusive. */
   private span(node: CstNode | undefined): { start: number; end: number } | null {
     if (!node) return null;
+    // The parser tracks offsets: inserted tokens have NaN offsets, which the tracking skips.
+    const location = node.location;
+    if (location !== undefined) return Number.isNaN(location.startOffset) ? null : { start: location.startOffset, end: location.endOffset! + 1 };
+    return this.spanOfTokens(node);
+  }
+
+  /** The same, by walking the subtree: for a CST built without location tracking. */
+  spanOfTokens(node: CstNode): { start: number; end: number } | null {
     const cached = this.spans.get(node);
     if (cached !== undefined) return cached;
     let start = Infinity;
     let end = -Infinity;
-    for (const list of Object.values(node.children)) {
-      for (const e of list) {
-        const s = isToken(e) ? (real(e) ? { start: e.startOffset, end: e.endOffset! + 1 } : null) : this.span(e);
-        if (s) {
-          start = Math.min(start, s.start);
-          end = Math.max(end, s.end);
+    const children = node.children;
+    for (const key in children) {
+      for (const e of children[key]!) {
+        if (isToken(e)) {
+          if (!real(e)) continue;
+          if (e.startOffset < start) start = e.startOffset;
+          if (e.endOffset! + 1 > end) end = e.endOffset! + 1;
+        } else {
+          const s = this.spanOfTokens(e);
+          if (s === null) continue;
+          if (s.start < start) start = s.start;
+          if (s.end > end) end = s.end;
         }
       }
     }
@@ -207,7 +235,12 @@ export class AstBuilder {
 
   /** Children of the given rule names in source order. */
   private ordered(node: CstNode | undefined, keys: readonly string[]): CstNode[] {
-    const all = keys.flatMap((k) => nodesOf(node, k));
+    const all: CstNode[] = [];
+    for (const k of keys) {
+      const list = node?.children[k];
+      if (list !== undefined) for (const e of list) if (!isToken(e)) all.push(e);
+    }
+    if (all.length <= 1) return all;
     return all
       .map((n, i) => ({ n, i, at: this.span(n)?.start ?? Infinity }))
       .sort((a, b) => a.at - b.at || a.i - b.i)
@@ -340,27 +373,27 @@ export class AstBuilder {
     if (retry) return this.retry(retry);
     const keyword = tokenOf(node, 'keyword');
     if (!real(keyword)) return undefined;
-    const is = (type: TokenType): boolean => tokenMatcher(keyword, type);
-    if (is(Kw.owner)) return { kind: 'Owner', component: this.ident(nodeOf(node, 'name'), end), range };
-    if (is(Kw.service) || is(Kw.resource) || is(Kw.work) || is(Kw.target) || is(Kw.template)) {
+    const type = keyword.tokenType;
+    if (type === Kw.owner) return { kind: 'Owner', component: this.ident(nodeOf(node, 'name'), end), range };
+    if (type === Kw.service || type === Kw.resource || type === Kw.work || type === Kw.target || type === Kw.template) {
       return { kind: 'CatalogRef', key: keyword.image as A.CatalogRefKey, ref: this.ident(nodeOf(node, 'catalogEntryRef'), end), range };
     }
-    if (is(Kw.timeout)) return { kind: 'Timeout', duration: this.duration(tokenOf(node, 'duration'), end), range };
-    if (is(Kw.on)) {
+    if (type === Kw.timeout) return { kind: 'Timeout', duration: this.duration(tokenOf(node, 'duration'), end), range };
+    if (type === Kw.on) {
       const outcome = this.ident(nodeOf(node, 'outcome'), end);
       const action = this.action(nodeOf(node, 'action'), end);
       if (outcome.name === 'timeout') return { kind: 'OnTimeout', action, range };
       return { kind: 'Outcome', outcome, action, range };
     }
-    if (is(Kw.compensate)) {
+    if (type === Kw.compensate) {
       return { kind: 'Compensate', action: this.ident(nodeOf(node, 'compensation'), end), requiresApproval: has(node, 'Kw_approval'), range };
     }
-    if (is(Kw.irreversible)) return { kind: 'Irreversible', range };
-    if (is(Kw.evidence)) return { kind: 'Evidence', items: nodesOf(node, 'evidence').map((n) => this.ident(n, end)), range };
+    if (type === Kw.irreversible) return { kind: 'Irreversible', range };
+    if (type === Kw.evidence) return { kind: 'Evidence', items: nodesOf(node, 'evidence').map((n) => this.ident(n, end)), range };
     const expression = nodeOf(node, 'expression');
     return {
       kind: 'Rule',
-      mode: is(Kw.skip) ? 'skip' : 'only',
+      mode: type === Kw.skip ? 'skip' : 'only',
       condition: expression ? this.expression(expression, end) : { kind: 'MissingExpr', range: this.emptyRange(end) },
       range,
     };
@@ -468,7 +501,16 @@ export class AstBuilder {
   }
 
   private literal(node: CstNode, fallback: number): A.LiteralExpr | A.MissingExpr {
-    const token = (Object.values(node.children).flat().filter(isToken) as IToken[]).find(real);
+    let token: IToken | undefined;
+    const children = node.children;
+    search: for (const key in children) {
+      for (const e of children[key]!) {
+        if (isToken(e) && real(e)) {
+          token = e;
+          break search;
+        }
+      }
+    }
     if (!token) return { kind: 'MissingExpr', range: this.emptyRange(this.endOf(node, fallback)) };
     const range = this.tokenRange(token);
     const text = token.image;

@@ -228,11 +228,23 @@ function parseUnsafe(source: string, file: string, lines: LineMap): ParseResult 
     }
   }
 
-  const tokens: SyntaxToken[] = [
-    ...lexed.tokens.map((t) => ({ type: classify(t, builder), range: lines.range(t.startOffset, t.endOffset! + 1), text: t.image })),
+  diagnostics.sort((a, b) => a.range.start.offset - b.range.start.offset);
+  // Only the language server reads the classified tokens: built on first read.
+  let tokens: SyntaxToken[] | undefined;
+  const lexedTokens = lexed.tokens;
+  return {
+    document,
+    diagnostics,
+    get tokens(): SyntaxToken[] {
+      tokens ??= syntaxTokens(lexedTokens, comments, builder, lines);
+      return tokens;
+    },
+  };
+}
+
+function syntaxTokens(lexed: readonly IToken[], comments: readonly A.Comment[], builder: AstBuilder, lines: LineMap): SyntaxToken[] {
+  return [
+    ...lexed.map((t) => ({ type: classify(t, builder), range: lines.range(t.startOffset, t.endOffset! + 1), text: t.image })),
     ...comments.map((c) => ({ type: 'comment' as const, range: c.range, text: c.text })),
   ].sort((a, b) => a.range.start.offset - b.range.start.offset);
-
-  diagnostics.sort((a, b) => a.range.start.offset - b.range.start.offset);
-  return { document, diagnostics, tokens };
 }

@@ -3,7 +3,10 @@
 // tell the language server which kind of name is expected.
 // Every block also accepts a run of stray tokens (`stray`), skipped up to the next thing that looks
 // like the start of a member: one typo gives one diagnostic and the rest of the block still parses.
-import { CstParser, EOF, tokenMatcher, type IOrAlt, type IToken, type TokenType } from 'chevrotain';
+// Alternatives and option objects are built once per parser (`??=` into a field) rather than on
+// every rule invocation: with hundreds of thousands of tokens, allocating (and, under tsx,
+// naming) fresh closures per member was most of the parse time.
+import { CstParser, EOF, tokenMatcher, type DSLMethodOpts, type IOrAlt, type IToken, type OrMethodOpts, type TokenType } from 'chevrotain';
 import * as T from './tokens.js';
 import { syntaxErrorMessages } from './messages.js';
 
@@ -11,6 +14,29 @@ const { Kw } = T;
 
 /** Where a run of stray tokens sits; decides where skipping stops. */
 export type StrayContext = 'document' | 'plan' | 'bundle' | 'properties' | 'cancel' | 'amend' | 'status';
+
+const idLabel = { LABEL: 'id' } as const;
+const versionLabel = { LABEL: 'version' } as const;
+const keywordLabel = { LABEL: 'keyword' } as const;
+const durationLabel = { LABEL: 'duration' } as const;
+const outcomeLabel = { LABEL: 'outcome' } as const;
+const compensationLabel = { LABEL: 'compensation' } as const;
+const evidenceLabel = { LABEL: 'evidence' } as const;
+const countLabel = { LABEL: 'count' } as const;
+const everyLabel = { LABEL: 'every' } as const;
+const initialLabel = { LABEL: 'initial' } as const;
+const maxLabel = { LABEL: 'max' } as const;
+const groupLabel = { LABEL: 'group' } as const;
+const operandsLabel = { LABEL: 'operands' } as const;
+const leftLabel = { LABEL: 'left' } as const;
+const rightLabel = { LABEL: 'right' } as const;
+const operatorLabel = { LABEL: 'operator' } as const;
+const segmentLabel = { LABEL: 'segment' } as const;
+const phaseLabel = { LABEL: 'phase' } as const;
+const actionLabel = { LABEL: 'action' } as const;
+const stateLabel = { LABEL: 'state' } as const;
+
+const blockKeywords: readonly TokenType[] = [Kw.defaults, Kw.cancel, Kw.status];
 
 const propertyKeywords: TokenType[] = [
   Kw.owner, Kw.service, Kw.resource, Kw.work, Kw.target, Kw.template, Kw.timeout, Kw.on, Kw.retry,
@@ -29,7 +55,8 @@ class O2aParser extends CstParser {
   private readonly withStrays: boolean;
 
   constructor(withStrays: boolean) {
-    super(T.allTokenTypes, { recoveryEnabled: withStrays, maxLookahead: 1, errorMessageProvider: syntaxErrorMessages });
+    // Node offsets give the AST builder each node's span without walking its subtree.
+    super(T.allTokenTypes, { recoveryEnabled: withStrays, maxLookahead: 1, errorMessageProvider: syntaxErrorMessages, nodeLocationTracking: 'onlyOffset' });
     this.withStrays = withStrays;
     this.performSelfAnalysis();
   }
@@ -39,7 +66,9 @@ class O2aParser extends CstParser {
   }
 
   private isAny(k: number, types: readonly TokenType[]): boolean {
-    return types.some((t) => this.is(k, t));
+    const token = this.LA(k);
+    for (const t of types) if (tokenMatcher(token, t)) return true;
+    return false;
   }
 
   /** The tokens at LA(1).. look like the beginning of a valid member of `context`. */
@@ -54,7 +83,7 @@ class O2aParser extends CstParser {
         return (
           (this.is(1, Kw.step) && this.is(2, T.Name) && (this.is(3, T.Colon) || this.is(3, Kw.from))) ||
           (this.is(1, Kw.billing) && this.is(2, Kw.starts)) ||
-          (this.isAny(1, [Kw.defaults, Kw.cancel, Kw.status]) && this.is(2, T.LCurly)) ||
+          (this.isAny(1, blockKeywords) && this.is(2, T.LCurly)) ||
           (this.is(1, Kw.amend) && this.is(2, T.Name) && this.is(3, T.LCurly)) ||
           (this.is(1, Kw.completion) && (this.is(2, Kw.all) || this.is(2, Kw.partial)))
         );
@@ -121,14 +150,14 @@ class O2aParser extends CstParser {
       this.CONSUME9(T.RCurly);
       return;
     }
-    this.OR9({
+    this.OR9((this.closeAlts ??= {
       MAX_LOOKAHEAD: 1,
       IGNORE_AMBIGUITIES: true,
       DEF: [
         { ALT: () => this.CONSUME9(T.RCurly) },
         { GATE: () => !this.is(1, T.RCurly), ALT: () => undefined },
       ],
-    });
+    }));
   }
 
   // chevrotain recovers in a rule by inserting or deleting one token; a misspelt keyword
@@ -178,8 +207,18 @@ class O2aParser extends CstParser {
   });
 
   /** Members are told apart by their first token; the stray alternative, which takes any token, comes last. */
-  private chooseMember(alts: (IOrAlt<unknown> | undefined)[]): unknown {
-    return this.OR({ MAX_LOOKAHEAD: 1, IGNORE_AMBIGUITIES: true, DEF: alts.filter((a): a is IOrAlt<unknown> => a !== undefined) });
+  private members(alts: (IOrAlt<unknown> | undefined)[]): OrMethodOpts<unknown> {
+    return { MAX_LOOKAHEAD: 1, IGNORE_AMBIGUITIES: true, DEF: alts.filter((a): a is IOrAlt<unknown> => a !== undefined) };
+  }
+
+  /** The members of a block, one after the other, while `inBlock(context)`. */
+  private block(context: StrayContext, alts: (IOrAlt<unknown> | undefined)[]): DSLMethodOpts<unknown> {
+    const members = this.members([...alts, this.strayAlt(context)]);
+    return {
+      MAX_LOOKAHEAD: 1,
+      GATE: () => this.inBlock(context),
+      DEF: () => this.OR(members),
+    };
   }
 
   private strayAlt(context: StrayContext): IOrAlt<unknown> | undefined {
@@ -189,6 +228,37 @@ class O2aParser extends CstParser {
       ALT: () => this.skipStray(context),
     };
   }
+
+  // Built on first use (during self-analysis, once `withStrays` is set), then reused.
+  private closeAlts?: OrMethodOpts<unknown>;
+  private documentMembers?: DSLMethodOpts<unknown>;
+  private planMembers?: DSLMethodOpts<unknown>;
+  private propertyMembers?: DSLMethodOpts<unknown>;
+  private cancelMembers?: DSLMethodOpts<unknown>;
+  private amendMembers?: DSLMethodOpts<unknown>;
+  private statusMembers?: DSLMethodOpts<unknown>;
+  private bundleMembers?: DSLMethodOpts<unknown>;
+  private stepAlts?: IOrAlt<unknown>[];
+  private propertyAlts?: IOrAlt<unknown>[];
+  private catalogKeyAlts?: IOrAlt<unknown>[];
+  private ruleModeAlts?: IOrAlt<unknown>[];
+  private retryAlts?: IOrAlt<unknown>[];
+  private backoffAlts?: IOrAlt<unknown>[];
+  private actionAlts?: IOrAlt<unknown>[];
+  private partyAlts?: IOrAlt<unknown>[];
+  private falloutGroup?: DSLMethodOpts<unknown>;
+  private notAlts?: IOrAlt<unknown>[];
+  private comparisonAlts?: IOrAlt<unknown>[];
+  private operatorAlts?: IOrAlt<unknown>[];
+  private operandAlts?: IOrAlt<unknown>[];
+  private literalAlts?: IOrAlt<unknown>[];
+  private gatingAlts?: IOrAlt<unknown>[];
+  private triggerAlts?: IOrAlt<unknown>[];
+  private phaseAlts?: IOrAlt<unknown>[];
+  private cancelActionAlts?: IOrAlt<unknown>[];
+  private amendEntryAlts?: IOrAlt<unknown>[];
+  private statusStep?: DSLMethodOpts<unknown>;
+  private completionAlts?: IOrAlt<unknown>[];
 
   // Name slots.
   declName = this.RULE('declName', () => this.CONSUME(T.Name));
@@ -203,28 +273,26 @@ class O2aParser extends CstParser {
 
   document = this.RULE('document', () => {
     this.OPTION(() => this.SUBRULE(this.catalogBinding));
-    this.MANY({
-      MAX_LOOKAHEAD: 1,
-      GATE: () => !this.is(1, EOF),
-      DEF: () =>
-        this.chooseMember([
-          { ALT: () => this.SUBRULE(this.plan) },
-          { ALT: () => this.SUBRULE(this.bundle) },
-          { ALT: () => this.SUBRULE(this.template) },
-          this.withStrays
-            ? {
-                GATE: () => !this.is(1, EOF) && !this.looksLikeStart('document'),
-                ALT: () => this.skipStray('document'),
-              }
-            : undefined,
-        ]),
-    });
+    this.MANY((this.documentMembers ??= (() => {
+      const members = this.members([
+        { ALT: () => this.SUBRULE(this.plan) },
+        { ALT: () => this.SUBRULE(this.bundle) },
+        { ALT: () => this.SUBRULE(this.template) },
+        this.withStrays
+          ? {
+              GATE: () => !this.is(1, EOF) && !this.looksLikeStart('document'),
+              ALT: () => this.skipStray('document'),
+            }
+          : undefined,
+      ]);
+      return { MAX_LOOKAHEAD: 1, GATE: () => !this.is(1, EOF), DEF: () => this.OR(members) };
+    })()));
   });
 
   catalogBinding = this.RULE('catalogBinding', () => {
     this.CONSUME(Kw.catalog);
-    this.SUBRULE(this.name, { LABEL: 'id' });
-    this.CONSUME(T.Numeric, { LABEL: 'version' });
+    this.SUBRULE(this.name, idLabel);
+    this.CONSUME(T.Numeric, versionLabel);
   });
 
   plan = this.RULE('plan', () => {
@@ -232,27 +300,21 @@ class O2aParser extends CstParser {
     this.SUBRULE(this.declName);
     this.OPTION(() => {
       this.CONSUME(Kw.version);
-      this.CONSUME(T.Numeric, { LABEL: 'version' });
+      this.CONSUME(T.Numeric, versionLabel);
     });
     this.CONSUME(Kw.for);
     this.CONSUME(Kw.offering);
     this.SUBRULE(this.offeringRef);
     this.CONSUME(T.LCurly);
-    this.MANY({
-      MAX_LOOKAHEAD: 1,
-      GATE: () => this.inBlock('plan'),
-      DEF: () =>
-        this.chooseMember([
-          { ALT: () => this.SUBRULE(this.step) },
-          { ALT: () => this.SUBRULE(this.defaults) },
-          { ALT: () => this.SUBRULE(this.billing) },
-          { ALT: () => this.SUBRULE(this.cancel) },
-          { ALT: () => this.SUBRULE(this.amend) },
-          { ALT: () => this.SUBRULE(this.status) },
-          { ALT: () => this.SUBRULE(this.completion) },
-          this.strayAlt('plan'),
-        ]),
-    });
+    this.MANY((this.planMembers ??= this.block('plan', [
+      { ALT: () => this.SUBRULE(this.step) },
+      { ALT: () => this.SUBRULE(this.defaults) },
+      { ALT: () => this.SUBRULE(this.billing) },
+      { ALT: () => this.SUBRULE(this.cancel) },
+      { ALT: () => this.SUBRULE(this.amend) },
+      { ALT: () => this.SUBRULE(this.status) },
+      { ALT: () => this.SUBRULE(this.completion) },
+    ])));
     this.closeBlock();
   });
 
@@ -266,18 +328,14 @@ class O2aParser extends CstParser {
 
   propertyBlock = this.RULE('propertyBlock', () => {
     this.CONSUME(T.LCurly);
-    this.MANY({
-      MAX_LOOKAHEAD: 1,
-      GATE: () => this.inBlock('properties'),
-      DEF: () => this.chooseMember([{ ALT: () => this.SUBRULE(this.stepProperty) }, this.strayAlt('properties')]),
-    });
+    this.MANY((this.propertyMembers ??= this.block('properties', [{ ALT: () => this.SUBRULE(this.stepProperty) }])));
     this.closeBlock();
   });
 
   step = this.RULE('step', () => {
     this.CONSUME(Kw.step);
     this.SUBRULE(this.declName);
-    this.OR([
+    this.OR((this.stepAlts ??= [
       {
         ALT: () => {
           this.CONSUME(T.Colon);
@@ -290,7 +348,7 @@ class O2aParser extends CstParser {
           this.SUBRULE(this.templateRef);
         },
       },
-    ]);
+    ]));
     this.OPTION2(() => {
       this.CONSUME(Kw.after);
       this.SUBRULE(this.stepRef);
@@ -308,99 +366,99 @@ class O2aParser extends CstParser {
   });
 
   stepProperty = this.RULE('stepProperty', () => {
-    this.OR([
+    this.OR((this.propertyAlts ??= [
       {
         ALT: () => {
-          this.CONSUME(Kw.owner, { LABEL: 'keyword' });
+          this.CONSUME(Kw.owner, keywordLabel);
           this.SUBRULE(this.name);
         },
       },
       {
         ALT: () => {
-          this.OR2([
-            { ALT: () => this.CONSUME(Kw.service, { LABEL: 'keyword' }) },
-            { ALT: () => this.CONSUME(Kw.resource, { LABEL: 'keyword' }) },
-            { ALT: () => this.CONSUME(Kw.work, { LABEL: 'keyword' }) },
-            { ALT: () => this.CONSUME(Kw.target, { LABEL: 'keyword' }) },
-            { ALT: () => this.CONSUME(Kw.template, { LABEL: 'keyword' }) },
-          ]);
+          this.OR2((this.catalogKeyAlts ??= [
+            { ALT: () => this.CONSUME(Kw.service, keywordLabel) },
+            { ALT: () => this.CONSUME(Kw.resource, keywordLabel) },
+            { ALT: () => this.CONSUME(Kw.work, keywordLabel) },
+            { ALT: () => this.CONSUME(Kw.target, keywordLabel) },
+            { ALT: () => this.CONSUME(Kw.template, keywordLabel) },
+          ]));
           this.SUBRULE(this.catalogEntryRef);
         },
       },
       {
         ALT: () => {
-          this.CONSUME(Kw.timeout, { LABEL: 'keyword' });
-          this.CONSUME(T.Numeric, { LABEL: 'duration' });
+          this.CONSUME(Kw.timeout, keywordLabel);
+          this.CONSUME(T.Numeric, durationLabel);
         },
       },
       {
         ALT: () => {
-          this.CONSUME(Kw.on, { LABEL: 'keyword' });
-          this.SUBRULE2(this.name, { LABEL: 'outcome' });
+          this.CONSUME(Kw.on, keywordLabel);
+          this.SUBRULE2(this.name, outcomeLabel);
           this.SUBRULE(this.action);
         },
       },
       { ALT: () => this.SUBRULE(this.retry) },
       {
         ALT: () => {
-          this.CONSUME(Kw.compensate, { LABEL: 'keyword' });
-          this.SUBRULE3(this.name, { LABEL: 'compensation' });
+          this.CONSUME(Kw.compensate, keywordLabel);
+          this.SUBRULE3(this.name, compensationLabel);
           this.OPTION(() => {
             this.CONSUME(Kw.requires);
             this.CONSUME(Kw.approval);
           });
         },
       },
-      { ALT: () => this.CONSUME(Kw.irreversible, { LABEL: 'keyword' }) },
+      { ALT: () => this.CONSUME(Kw.irreversible, keywordLabel) },
       {
         ALT: () => {
-          this.CONSUME(Kw.evidence, { LABEL: 'keyword' });
-          this.SUBRULE4(this.name, { LABEL: 'evidence' });
+          this.CONSUME(Kw.evidence, keywordLabel);
+          this.SUBRULE4(this.name, evidenceLabel);
           this.MANY(() => {
             this.CONSUME(T.Comma);
-            this.SUBRULE5(this.name, { LABEL: 'evidence' });
+            this.SUBRULE5(this.name, evidenceLabel);
           });
         },
       },
       {
         ALT: () => {
-          this.OR3([
-            { ALT: () => this.CONSUME(Kw.skip, { LABEL: 'keyword' }) },
-            { ALT: () => this.CONSUME(Kw.only, { LABEL: 'keyword' }) },
-          ]);
+          this.OR3((this.ruleModeAlts ??= [
+            { ALT: () => this.CONSUME(Kw.skip, keywordLabel) },
+            { ALT: () => this.CONSUME(Kw.only, keywordLabel) },
+          ]));
           this.CONSUME(Kw.when);
           this.SUBRULE(this.expression);
         },
       },
-    ]);
+    ]));
   });
 
   retry = this.RULE('retry', () => {
     this.CONSUME(Kw.retry);
-    this.OR([
+    this.OR((this.retryAlts ??= [
       { ALT: () => this.CONSUME(Kw.none) },
       {
         ALT: () => {
-          this.CONSUME(T.Numeric, { LABEL: 'count' });
+          this.CONSUME(T.Numeric, countLabel);
           this.OPTION(() =>
-            this.OR2([
+            this.OR2((this.backoffAlts ??= [
               {
                 ALT: () => {
                   this.CONSUME(Kw.every);
-                  this.CONSUME2(T.Numeric, { LABEL: 'every' });
+                  this.CONSUME2(T.Numeric, everyLabel);
                 },
               },
               {
                 ALT: () => {
                   this.CONSUME(Kw.exponential);
-                  this.CONSUME3(T.Numeric, { LABEL: 'initial' });
+                  this.CONSUME3(T.Numeric, initialLabel);
                   this.OPTION2(() => {
                     this.CONSUME(Kw.max);
-                    this.CONSUME4(T.Numeric, { LABEL: 'max' });
+                    this.CONSUME4(T.Numeric, maxLabel);
                   });
                 },
               },
-            ]),
+            ])),
           );
           this.OPTION3(() => this.CONSUME(Kw.jitter));
           this.OPTION4(() => {
@@ -409,16 +467,16 @@ class O2aParser extends CstParser {
           });
         },
       },
-    ]);
+    ]));
   });
 
   action = this.RULE('action', () => {
-    this.OR([
+    this.OR((this.actionAlts ??= [
       { ALT: () => this.CONSUME(Kw.fail) },
       {
         ALT: () => {
           this.CONSUME(Kw.hold);
-          this.OR2([{ ALT: () => this.CONSUME(Kw.customer) }, { ALT: () => this.CONSUME(Kw.provider) }]);
+          this.OR2((this.partyAlts ??= [{ ALT: () => this.CONSUME(Kw.customer) }, { ALT: () => this.CONSUME(Kw.provider) }]));
           this.OPTION(() => this.CONSUME(T.StringLiteral));
         },
       },
@@ -426,10 +484,10 @@ class O2aParser extends CstParser {
         ALT: () => {
           this.CONSUME(Kw.fallout);
           // A group name, unless the next token starts the next property (`fallout  timeout 5m`).
-          this.OPTION2({
+          this.OPTION2((this.falloutGroup ??= {
             GATE: () => !this.looksLikePropertyStart(),
-            DEF: () => this.SUBRULE(this.name, { LABEL: 'group' }),
-          });
+            DEF: () => this.SUBRULE(this.name, groupLabel),
+          }));
         },
       },
       {
@@ -439,27 +497,27 @@ class O2aParser extends CstParser {
           this.CONSUME(Kw.reconcile);
         },
       },
-    ]);
+    ]));
   });
 
   expression = this.RULE('expression', () => {
-    this.SUBRULE(this.andExpression, { LABEL: 'operands' });
+    this.SUBRULE(this.andExpression, operandsLabel);
     this.MANY(() => {
       this.CONSUME(Kw.or);
-      this.SUBRULE2(this.andExpression, { LABEL: 'operands' });
+      this.SUBRULE2(this.andExpression, operandsLabel);
     });
   });
 
   andExpression = this.RULE('andExpression', () => {
-    this.SUBRULE(this.notExpression, { LABEL: 'operands' });
+    this.SUBRULE(this.notExpression, operandsLabel);
     this.MANY(() => {
       this.CONSUME(Kw.and);
-      this.SUBRULE2(this.notExpression, { LABEL: 'operands' });
+      this.SUBRULE2(this.notExpression, operandsLabel);
     });
   });
 
   notExpression = this.RULE('notExpression', () => {
-    this.OR([
+    this.OR((this.notAlts ??= [
       {
         ALT: () => {
           this.CONSUME(Kw.not);
@@ -467,17 +525,17 @@ class O2aParser extends CstParser {
         },
       },
       { ALT: () => this.SUBRULE(this.comparison) },
-    ]);
+    ]));
   });
 
   comparison = this.RULE('comparison', () => {
-    this.SUBRULE(this.operand, { LABEL: 'left' });
+    this.SUBRULE(this.operand, leftLabel);
     this.OPTION(() =>
-      this.OR([
+      this.OR((this.comparisonAlts ??= [
         {
           ALT: () => {
-            this.OR2(T.comparisonTokenTypes.map((type) => ({ ALT: () => this.CONSUME(type, { LABEL: 'operator' }) })));
-            this.SUBRULE2(this.operand, { LABEL: 'right' });
+            this.OR2((this.operatorAlts ??= T.comparisonTokenTypes.map((type) => ({ ALT: () => this.CONSUME(type, operatorLabel) }))));
+            this.SUBRULE2(this.operand, rightLabel);
           },
         },
         {
@@ -493,12 +551,12 @@ class O2aParser extends CstParser {
             this.CONSUME(T.RBracket);
           },
         },
-      ]),
+      ])),
     );
   });
 
   operand = this.RULE('operand', () => {
-    this.OR([
+    this.OR((this.operandAlts ??= [
       {
         ALT: () => {
           this.CONSUME(T.LParen);
@@ -508,24 +566,24 @@ class O2aParser extends CstParser {
       },
       { ALT: () => this.SUBRULE(this.reference) },
       { ALT: () => this.SUBRULE(this.literal) },
-    ]);
+    ]));
   });
 
   reference = this.RULE('reference', () => {
-    this.CONSUME(T.ReferenceStart, { LABEL: 'segment' });
+    this.CONSUME(T.ReferenceStart, segmentLabel);
     this.MANY(() => {
       this.CONSUME(T.Dot);
-      this.CONSUME(T.Name, { LABEL: 'segment' });
+      this.CONSUME(T.Name, segmentLabel);
     });
   });
 
   literal = this.RULE('literal', () => {
-    this.OR([
+    this.OR((this.literalAlts ??= [
       { ALT: () => this.CONSUME(T.StringLiteral) },
       { ALT: () => this.CONSUME(T.Numeric) },
       { ALT: () => this.CONSUME(Kw.true) },
       { ALT: () => this.CONSUME(Kw.false) },
-    ]);
+    ]));
   });
 
   billing = this.RULE('billing', () => {
@@ -535,7 +593,7 @@ class O2aParser extends CstParser {
     this.SUBRULE(this.trigger);
     this.OPTION(() => {
       this.CONSUME(T.Comma);
-      this.OR([
+      this.OR((this.gatingAlts ??= [
         {
           ALT: () => {
             this.CONSUME(Kw.blocks);
@@ -548,12 +606,12 @@ class O2aParser extends CstParser {
             this.CONSUME(Kw.assurance);
           },
         },
-      ]);
+      ]));
     });
   });
 
   trigger = this.RULE('trigger', () => {
-    this.OR([
+    this.OR((this.triggerAlts ??= [
       { ALT: () => this.CONSUME(Kw.acceptance) },
       { ALT: () => this.CONSUME(Kw.activation) },
       {
@@ -575,29 +633,25 @@ class O2aParser extends CstParser {
           this.SUBRULE(this.reference);
         },
       },
-    ]);
+    ]));
   });
 
   cancel = this.RULE('cancel', () => {
     this.CONSUME(Kw.cancel);
     this.CONSUME(T.LCurly);
-    this.MANY({
-      MAX_LOOKAHEAD: 1,
-      GATE: () => this.inBlock('cancel'),
-      DEF: () => this.chooseMember([{ ALT: () => this.SUBRULE(this.cancelRule) }, this.strayAlt('cancel')]),
-    });
+    this.MANY((this.cancelMembers ??= this.block('cancel', [{ ALT: () => this.SUBRULE(this.cancelRule) }])));
     this.closeBlock();
   });
 
   cancelRule = this.RULE('cancelRule', () => {
-    this.OR([{ ALT: () => this.CONSUME(Kw.before, { LABEL: 'phase' }) }, { ALT: () => this.CONSUME(Kw.after, { LABEL: 'phase' }) }]);
+    this.OR((this.phaseAlts ??= [{ ALT: () => this.CONSUME(Kw.before, phaseLabel) }, { ALT: () => this.CONSUME(Kw.after, phaseLabel) }]));
     this.SUBRULE(this.stepRef);
     this.CONSUME(T.Colon);
-    this.OR2([
-      { ALT: () => this.CONSUME(Kw.stop, { LABEL: 'action' }) },
+    this.OR2((this.cancelActionAlts ??= [
+      { ALT: () => this.CONSUME(Kw.stop, actionLabel) },
       {
         ALT: () => {
-          this.CONSUME(Kw.compensate, { LABEL: 'action' });
+          this.CONSUME(Kw.compensate, actionLabel);
           this.OPTION(() => {
             this.CONSUME(Kw.requires);
             this.CONSUME(Kw.approval);
@@ -606,27 +660,23 @@ class O2aParser extends CstParser {
       },
       {
         ALT: () => {
-          this.CONSUME(Kw.reject, { LABEL: 'action' });
+          this.CONSUME(Kw.reject, actionLabel);
           this.OPTION2(() => this.CONSUME(T.StringLiteral));
         },
       },
-    ]);
+    ]));
   });
 
   amend = this.RULE('amend', () => {
     this.CONSUME(Kw.amend);
     this.SUBRULE(this.declName);
     this.CONSUME(T.LCurly);
-    this.MANY({
-      MAX_LOOKAHEAD: 1,
-      GATE: () => this.inBlock('amend'),
-      DEF: () => this.chooseMember([{ ALT: () => this.SUBRULE(this.amendEntry) }, this.strayAlt('amend')]),
-    });
+    this.MANY((this.amendMembers ??= this.block('amend', [{ ALT: () => this.SUBRULE(this.amendEntry) }])));
     this.closeBlock();
   });
 
   amendEntry = this.RULE('amendEntry', () => {
-    this.OR([
+    this.OR((this.amendEntryAlts ??= [
       {
         ALT: () => {
           this.CONSUME(Kw.replan);
@@ -652,33 +702,29 @@ class O2aParser extends CstParser {
           this.OPTION(() => this.CONSUME(T.StringLiteral));
         },
       },
-    ]);
+    ]));
   });
 
   status = this.RULE('status', () => {
     this.CONSUME(Kw.status);
     this.CONSUME(T.LCurly);
-    this.MANY({
-      MAX_LOOKAHEAD: 1,
-      GATE: () => this.inBlock('status'),
-      DEF: () => this.chooseMember([{ ALT: () => this.SUBRULE(this.statusEntry) }, this.strayAlt('status')]),
-    });
+    this.MANY((this.statusMembers ??= this.block('status', [{ ALT: () => this.SUBRULE(this.statusEntry) }])));
     this.closeBlock();
   });
 
   statusEntry = this.RULE('statusEntry', () => {
-    this.OPTION({
+    this.OPTION((this.statusStep ??= {
       GATE: () => this.is(2, T.Name),
       DEF: () => this.SUBRULE(this.stepRef),
-    });
-    this.SUBRULE(this.name, { LABEL: 'state' });
+    }));
+    this.SUBRULE(this.name, stateLabel);
     this.CONSUME(T.Colon);
     this.CONSUME(T.StringLiteral);
   });
 
   completion = this.RULE('completion', () => {
     this.CONSUME(Kw.completion);
-    this.OR([
+    this.OR((this.completionAlts ??= [
       { ALT: () => this.CONSUME(Kw.all) },
       {
         ALT: () => {
@@ -686,7 +732,7 @@ class O2aParser extends CstParser {
           this.CONSUME(Kw.allowed);
         },
       },
-    ]);
+    ]));
   });
 
   bundle = this.RULE('bundle', () => {
@@ -694,24 +740,18 @@ class O2aParser extends CstParser {
     this.SUBRULE(this.declName);
     this.OPTION(() => {
       this.CONSUME(Kw.version);
-      this.CONSUME(T.Numeric, { LABEL: 'version' });
+      this.CONSUME(T.Numeric, versionLabel);
     });
     this.CONSUME(Kw.for);
     this.CONSUME(Kw.offering);
     this.SUBRULE(this.offeringRef);
     this.CONSUME(T.LCurly);
-    this.MANY({
-      MAX_LOOKAHEAD: 1,
-      GATE: () => this.inBlock('bundle'),
-      DEF: () =>
-        this.chooseMember([
-          { ALT: () => this.SUBRULE(this.item) },
-          { ALT: () => this.SUBRULE(this.billing) },
-          { ALT: () => this.SUBRULE(this.completion) },
-          { ALT: () => this.SUBRULE(this.status) },
-          this.strayAlt('bundle'),
-        ]),
-    });
+    this.MANY((this.bundleMembers ??= this.block('bundle', [
+      { ALT: () => this.SUBRULE(this.item) },
+      { ALT: () => this.SUBRULE(this.billing) },
+      { ALT: () => this.SUBRULE(this.completion) },
+      { ALT: () => this.SUBRULE(this.status) },
+    ])));
     this.closeBlock();
   });
 
@@ -723,7 +763,6 @@ class O2aParser extends CstParser {
     this.OPTION(() => this.CONSUME(Kw.optional));
   });
 }
-
 export const o2aParser = new O2aParser(true);
 
 let assistParser: O2aParser | undefined;
