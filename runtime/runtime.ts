@@ -43,6 +43,8 @@ export class Runtime {
   private timersCheckedAt = 0;
   private readonly timerIntervalMs: number;
   private loops: Promise<void>[] = [];
+  /** Worker loops out of work, waiting for a commit here that wrote outbox rows (or their poll delay). */
+  private idle: (() => void)[] = [];
 
   constructor(options: RuntimeOptions) {
     this.store = options.store;
@@ -52,7 +54,10 @@ export class Runtime {
     if (options.onCommit) this.listeners.push(options.onCommit);
     this.engine = new Engine({
       store: this.store, clock: this.clock, registry: this.registry,
-      onCommit: (rows) => { for (const listen of this.listeners) listen(rows); },
+      onCommit: (rows) => {
+        if (this.idle.length > 0 && rows.some((row) => row.direction === 'out')) this.wakeIdle();
+        for (const listen of this.listeners) listen(rows);
+      },
     });
     this.relay = new OutboxRelay({
       store: this.store, clock: this.clock, sink: this.bus, workerId: this.workerId,
@@ -94,6 +99,25 @@ export class Runtime {
     const result = await this.engine.submitOrder(order, { plans: options.plans, scenario });
     if (result.ok && !result.duplicate) this.components.setScenario(result.productOrderId, scenario ?? { steps: {} });
     return result;
+  }
+
+  /** Several orders in one intake transaction; one result per order, in the order given. */
+  async submitOrders(entries: { order: unknown; scenario?: Scenario | unknown }[], options: { plans?: CompiledPlan[] } = {}): Promise<SubmitResult[]> {
+    const results: SubmitResult[] = new Array(entries.length);
+    const accepted: { index: number; order: unknown; scenario?: Scenario }[] = [];
+    entries.forEach((entry, index) => {
+      if (entry.scenario === undefined) { accepted.push({ index, order: entry.order }); return; }
+      const parsed = parseScenario(entry.scenario);
+      if (parsed.ok) accepted.push({ index, order: entry.order, scenario: parsed.scenario });
+      else results[index] = { ok: false, problems: parsed.problems };
+    });
+    const submitted = accepted.length === 0 ? [] : await this.engine.submitOrders(accepted, options);
+    submitted.forEach((result, n) => {
+      const { index, scenario } = accepted[n] as { index: number; scenario?: Scenario };
+      results[index] = result;
+      if (result.ok && !result.duplicate) this.components.setScenario(result.productOrderId, scenario ?? { steps: {} });
+    });
+    return results;
   }
 
   resume(caseId: string): Promise<ResumeResult> {
@@ -142,12 +166,22 @@ export class Runtime {
     }
   }
 
-  /** Starts `concurrency` worker loops (relay + timers + answers), each idling `idleMs` when out of work. */
-  start(concurrency = 4, idleMs = 5): void {
+  private wakeIdle(): void {
+    for (const wake of this.idle.splice(0)) wake();
+  }
+
+  /**
+   * Starts `concurrency` worker loops (relay + timers + answers). A loop out of work waits for a
+   * commit in this process that wrote outbox rows, or polls again after `idleMs`, doubling up to
+   * `maxIdleMs` while nothing turns up (work from other processes sharing the database): idle
+   * loops must not keep the database busy with claims that find nothing.
+   */
+  start(concurrency = 4, idleMs = 5, maxIdleMs = 50): void {
     if (this.running) return;
     this.running = true;
     for (let i = 0; i < concurrency; i++) {
       this.loops.push((async () => {
+        let delay = idleMs;
         while (this.running) {
           let done = 0;
           try {
@@ -157,7 +191,13 @@ export class Runtime {
             // A failed round leaves its claims to expire and be taken again; report and go on.
             process.emitWarning(`o2a worker round failed: ${(error as Error).message}`);
           }
-          if (done === 0) await new Promise((resolve) => setTimeout(resolve, idleMs));
+          if (done > 0) { delay = idleMs; continue; }
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(() => { this.idle = this.idle.filter((w) => w !== wake); resolve(); }, delay);
+            const wake = () => { clearTimeout(timer); resolve(); };
+            this.idle.push(wake);
+          });
+          delay = Math.min(maxIdleMs, delay * 2);
         }
       })());
     }
@@ -165,6 +205,7 @@ export class Runtime {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.wakeIdle();
     await Promise.all(this.loops);
     this.loops = [];
   }

@@ -14,16 +14,20 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export interface RuntimeBenchOptions {
   /** Orders to run (default 2000). */
   orders?: number;
-  /** Worker loops in the process (default 8). */
+  /** Worker loops in the process (default 3: on a small machine more loops only contend). */
   concurrency?: number;
-  /** Messages claimed per relay round (default 200). */
+  /** Ordering keys claimed per relay round (default 500). */
   batchSize?: number;
   /** Server URL without database (default postgres://root@127.0.0.1:5432). */
   serverUrl?: string;
   /** Database to use, created if missing (default o2a_bench). */
   database?: string;
-  /** pg pool size (default concurrency + 2). */
+  /** pg pool size (default concurrency + 4). */
   poolSize?: number;
+  /** Orders per intake transaction (default 25; 1 submits them one by one). */
+  submitBatch?: number;
+  /** Orders submitted but not completed at most (default 300), so latency is not queueing time. */
+  inFlight?: number;
   /** Plans to use instead of compiling plans/ (must include one for HOME_FIBER_1G). */
   plans?: CompiledPlan[];
 }
@@ -38,6 +42,7 @@ export interface RuntimeBenchResult {
   peakRssMb: number;
   concurrency: number;
   batchSize: number;
+  submitBatch: number;
 }
 
 async function ensureDatabase(serverUrl: string, database: string): Promise<string> {
@@ -59,8 +64,8 @@ function percentile(sorted: number[], p: number): number {
 
 export async function runRuntimeBench(options: RuntimeBenchOptions = {}): Promise<RuntimeBenchResult> {
   const orders = options.orders ?? 2000;
-  const concurrency = options.concurrency ?? 8;
-  const batchSize = options.batchSize ?? 200;
+  const concurrency = options.concurrency ?? 3;
+  const batchSize = options.batchSize ?? 500;
   let plans = options.plans;
   if (!plans) {
     const loaded = await loadPlans([join(ROOT, 'plans')], join(ROOT, 'catalogs', '2026.11'));
@@ -70,12 +75,14 @@ export async function runRuntimeBench(options: RuntimeBenchOptions = {}): Promis
   if (!fiber || fiber.kind !== 'plan') throw new Error('bench: no compiled plan for HOME_FIBER_1G');
   const url = await ensureDatabase(options.serverUrl ?? 'postgres://root@127.0.0.1:5432', options.database ?? 'o2a_bench');
   const schema = `bench_${Date.now()}`;
-  const store = await openPgStore(url, schema, options.poolSize ?? concurrency + 2);
+  const store = await openPgStore(url, schema, options.poolSize ?? concurrency + 4);
   await migrate(store);
   const runtime = new Runtime({ store, batchSize, workerId: 'bench' });
   await runtime.registerPlans(plans);
 
   const submittedAt = new Map<string, number>();
+  let nextOrder = 0;
+  const waiting: (() => void)[] = [];
   const latencies: number[] = [];
   let stepsSucceeded = 0;
   let done!: () => void;
@@ -87,6 +94,7 @@ export async function runRuntimeBench(options: RuntimeBenchOptions = {}): Promis
       else if (row.type === 'ProductOrderStateChanged' && row.payload.to === 'completed') {
         latencies.push(now - (submittedAt.get(row.productOrderId) ?? now));
         if (latencies.length === orders) done();
+        for (const wake of waiting.splice(0)) wake();
       }
     }
   });
@@ -95,16 +103,24 @@ export async function runRuntimeBench(options: RuntimeBenchOptions = {}): Promis
 
   const start = performance.now();
   runtime.start(concurrency, 2);
-  const submitters = 4;
-  await Promise.all(Array.from({ length: submitters }, async (_, s) => {
-    for (let i = s; i < orders; i += submitters) {
-      const id = `po-bench-${i}`;
-      submittedAt.set(id, performance.now());
-      const result = await runtime.submitOrder({
-        id, productOrderItem: [{ id: '1', action: 'add', productOffering: { id: 'HOME_FIBER_1G' },
-          product: { productCharacteristic: [{ name: 'installation', value: 'technician' }] } }],
-      });
-      if (!result.ok) throw new Error(`bench: order rejected: ${result.problems.join('; ')}`);
+  const submitters = 2;
+  const submitBatch = Math.max(1, options.submitBatch ?? 25);
+  const orderOf = (i: number) => ({
+    id: `po-bench-${i}`, productOrderItem: [{ id: '1', action: 'add', productOffering: { id: 'HOME_FIBER_1G' },
+      product: { productCharacteristic: [{ name: 'installation', value: 'technician' }] } }],
+  });
+  const inFlight = Math.max(submitBatch, options.inFlight ?? 300);
+  await Promise.all(Array.from({ length: submitters }, async () => {
+    while (nextOrder < orders) {
+      while (nextOrder - latencies.length + submitBatch > inFlight) await new Promise<void>((r) => { waiting.push(r); });
+      if (nextOrder >= orders) break;
+      const first = nextOrder;
+      nextOrder = Math.min(orders, first + submitBatch);
+      const chunk = Array.from({ length: nextOrder - first }, (_, k) => orderOf(first + k));
+      const at = performance.now();
+      for (const order of chunk) submittedAt.set(order.id, at);
+      const results = await runtime.submitOrders(chunk.map((order) => ({ order })));
+      for (const result of results) if (!result.ok) throw new Error(`bench: order rejected: ${result.problems.join('; ')}`);
     }
   }));
   await finished;
@@ -125,11 +141,12 @@ export async function runRuntimeBench(options: RuntimeBenchOptions = {}): Promis
     peakRssMb: Math.round(peakRss / 1024 / 1024),
     concurrency,
     batchSize,
+    submitBatch,
   };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const orders = Number(process.argv[2] ?? 2000);
-  const concurrency = Number(process.argv[3] ?? 8);
+  const concurrency = Number(process.argv[3] ?? 3);
   console.log(JSON.stringify(await runRuntimeBench({ orders, concurrency }), null, 2));
 }

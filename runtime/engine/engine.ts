@@ -11,7 +11,7 @@ import {
   ENGINE, EVENTS, MESSAGE_SCHEMA_VERSION, READ_TARGET_STATE, TARGET_STATE_READ, newMessageId,
   type Envelope, type StepCommandPayload, type StepReplyPayload,
 } from './messages.js';
-import { characteristicsOf, customerOf, parseProductOrder, type Tmf622OrderItem } from './orders.js';
+import { characteristicsOf, customerOf, parseProductOrder, type Tmf622OrderItem, type Tmf622ProductOrder } from './orders.js';
 import type { PlanRegistry } from './plans.js';
 import { stepApplies } from './rules.js';
 import {
@@ -76,55 +76,91 @@ export class Engine {
   // --- intake -------------------------------------------------------------------------------
   /** Product order management: records the TMF622 order and accepts it (or rejects it) through the outbox. */
   async submitOrder(input: unknown, options: SubmitOptions = {}): Promise<SubmitResult> {
-    const parsed = parseProductOrder(input);
-    if (!parsed.ok) return parsed;
-    const order = parsed.order;
-    const uow = new UnitOfWork(this.options.clock.now());
-    const result = await this.store.transaction(async (tx): Promise<SubmitResult> => {
+    const [result] = await this.submitOrders([{ order: input, scenario: options.scenario }], { plans: options.plans });
+    return result as SubmitResult;
+  }
+
+  /**
+   * Several orders taken in one transaction (one commit for the lot, as an intake that groups the
+   * orders arriving together). Each order gets its own result, in the order given; an id already
+   * known, or given twice, is a duplicate.
+   */
+  async submitOrders(entries: { order: unknown; scenario?: unknown }[], options: { plans?: CompiledPlan[] } = {}): Promise<SubmitResult[]> {
+    const results: SubmitResult[] = new Array(entries.length);
+    const valid: { index: number; order: Tmf622ProductOrder; scenario: unknown }[] = [];
+    entries.forEach((entry, index) => {
+      const parsed = parseProductOrder(entry.order);
+      if (parsed.ok) valid.push({ index, order: parsed.order, scenario: entry.scenario });
+      else results[index] = parsed;
+    });
+    if (valid.length === 0) return results;
+    const now = this.options.clock.now();
+    const uow = await this.store.transaction(async (tx) => {
+      const uow = new UnitOfWork(now);
       for (const plan of options.plans ?? []) await this.registry.register(tx, plan, uow.now);
-      const orderId = order.id ?? `po-${randomUUID()}`;
-      const existing = await tx.query<{ correlation_id: string; state: ProductOrderState }>(
-        'SELECT correlation_id, state FROM product_order WHERE id = $1', [orderId]);
-      if (existing[0]) {
-        return { ok: true, productOrderId: orderId, correlationId: existing[0].correlation_id, state: existing[0].state, duplicate: true };
-      }
-      const row: ProductOrderRow = {
-        id: orderId, externalId: order.externalId ?? null, correlationId: `ota-${randomUUID()}`, customerId: customerOf(order),
-        state: 'acknowledged', scenario: options.scenario ?? null, body: order, createdAt: uow.at, updatedAt: uow.at,
-      };
-      uow.addOrder(row);
-      const problems: string[] = [];
-      for (const item of order.productOrderItem) await this.addItem(tx, uow, row, item, null, options.plans ?? [], problems);
-      const ctx: Ctx = { uow, order: row, cause: null };
-      uow.recordState(row, null, 'ProductOrderCreated', {}, { state: 'acknowledged', items: uow.itemsOf(orderId).length });
-      if (problems.length > 0) {
-        this.setOrderState(ctx, 'rejected');
-        for (const item of uow.itemsOf(orderId)) this.setItemState(ctx, item, 'rejected');
-        this.emitFact(ctx, 'ProductOrderRejected', { reasons: problems });
-      } else {
-        uow.emit(this.envelope(row, {
-          kind: 'event', type: ORDER_ACCEPTED, destination: ENGINE, orderingKey: row.id,
-          payload: { productOrderId: row.id, items: uow.itemsOf(orderId).map((i) => i.id) },
-        }, null));
+      const ids = valid.map((v) => v.order.id ?? `po-${randomUUID()}`);
+      // The duplicate check and the newest plan of every offering named, in one round trip.
+      const [found] = await tx.query<{ existing: Record<string, { correlation_id: string; state: ProductOrderState }> | string | null; newest: Record<string, string> | string | null }>(
+        `SELECT (SELECT json_object_agg(id, json_build_object('correlation_id', correlation_id, 'state', state))
+                   FROM product_order WHERE id = ANY($1)) AS existing,
+                (SELECT json_object_agg(offering_id, hash) FROM (
+                   SELECT DISTINCT ON (offering_id) offering_id, hash FROM plan WHERE offering_id = ANY($2)
+                    ORDER BY offering_id, plan_version DESC, registered_at DESC) p) AS newest`,
+        [ids, [...new Set(valid.flatMap((v) => offeringsOf(v.order.productOrderItem)))]]);
+      const existing = parsedJson(found?.existing) as Record<string, { correlation_id: string; state: ProductOrderState }>;
+      const newest = parsedJson(found?.newest) as Record<string, string>;
+      const taken = new Map<string, ProductOrderRow>();
+      for (const [n, { index, order, scenario }] of valid.entries()) {
+        const orderId = ids[n] as string;
+        const known = existing[orderId];
+        const earlier = taken.get(orderId);
+        if (known || earlier) {
+          results[index] = {
+            ok: true, productOrderId: orderId, correlationId: known ? known.correlation_id : (earlier as ProductOrderRow).correlationId,
+            state: known ? known.state : (earlier as ProductOrderRow).state, duplicate: true,
+          };
+          continue;
+        }
+        const row: ProductOrderRow = {
+          id: orderId, externalId: order.externalId ?? null, correlationId: `ota-${randomUUID()}`, customerId: customerOf(order),
+          state: 'acknowledged', scenario: scenario ?? null, body: order, createdAt: uow.at, updatedAt: uow.at,
+        };
+        taken.set(orderId, row);
+        uow.addOrder(row);
+        const problems: string[] = [];
+        for (const item of order.productOrderItem) await this.addItem(tx, uow, row, item, null, options.plans ?? [], problems, newest);
+        const ctx: Ctx = { uow, order: row, cause: null };
+        uow.recordState(row, null, 'ProductOrderCreated', {}, { state: 'acknowledged', items: uow.itemsOf(orderId).length });
+        if (problems.length > 0) {
+          this.setOrderState(ctx, 'rejected');
+          for (const item of uow.itemsOf(orderId)) this.setItemState(ctx, item, 'rejected');
+          this.emitFact(ctx, 'ProductOrderRejected', { reasons: problems });
+          results[index] = { ok: false, problems };
+        } else {
+          uow.emit(this.envelope(row, {
+            kind: 'event', type: ORDER_ACCEPTED, destination: ENGINE, orderingKey: row.id,
+            payload: { productOrderId: row.id, items: uow.itemsOf(orderId).map((i) => i.id) },
+          }, null));
+          results[index] = { ok: true, productOrderId: orderId, correlationId: row.correlationId, state: row.state, duplicate: false };
+        }
       }
       await uow.flush(tx);
-      return problems.length > 0
-        ? { ok: false, problems }
-        : { ok: true, productOrderId: orderId, correlationId: row.correlationId, state: row.state, duplicate: false };
+      return uow;
     });
     this.committed(uow);
-    return result;
+    return results;
   }
 
   private async addItem(
     tx: Queryable, uow: UnitOfWork, order: ProductOrderRow, item: Tmf622OrderItem, parent: ProductOrderItemRow | null,
-    explicit: CompiledPlan[], problems: string[], pinned?: CompiledPlan,
+    explicit: CompiledPlan[], problems: string[], newest: Record<string, string>, pinned?: CompiledPlan,
   ): Promise<void> {
     const offeringId = item.productOffering?.id;
     if (!offeringId) { problems.push(`productOrderItem ${item.id}: no productOffering.id`); return; }
+    const newestHash = newest[offeringId];
     const plan = pinned
       ?? explicit.filter((p) => p.offeringId === offeringId).sort((a, b) => b.planVersion - a.planVersion)[0]
-      ?? await this.registry.forOffering(tx, offeringId);
+      ?? (newestHash ? await this.registry.get(tx, newestHash) : null);
     if (!plan) problems.push(`productOrderItem ${item.id}: no fulfillment plan for offering ${offeringId}`);
     const characteristics = { ...(parent?.characteristics ?? {}), ...characteristicsOf(item) };
     const row: ProductOrderItemRow = {
@@ -142,7 +178,7 @@ export class Engine {
       const nested = item.productOrderItem?.find((n) => n.productOffering?.id === child.offeringId);
       if (!nested && entry.optional) continue;
       const childItem: Tmf622OrderItem = nested ?? { id: `${item.id}.${entry.name}`, action: item.action, productOffering: { id: child.offeringId } };
-      await this.addItem(tx, uow, order, childItem, row, explicit, problems, child);
+      await this.addItem(tx, uow, order, childItem, row, explicit, problems, newest, child);
     }
   }
 
@@ -153,11 +189,11 @@ export class Engine {
     const now = this.options.clock.now();
     const uow = await this.store.transaction(async (tx) => {
       const uow = new UnitOfWork(now);
-      const fresh = await inboxAccept(tx, ENGINE, messages.map((m) => m.messageId), now);
+      const { fresh, orders } = await inboxAcceptAndLock(tx, ENGINE, messages, now);
       const seen = new Set<string>();
       const todo = messages.filter((m) => fresh.has(m.messageId) && !seen.has(m.messageId) && seen.add(m.messageId));
       if (todo.length === 0) return uow;
-      await uow.load(tx, todo.map((m) => m.productOrderId), this.registry);
+      await uow.loadUnder(tx, orders, this.registry);
       for (const message of todo) {
         const order = uow.orders.get(message.productOrderId);
         if (!order) continue;
@@ -184,6 +220,9 @@ export class Engine {
    */
   async fireDueTimers(limit = 200): Promise<number> {
     const now = this.options.clock.now();
+    // Most rounds find nothing due: a plain read says so without opening a transaction.
+    const any = await this.store.query('SELECT 1 FROM timer WHERE due_at <= $1 LIMIT 1', [now.toISOString()]);
+    if (any.length === 0) return 0;
     const uow = new UnitOfWork(now);
     const fired = await this.store.transaction(async (tx) => {
       const due = await tx.query<{ saga_id: string; step_id: string; kind: TimerKind; attempt: number; product_order_id: string }>(
@@ -721,4 +760,42 @@ export async function inboxAccept(tx: Queryable, consumer: string, messageIds: s
     `INSERT INTO inbox (consumer, message_id, received_at) SELECT $1, unnest($2::text[]), $3
      ON CONFLICT DO NOTHING RETURNING message_id`, [consumer, [...new Set(messageIds)], at.toISOString()]);
   return new Set(rows.map((r) => r.message_id));
+}
+
+/**
+ * The engine's inbox check and the lock on the product orders the messages are about, in one
+ * statement: the orders are locked in id order whether or not their message is fresh (a duplicate
+ * only costs a lock it did not need). Returns the fresh message ids and the locked order rows.
+ */
+async function inboxAcceptAndLock(
+  tx: Queryable, consumer: string, messages: Envelope[], at: Date,
+): Promise<{ fresh: Set<string>; orders: Record<string, unknown>[] }> {
+  const ids = [...new Set(messages.map((m) => m.messageId))];
+  const orderIds = [...new Set(messages.map((m) => m.productOrderId))].sort();
+  const [row] = await tx.query<{ fresh: string[] | null; orders: Record<string, unknown>[] | string | null }>(
+    `WITH fresh AS (
+       INSERT INTO inbox (consumer, message_id, received_at) SELECT $1, unnest($2::text[]), $3
+       ON CONFLICT DO NOTHING RETURNING message_id),
+     locked AS (SELECT * FROM product_order WHERE id = ANY($4) ORDER BY id FOR UPDATE)
+     SELECT (SELECT array_agg(message_id) FROM fresh) AS fresh, (SELECT json_agg(locked) FROM locked) AS orders`,
+    [consumer, ids, at.toISOString(), orderIds]);
+  const orders = row?.orders;
+  return {
+    fresh: new Set(row?.fresh ?? []),
+    orders: orders === null || orders === undefined ? [] : (typeof orders === 'string' ? JSON.parse(orders) : orders) as Record<string, unknown>[],
+  };
+}
+
+function offeringsOf(items: Tmf622OrderItem[] | undefined): string[] {
+  const ids = new Set<string>();
+  for (const item of items ?? []) {
+    if (item.productOffering?.id) ids.add(item.productOffering.id);
+    for (const id of offeringsOf(item.productOrderItem)) ids.add(id);
+  }
+  return [...ids];
+}
+
+function parsedJson(value: unknown): Record<string, unknown> {
+  if (value === null || value === undefined) return {};
+  return (typeof value === 'string' ? JSON.parse(value) : value) as Record<string, unknown>;
 }

@@ -2,7 +2,7 @@
 // changed in memory through guarded transitions, written back in a few batched statements.
 import { randomUUID } from 'node:crypto';
 import type { CompiledPlan } from '../../compiler/emit/schema.js';
-import { WriteBatch, iso, json, parseJson } from '../store/sql.js';
+import { WriteBatch, iso, parseJson } from '../store/sql.js';
 import type { Queryable } from '../store/store.js';
 import type { Envelope } from './messages.js';
 import type { PlanRegistry } from './plans.js';
@@ -72,10 +72,11 @@ export class UnitOfWork {
   private readonly timersSet = new Map<string, TimerRow>();
   private readonly timersDeleted = new Map<string, { sagaId: string; stepId: string; kind: TimerKind }>();
 
-  constructor(readonly now: Date) {}
+  /** `now` as stored (ISO 8601, UTC). */
+  readonly at: string;
 
-  get at(): string {
-    return this.now.toISOString();
+  constructor(readonly now: Date) {
+    this.at = now.toISOString();
   }
 
   // --- access -------------------------------------------------------------------------------
@@ -176,17 +177,37 @@ export class UnitOfWork {
     const orders = await tx.query<Record<string, unknown>>(
       `SELECT * FROM product_order WHERE id = ANY($1) ORDER BY id FOR UPDATE${skipLocked ? ' SKIP LOCKED' : ''}`, [ids],
     );
+    return this.loadUnder(tx, orders, registry);
+  }
+
+  /**
+   * Loads every aggregate under product orders this transaction has already locked, in one
+   * statement (one JSON document per table). It must be a statement of its own, after the lock:
+   * a statement reads with the snapshot it started with, which may predate the lock wait.
+   */
+  async loadUnder(tx: Queryable, orders: Record<string, unknown>[], registry: PlanRegistry): Promise<Set<string>> {
     const locked = orders.map((o) => String(o.id));
     if (locked.length === 0) return new Set();
-    const items = await tx.query<Record<string, unknown>>('SELECT * FROM product_order_item WHERE product_order_id = ANY($1)', [locked]);
-    const sagas = await tx.query<Record<string, unknown>>('SELECT * FROM saga WHERE product_order_id = ANY($1)', [locked]);
-    const sagaIds = sagas.map((s) => String(s.id));
-    const none: Record<string, unknown>[] = [];
-    const bySaga = (sql: string) => (sagaIds.length === 0 ? Promise.resolve(none) : tx.query<Record<string, unknown>>(sql, [sagaIds]));
-    const steps = await bySaga('SELECT * FROM saga_step WHERE saga_id = ANY($1)');
-    const activations = await bySaga('SELECT * FROM activation_command WHERE saga_id = ANY($1)');
-    const reservations = await bySaga('SELECT * FROM resource_reservation WHERE saga_id = ANY($1)');
-    const fallouts = await bySaga(`SELECT * FROM fallout_case WHERE saga_id = ANY($1) AND state = 'OPEN'`);
+    const [loaded] = await tx.query<Record<string, Record<string, unknown>[] | string | null>>(
+      `SELECT
+         (SELECT json_agg(i) FROM product_order_item i WHERE i.product_order_id = ANY($1)) AS items,
+         (SELECT json_agg(s) FROM saga s WHERE s.product_order_id = ANY($1)) AS sagas,
+         (SELECT json_agg(st) FROM saga s JOIN saga_step st ON st.saga_id = s.id WHERE s.product_order_id = ANY($1)) AS steps,
+         (SELECT json_agg(a) FROM saga s JOIN activation_command a ON a.saga_id = s.id WHERE s.product_order_id = ANY($1)) AS activations,
+         (SELECT json_agg(r) FROM saga s JOIN resource_reservation r ON r.saga_id = s.id WHERE s.product_order_id = ANY($1)) AS reservations,
+         (SELECT json_agg(f) FROM fallout_case f WHERE f.product_order_id = ANY($1) AND f.state = 'OPEN') AS fallouts`,
+      [locked]);
+    const rows = (name: string): Record<string, unknown>[] => {
+      const value = loaded?.[name];
+      if (value === null || value === undefined) return [];
+      return (typeof value === 'string' ? JSON.parse(value) : value) as Record<string, unknown>[];
+    };
+    const items = rows('items');
+    const sagas = rows('sagas');
+    const steps = rows('steps');
+    const activations = rows('activations');
+    const reservations = rows('reservations');
+    const fallouts = rows('fallouts');
     for (const o of orders) {
       this.orders.set(String(o.id), {
         id: String(o.id), externalId: nullable(o.external_id), correlationId: String(o.correlation_id),
@@ -247,14 +268,14 @@ export class UnitOfWork {
     if (orders.length) {
       insertRows(tx, 'product_order',
         ['id', 'external_id', 'correlation_id', 'customer_id', 'state', 'scenario', 'body', 'created_at', 'updated_at'],
-        orders.map((o) => [o.id, o.externalId, o.correlationId, o.customerId, o.state, json(o.scenario), json(o.body), o.createdAt, o.updatedAt]),
+        orders.map((o) => [o.id, o.externalId, o.correlationId, o.customerId, o.state, o.scenario, o.body, o.createdAt, o.updatedAt]),
         { key: ['id'], update: ['state', 'updated_at'] });
     }
     const items = [...this.dirty.items].map((k) => this.items.get(k) as ProductOrderItemRow);
     if (items.length) {
       insertRows(tx, 'product_order_item',
         ['product_order_id', 'id', 'parent_item_id', 'offering_id', 'action', 'characteristics', 'plan_hash', 'state', 'updated_at'],
-        items.map((i) => [i.productOrderId, i.id, i.parentItemId, i.offeringId, i.action, json(i.characteristics), i.planHash, i.state, i.updatedAt]),
+        items.map((i) => [i.productOrderId, i.id, i.parentItemId, i.offeringId, i.action, i.characteristics, i.planHash, i.state, i.updatedAt]),
         { key: ['product_order_id', 'id'], update: ['state', 'updated_at'] });
     }
     const sagas = [...this.dirty.sagas].map((id) => this.sagas.get(id) as SagaRow);
@@ -270,7 +291,7 @@ export class UnitOfWork {
         'outcome', 'evidence', 'started_at', 'completed_at', 'updated_at'];
       insertRows(tx, 'saga_step', cols,
         steps.map((s) => [s.sagaId, s.stepId, s.kind, s.owner, s.state, s.attempt, s.deliveries, s.resumes, s.idempotencyKey, s.externalRef,
-          s.outcome, json(s.evidence), s.startedAt, s.completedAt, s.updatedAt]),
+          s.outcome, s.evidence, s.startedAt, s.completedAt, s.updatedAt]),
         { key: ['saga_id', 'step_id'], update: cols.slice(4) });
     }
     const activations = [...this.dirty.activations].map((id) => this.activations.get(id) as ActivationCommandRow);
@@ -294,8 +315,8 @@ export class UnitOfWork {
           'suggested_repair', 'safe_retry', 'affected', 'sla_impact', 'owner_group', 'party', 'resume_command', 'state',
           'created_at', 'resolved_at'],
         fallouts.map((f) => [f.id, f.sagaId, f.failedStepId, f.productOrderId, f.productOrderItemId, f.correlationId,
-          f.failureReason, f.suggestedRepair, json(f.safeRetry), json(f.affected), f.slaImpact, f.ownerGroup, f.party,
-          json(f.resumeCommand), f.state, f.createdAt, f.resolvedAt]),
+          f.failureReason, f.suggestedRepair, f.safeRetry, f.affected, f.slaImpact, f.ownerGroup, f.party,
+          f.resumeCommand, f.state, f.createdAt, f.resolvedAt]),
         { key: ['id'], update: ['state', 'resolved_at'] });
     }
     if (this.timersDeleted.size) {
@@ -316,12 +337,12 @@ export class UnitOfWork {
         ['message_id', 'kind', 'type', 'schema_version', 'destination', 'ordering_key', 'correlation_id', 'causation_id',
           'product_order_id', 'product_order_item_id', 'saga_id', 'step_id', 'idempotency_key', 'payload', 'created_at'],
         this.outbox.map((m) => [m.messageId, m.kind, m.type, m.schemaVersion, m.destination, m.orderingKey, m.correlationId,
-          m.causationId, m.productOrderId, m.productOrderItemId, m.sagaId, m.stepId, m.idempotencyKey, json(m.payload), m.createdAt]));
+          m.causationId, m.productOrderId, m.productOrderItemId, m.sagaId, m.stepId, m.idempotencyKey, m.payload, m.createdAt]));
     }
     if (this.log.length) {
       insertRows(tx, 'event_log',
         ['product_order_id', 'correlation_id', 'message_id', 'causation_id', 'direction', 'type', 'saga_id', 'step_id', 'payload', 'occurred_at'],
-        this.log.map((l) => [l.productOrderId, l.correlationId, l.messageId, l.causationId, l.direction, l.type, l.sagaId, l.stepId, json(l.payload), l.occurredAt]));
+        this.log.map((l) => [l.productOrderId, l.correlationId, l.messageId, l.causationId, l.direction, l.type, l.sagaId, l.stepId, l.payload, l.occurredAt]));
     }
     await batch.run(tx);
   }

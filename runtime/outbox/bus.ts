@@ -35,15 +35,18 @@ export class InProcessBus implements MessageSink {
       group.push(m);
       groups.set(m.destination, group);
     }
-    await Promise.all([...groups].map(async ([destination, group]) => {
-      const consumers = this.consumers.get(destination);
-      if (consumers && consumers.length > 0) {
-        await Promise.all(consumers.map((consume) => consume(group)));
-      } else if (this.fallback) {
-        await this.fallback(group);
-      } else {
-        this.undelivered += group.length;
-      }
-    }));
+    // Destinations nobody subscribed to go to the fallback in one call (in the order given), so
+    // the components answer a round's commands together: one engine transaction for the answers.
+    const rest = messages.filter((m) => !this.consumers.get(m.destination)?.length);
+    const work: Promise<void>[] = [...groups]
+      .filter(([destination]) => (this.consumers.get(destination)?.length ?? 0) > 0)
+      .map(async ([destination, group]) => {
+        await Promise.all((this.consumers.get(destination) ?? []).map((consume) => consume(group)));
+      });
+    if (rest.length > 0) {
+      if (this.fallback) work.push(this.fallback(rest));
+      else this.undelivered += rest.length;
+    }
+    await Promise.all(work);
   }
 }

@@ -89,6 +89,9 @@ export async function projectOrder(db: Queryable, registry: PlanRegistry, produc
           id: e.stepId, itemId: saga.itemId, state: String(p.to),
           attempt: typeof p.attempt === 'number' ? p.attempt : previous?.attempt ?? 0, lastUpdated: e.occurredAt,
         });
+      } else if (e.type === 'SagaPlanMigrated') {
+        // `o2a sagas migrate` moved the saga to a new plan version: show that version's steps.
+        saga.planHash = String(p.planHash);
       } else if (e.type === 'SagaStateChanged') {
         saga.state = String(p.to);
         if (p.to !== 'HELD') { saga.heldStep = null; saga.party = null; saga.falloutCaseId = null; saga.repair = null; }

@@ -1,8 +1,6 @@
 // Batched statements: one round trip for many rows, the same SQL on PGlite and PostgreSQL.
 import type { Queryable } from './store.js';
 
-const MAX_PARAMS = 60_000;
-
 export interface Conflict {
   key: string[];
   /** Columns to overwrite on conflict; empty: DO NOTHING. */
@@ -15,6 +13,12 @@ export function json(value: unknown): string | null {
 
 export function iso(value: unknown): string | null {
   if (value === null || value === undefined) return null;
+  // PostgreSQL's JSON form of a UTC timestamptz ("2026-11-26T01:50:26.12+00:00"): rewritten
+  // without a Date round trip (loads read timestamps this way, many per transaction).
+  if (typeof value === 'string' && value.length >= 25 && value.charCodeAt(10) === 84 && value.endsWith('+00:00')) {
+    const fraction = value.slice(20, -6);
+    return `${value.slice(0, 19)}.${(fraction + '000').slice(0, 3)}Z`;
+  }
   return value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString();
 }
 
@@ -24,49 +28,43 @@ export function parseJson(value: unknown): unknown {
 
 /**
  * Several writes sent as one statement (data-modifying CTEs): one round trip per flush. Writes in
- * one batch must not touch the same row twice. Splits into more statements past the parameter limit.
+ * one batch must not touch the same row twice. Rows travel as one JSON parameter per table
+ * (`json_populate_recordset` over the table's row type), so the statement text stays short and
+ * the driver serialises one value instead of one per column and row; json/jsonb columns take
+ * plain values, not JSON text.
  */
 export class WriteBatch {
-  private statements: { parts: string[]; params: unknown[] }[] = [{ parts: [], params: [] }];
-
-  private current(extra: number): { parts: string[]; params: unknown[] } {
-    let last = this.statements[this.statements.length - 1] as { parts: string[]; params: unknown[] };
-    if (last.params.length + extra > MAX_PARAMS && last.parts.length > 0) {
-      last = { parts: [], params: [] };
-      this.statements.push(last);
-    }
-    return last;
-  }
+  private readonly parts: string[] = [];
+  private readonly params: unknown[] = [];
 
   insert(table: string, columns: string[], rows: unknown[][], conflict?: Conflict): void {
-    const perChunk = Math.max(1, Math.floor(MAX_PARAMS / columns.length));
-    for (let start = 0; start < rows.length; start += perChunk) {
-      const chunk = rows.slice(start, start + perChunk);
-      const target = this.current(chunk.length * columns.length);
-      const tuples = chunk.map((row) => `(${row.map((value) => { target.params.push(value); return `$${target.params.length}`; }).join(',')})`);
-      let sql = `INSERT INTO ${table} (${columns.join(',')}) VALUES ${tuples.join(',')}`;
-      if (conflict) {
-        sql += ` ON CONFLICT (${conflict.key.join(',')}) `;
-        sql += conflict.update.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${conflict.update.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`;
-      }
-      target.parts.push(sql);
+    if (rows.length === 0) return;
+    const records = rows.map((row) => {
+      const record: Record<string, unknown> = {};
+      for (let i = 0; i < columns.length; i++) record[columns[i] as string] = row[i] ?? null;
+      return record;
+    });
+    this.params.push(JSON.stringify(records));
+    const list = columns.join(',');
+    let sql = `INSERT INTO ${table} (${list}) SELECT ${list} FROM json_populate_recordset(NULL::${table}, $${this.params.length}::json)`;
+    if (conflict) {
+      sql += ` ON CONFLICT (${conflict.key.join(',')}) `;
+      sql += conflict.update.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${conflict.update.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`;
     }
+    this.parts.push(sql);
   }
 
   /** A statement with `$n` placeholders numbered from 1 for `params`. */
   raw(sql: string, params: unknown[]): void {
-    const target = this.current(params.length);
-    const offset = target.params.length;
-    target.parts.push(sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`));
-    target.params.push(...params);
+    const offset = this.params.length;
+    this.parts.push(sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`));
+    this.params.push(...params);
   }
 
   async run(tx: Queryable): Promise<void> {
-    for (const { parts, params } of this.statements) {
-      if (parts.length === 0) continue;
-      if (parts.length === 1) { await tx.query(parts[0] as string, params); continue; }
-      const ctes = parts.map((part, i) => `w${i} AS (${part} RETURNING 1)`);
-      await tx.query(`WITH ${ctes.join(', ')} SELECT 1`, params);
-    }
+    if (this.parts.length === 0) return;
+    if (this.parts.length === 1) { await tx.query(this.parts[0] as string, this.params); return; }
+    const ctes = this.parts.map((part, i) => `w${i} AS (${part} RETURNING 1)`);
+    await tx.query(`WITH ${ctes.join(', ')} SELECT 1`, this.params);
   }
 }

@@ -231,6 +231,30 @@ describe.each(stores)('runtime scenarios on $name', (storeUnderTest) => {
     expect(await one(store, 'SELECT state FROM product_order WHERE id = $1', ['po-dup-accept'])).toEqual({ state: 'completed' });
   });
 
+  it('orders taken together in one intake each get their own saga; an id given twice or already known is a duplicate', async () => {
+    await start();
+    await runtime.submitOrder(homeFiberOrder('po-batch-known'));
+    const results = await runtime.submitOrders([
+      { order: homeFiberOrder('po-batch-1') },
+      { order: mobileOrder('po-batch-2'), scenario: { steps: {} } },
+      { order: homeFiberOrder('po-batch-1') },
+      { order: homeFiberOrder('po-batch-known') },
+      { order: { productOrderItem: 'not a list' } },
+    ]);
+    expect(results.map((r) => (r.ok ? { id: r.productOrderId, duplicate: r.duplicate } : 'rejected'))).toEqual([
+      { id: 'po-batch-1', duplicate: false }, { id: 'po-batch-2', duplicate: false }, { id: 'po-batch-1', duplicate: true },
+      { id: 'po-batch-known', duplicate: true }, 'rejected',
+    ]);
+    const first = results[0] as { correlationId: string };
+    expect(results[2]).toMatchObject({ correlationId: first.correlationId });
+    await runtime.settle();
+    for (const id of ['po-batch-1', 'po-batch-2', 'po-batch-known']) {
+      expect(await one(store, 'SELECT state FROM product_order WHERE id = $1', [id])).toEqual({ state: 'completed' });
+      expect(await store.query('SELECT id FROM saga WHERE product_order_id = $1', [id])).toHaveLength(1);
+      expectWellFormedOutbox(await outboxOf(store, id));
+    }
+  });
+
   it('duplicate WorkOrderCompleted callback completes the step once', async () => {
     await start();
     await runtime.submitOrder(homeFiberOrder('po-dup-wo'), { scenario: { steps: { install: { duplicate: true } } } });
