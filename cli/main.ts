@@ -1,7 +1,6 @@
 // `o2a`: the command line. Each command parses its options, calls the compiler or the runtime,
 // and hands the result to a printer. Exit codes: 0 clean, 1 findings, 2 usage or internal error.
 import { Command, CommanderError, Option } from 'commander';
-import { readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { registerCompilerCommands } from './commands/compiler.js';
 import { registerDiffCommands } from './commands/diff.js';
@@ -10,8 +9,9 @@ import { registerLspCommands } from './commands/lsp.js';
 import { registerRuntimeCommands } from './commands/runtime.js';
 import { registerSagaCommands } from './commands/sagas.js';
 import { UsageError } from './workspace.js';
+import { toolVersion as readToolVersion } from '../compiler/project-root.js';
 
-export const toolVersion: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export const toolVersion: string = readToolVersion();
 
 export interface CommandContext {
   stdout: Writable;

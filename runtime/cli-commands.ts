@@ -3,7 +3,6 @@
 // ended held or failed (fallout needs a person).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Writable } from 'node:stream';
 import type { CompiledPlan } from '../compiler/emit/schema.js';
 import { loadScenarioFile, type Scenario } from './adapters/scenario.js';
@@ -15,6 +14,7 @@ import { Runtime } from './runtime.js';
 import { listMigrations, migrate } from './store/migrate.js';
 import { openStore, type StoreOptions } from './store/store.js';
 import { falloutFromRow } from './engine/unit-of-work.js';
+import { projectRoot } from '../compiler/project-root.js';
 
 export interface StoreFlags {
   /** PGlite data folder (`--db <dir>`); in memory when absent. Ignored when a database URL is set. */
@@ -98,7 +98,7 @@ async function compileSources(sources: { file: string; text: string }[], catalog
   }
 }
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = projectRoot();
 
 /** The sample operator's plans, compiled from plans/ against catalogs/2026.11. */
 export async function compileSamplePlans(): Promise<PlanLoad> {

@@ -21,11 +21,12 @@ import { renderDiffGithub } from '../printers/diff-github.js';
 import { locatorFromSources } from '../printers/diff-location.js';
 import { collectPlanFiles, UsageError } from '../workspace.js';
 import type { CommandContext } from '../main.js';
+import { toolVersion as readToolVersion } from '../../compiler/project-root.js';
 
 export type DiffFormat = 'text' | 'json' | 'markdown' | 'sarif' | 'github';
 
 // Read here rather than imported from main.ts, so the command loads without the whole CLI.
-const toolVersion: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const toolVersion: string = readToolVersion();
 
 export const DEFAULT_APPROVALS_FILE = '.o2a-approved.json';
 

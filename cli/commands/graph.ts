@@ -3,7 +3,8 @@
 import { type Command, Option } from 'commander';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
-import { renderPlanGraph, stepStates, type GraphFormat, type StepState } from '../../compiler/graph/index.js';
+import { stepStates, type StepState } from '../../compiler/graph/model.js';
+import type { GraphFormat } from '../../compiler/graph/index.js';
 import type { CompiledPlan } from '../../compiler/emit/schema.js';
 import { closestMatch } from '../../compiler/diagnostics/suggest.js';
 import { DiffInputError, readSide } from './diff.js';
@@ -58,7 +59,7 @@ export function registerGraphCommands(program: Command, ctx: CommandContext): vo
     .option('-o, --out <file>', 'write the picture to this file instead of stdout')
     .option('-c, --catalog <snapshot>', 'catalog snapshot directory for compiling sources (default: catalogs/<version> from the files)')
     .option('--state <json file>', 'colour steps by the states of a running saga: { "<step>": "SUCCEEDED" | "STARTED" | "WAITING" | "FAILED" | "UNKNOWN" | "SKIPPED" | "COMPENSATED", ... }')
-    .action((path: string, opts: { plan?: string; format: GraphFormat; out?: string; catalog?: string; state?: string }) => {
+    .action(async (path: string, opts: { plan?: string; format: GraphFormat; out?: string; catalog?: string; state?: string }) => {
       try {
         const side = readSide(path, { snapshot: opts.catalog, roots: ['catalogs'] });
         const plan = pickPlan(side.plans, opts.plan, side.failures ?? new Map());
@@ -76,6 +77,7 @@ export function registerGraphCommands(program: Command, ctx: CommandContext): vo
           }
           states = parsed;
         }
+        const { renderPlanGraph } = await import('../../compiler/graph/index.js');
         const picture = renderPlanGraph(plan, opts.format, states);
         if (opts.out !== undefined) {
           writeFileSync(opts.out, picture);

@@ -1,6 +1,5 @@
 // `o2a lsp --stdio`: the language server, for editors.
 import type { Command } from 'commander';
-import { runStdioServer } from '../../lsp/main.js';
 import { UsageError } from '../workspace.js';
 import type { CommandContext } from '../main.js';
 
@@ -11,6 +10,7 @@ export function registerLspCommands(program: Command, ctx: CommandContext): void
     .option('--stdio', 'communicate over stdin/stdout (the only transport)')
     .action(async (opts: { stdio?: boolean }) => {
       if (!opts.stdio) throw new UsageError('o2a lsp needs --stdio (the only transport)');
+      const { runStdioServer } = await import('../../lsp/main.js');
       runStdioServer();
       ctx.exitCode = 0;
       // The server ends the process itself on the client's `exit` notification.

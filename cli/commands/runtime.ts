@@ -1,19 +1,13 @@
 // run, status, events, fallout, resume, migrate, demo: the runtime's commands. The work is in
 // runtime/cli-commands.ts; this file only maps options.
 import type { Command } from 'commander';
-import {
-  demo,
-  eventsCommand,
-  falloutListCommand,
-  migrateCommand,
-  resumeCommand,
-  runOrderCommand,
-  statusCommand,
-  type StoreFlags,
-} from '../../runtime/cli-commands.js';
+import type { StoreFlags } from '../../runtime/cli-commands.js';
 import type { CommandContext } from '../main.js';
 import { inferCatalogPath } from './compiler.js';
 import { collectPlanFiles, readSources } from '../workspace.js';
+
+/** The runtime (and its database drivers) loads only for the commands that use it. */
+const runtime = () => import('../../runtime/cli-commands.js');
 
 /** .o2a plans need a snapshot: without --catalog, the one their `catalog` line names. */
 function catalogFor(plans: string[], catalog: string | undefined): string | undefined {
@@ -32,7 +26,7 @@ function storeOptions(command: Command): Command {
 export function registerRuntimeCommands(program: Command, ctx: CommandContext): void {
   storeOptions(program.command('migrate').description('apply pending database migrations'))
     .action(async (opts: StoreFlags) => {
-      ctx.exitCode = await migrateCommand(opts, ctx.stdout);
+      ctx.exitCode = await (await runtime()).migrateCommand(opts, ctx.stdout);
     });
 
   storeOptions(
@@ -46,34 +40,34 @@ export function registerRuntimeCommands(program: Command, ctx: CommandContext): 
       .option('--real-time', 'wall-clock timers (default: simulated time)')
       .option('--quiet', 'no live progress'),
   ).action(async (opts: StoreFlags & { plan: string[]; catalog?: string; order: string; scenario?: string; realTime?: boolean; quiet?: boolean }) => {
-    ctx.exitCode = await runOrderCommand({ ...opts, catalog: catalogFor(opts.plan, opts.catalog) }, ctx.stdout);
+    ctx.exitCode = await (await runtime()).runOrderCommand({ ...opts, catalog: catalogFor(opts.plan, opts.catalog) }, ctx.stdout);
   });
 
   storeOptions(program.command('status').description('the read model of an order: customer status, steps, blocking step, fallout').argument('<order>', 'product order id'))
     .action(async (order: string, opts: StoreFlags) => {
-      ctx.exitCode = await statusCommand({ ...opts, order }, ctx.stdout);
+      ctx.exitCode = await (await runtime()).statusCommand({ ...opts, order }, ctx.stdout);
     });
 
   storeOptions(program.command('events').description('the event trail of an order with correlation and causation ids').argument('<order>', 'product order id'))
     .action(async (order: string, opts: StoreFlags) => {
-      ctx.exitCode = await eventsCommand({ ...opts, order }, ctx.stdout);
+      ctx.exitCode = await (await runtime()).eventsCommand({ ...opts, order }, ctx.stdout);
     });
 
   const fallout = program.command('fallout').description('fallout cases');
   storeOptions(fallout.command('list').description('open fallout cases').option('--all', 'resumed cases too'))
     .action(async (opts: StoreFlags & { all?: boolean }) => {
-      ctx.exitCode = await falloutListCommand(opts, ctx.stdout);
+      ctx.exitCode = await (await runtime()).falloutListCommand(opts, ctx.stdout);
     });
 
   storeOptions(program.command('resume').description('resume a held saga from its failed step').argument('<case>', 'fallout case id').option('--scenario <file>', 'scenario for the simulated components from here on'))
     .action(async (caseId: string, opts: StoreFlags & { scenario?: string }) => {
-      ctx.exitCode = await resumeCommand({ ...opts, caseId }, ctx.stdout);
+      ctx.exitCode = await (await runtime()).resumeCommand({ ...opts, caseId }, ctx.stdout);
     });
 
   program
     .command('demo')
     .description('compile the sample plans and run a Home Fiber and a mobile order on embedded Postgres (npm start)')
     .action(async () => {
-      ctx.exitCode = await demo(ctx.stdout);
+      ctx.exitCode = await (await runtime()).demo(ctx.stdout);
     });
 }

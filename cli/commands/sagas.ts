@@ -1,7 +1,7 @@
 // sagas migrate: moves sagas in flight to a new plan version where safe. The work is in
 // runtime/migration/; this file only maps options.
 import type { Command } from 'commander';
-import { sagasMigrateCommand, type SagasMigrateOptions } from '../../runtime/migration/command.js';
+import type { SagasMigrateOptions } from '../../runtime/migration/command.js';
 import type { CommandContext } from '../main.js';
 
 export function registerSagaCommands(program: Command, ctx: CommandContext): void {
@@ -24,6 +24,6 @@ export function registerSagaCommands(program: Command, ctx: CommandContext): voi
       throw error;
     })
     .action(async (opts: SagasMigrateOptions) => {
-      ctx.exitCode = await sagasMigrateCommand(opts, ctx.stdout);
+      ctx.exitCode = await (await import('../../runtime/migration/command.js')).sagasMigrateCommand(opts, ctx.stdout);
     });
 }

@@ -1,10 +1,10 @@
 // Versioned migrations: runtime/store/migrations/NNN_name.sql, applied in order, each once.
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Store } from './store.js';
+import { projectPath } from '../../compiler/project-root.js';
 
-const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+const MIGRATIONS_DIR = projectPath('runtime', 'store', 'migrations');
 
 export interface Migration {
   version: number;
