@@ -163,7 +163,7 @@ export function parse(source: string, file: string): ParseResult {
 }
 
 function parseUnsafe(source: string, file: string, lines: LineMap): ParseResult {
-  const lexed = T.o2aLexer.tokenize(source);
+  const lexed = T.o2aLexer.tokenizeOffsets(source);
   const diagnostics: Diagnostic[] = [];
   for (const e of lexed.errors) diagnostics.push(lexerDiagnostic(file, lines, source, e.offset, e.length));
   const commentTokens = (lexed.groups['comments'] ?? []) as IToken[];
