@@ -23,6 +23,8 @@ export interface RuntimeOptions {
   batchSize?: number;
   /** How often a worker loop on the wall clock looks for due timers (default 100 ms). */
   timerIntervalMs?: number;
+  /** How often the relay sweeps for messages left unleased while it has its own to publish (default 100 ms). */
+  sweepIntervalMs?: number;
   /** Resource pool sizes of the simulated resource inventory, by resource specification. */
   pools?: Record<string, number>;
   onCommit?: (rows: LogRow[]) => void;
@@ -43,7 +45,7 @@ export class Runtime {
   private timersCheckedAt = 0;
   private readonly timerIntervalMs: number;
   private loops: Promise<void>[] = [];
-  /** Worker loops out of work, waiting for a commit here that wrote outbox rows (or their poll delay). */
+  /** Worker loops out of work, waiting for messages to publish (or their poll delay). */
   private idle: (() => void)[] = [];
 
   constructor(options: RuntimeOptions) {
@@ -52,16 +54,18 @@ export class Runtime {
     this.workerId = options.workerId ?? `worker-${randomUUID().slice(0, 8)}`;
     this.timerIntervalMs = options.timerIntervalMs ?? 100;
     if (options.onCommit) this.listeners.push(options.onCommit);
-    this.engine = new Engine({
-      store: this.store, clock: this.clock, registry: this.registry,
-      onCommit: (rows) => {
-        if (this.idle.length > 0 && rows.some((row) => row.direction === 'out')) this.wakeIdle();
-        for (const listen of this.listeners) listen(rows);
-      },
-    });
     this.relay = new OutboxRelay({
       store: this.store, clock: this.clock, sink: this.bus, workerId: this.workerId,
-      leaseMs: options.leaseMs, batchSize: options.batchSize,
+      leaseMs: options.leaseMs, batchSize: options.batchSize, sweepIntervalMs: options.sweepIntervalMs,
+      onReady: () => { if (this.idle.length > 0) this.wakeIdle(); },
+    });
+    this.engine = new Engine({
+      store: this.store, clock: this.clock, registry: this.registry,
+      // What a transaction writes to the outbox is leased to this process's relay, which
+      // publishes it right after the commit (the sweep takes whatever is left).
+      outboxLease: (keys) => this.relay.lease(keys),
+      onOutbox: (messages) => this.relay.accept(messages),
+      onCommit: (rows) => { for (const listen of this.listeners) listen(rows); },
     });
     this.components = new SimulatedComponents({ store: this.store, clock: this.clock, sink: this.bus, pools: options.pools });
     this.bus.subscribe(ENGINE, (messages) => this.engine.handle(messages));
@@ -171,8 +175,8 @@ export class Runtime {
   }
 
   /**
-   * Starts `concurrency` worker loops (relay + timers + answers). A loop out of work waits for a
-   * commit in this process that wrote outbox rows, or polls again after `idleMs`, doubling up to
+   * Starts `concurrency` worker loops (relay + timers + answers). A loop out of work waits for
+   * messages its relay can publish (a commit, a batch marked), or polls again after `idleMs`, doubling up to
    * `maxIdleMs` while nothing turns up (work from other processes sharing the database): idle
    * loops must not keep the database busy with claims that find nothing.
    */
@@ -208,6 +212,8 @@ export class Runtime {
     this.wakeIdle();
     await Promise.all(this.loops);
     this.loops = [];
+    // Messages leased to this process and not yet published go back to the sweep of any relay.
+    await this.relay.release().catch((error: Error) => process.emitWarning(`o2a relay release failed: ${error.message}`));
   }
 
   async close(): Promise<void> {

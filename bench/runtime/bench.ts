@@ -8,6 +8,7 @@ import { loadPlans } from '../../runtime/cli-commands.js';
 import { Runtime } from '../../runtime/runtime.js';
 import { migrate } from '../../runtime/store/migrate.js';
 import { openPgStore } from '../../runtime/store/pg-store.js';
+import type { Store } from '../../runtime/store/store.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -30,6 +31,10 @@ export interface RuntimeBenchOptions {
   inFlight?: number;
   /** Plans to use instead of compiling plans/ (must include one for HOME_FIBER_1G). */
   plans?: CompiledPlan[];
+  /** Wraps the store (profiling: `bench/runtime/profile.ts`). */
+  wrapStore?: (store: Store) => Store;
+  /** Looks at the database after the run, before its schema is dropped (profiling). */
+  inspect?: (store: Store) => Promise<void>;
 }
 
 export interface RuntimeBenchResult {
@@ -75,7 +80,8 @@ export async function runRuntimeBench(options: RuntimeBenchOptions = {}): Promis
   if (!fiber || fiber.kind !== 'plan') throw new Error('bench: no compiled plan for HOME_FIBER_1G');
   const url = await ensureDatabase(options.serverUrl ?? 'postgres://root@127.0.0.1:5432', options.database ?? 'o2a_bench');
   const schema = `bench_${Date.now()}`;
-  const store = await openPgStore(url, schema, options.poolSize ?? concurrency + 4);
+  const opened = await openPgStore(url, schema, options.poolSize ?? concurrency + 4);
+  const store = options.wrapStore ? options.wrapStore(opened) : opened;
   await migrate(store);
   const runtime = new Runtime({ store, batchSize, workerId: 'bench' });
   await runtime.registerPlans(plans);
@@ -127,6 +133,7 @@ export async function runRuntimeBench(options: RuntimeBenchOptions = {}): Promis
   const seconds = (performance.now() - start) / 1000;
   clearInterval(sampler);
   await runtime.stop();
+  if (options.inspect) await options.inspect(opened);
   await store.exec(`DROP SCHEMA "${schema}" CASCADE`);
   await store.close();
 

@@ -6,6 +6,7 @@ import type {
   CompiledPlan, CompiledSinglePlan, CompiledStep, OutcomeAction, RetryPolicy,
 } from '../../compiler/emit/schema.js';
 import type { Clock } from '../clock.js';
+import { AggregateCache } from './cache.js';
 import type { Queryable, Store } from '../store/store.js';
 import {
   ENGINE, EVENTS, MESSAGE_SCHEMA_VERSION, READ_TARGET_STATE, TARGET_STATE_READ, newMessageId,
@@ -21,7 +22,7 @@ import {
   type SagaStepState,
 } from './states.js';
 import {
-  UnitOfWork, falloutFromRow, type ActivationCommandRow, type FalloutCaseRow, type LogRow, type ProductOrderItemRow, type ProductOrderRow,
+  ORDER_COLUMNS, UnitOfWork, falloutFromRow, type OutboxLease, type StoredMessage, type ActivationCommandRow, type FalloutCaseRow, type LogRow, type ProductOrderItemRow, type ProductOrderRow,
   type ResourceReservationRow, type SagaRow, type SagaStepRow, type TimerKind,
 } from './unit-of-work.js';
 
@@ -33,6 +34,15 @@ export interface EngineOptions {
   registry: PlanRegistry;
   /** Called after each commit with the audit rows it wrote (live progress, metrics). */
   onCommit?: (rows: LogRow[]) => void;
+  /**
+   * Leases the outbox rows a transaction writes to this process's relay (called inside the
+   * transaction, with the ordering keys written); without it, rows wait for a relay's sweep.
+   */
+  outboxLease?: (orderingKeys: string[]) => OutboxLease;
+  /** Called after each commit with the outbox rows it wrote, as stored. */
+  onOutbox?: (messages: StoredMessage[]) => void;
+  /** Product orders whose aggregates are kept between transactions (default 5000; 0: none). */
+  cacheCapacity?: number;
 }
 
 export interface SubmitOptions {
@@ -57,7 +67,12 @@ interface Ctx {
 }
 
 export class Engine {
-  constructor(private readonly options: EngineOptions) {}
+  /** Aggregates of the orders this process handled last, reused while their version holds. */
+  readonly cache: AggregateCache;
+
+  constructor(private readonly options: EngineOptions) {
+    this.cache = new AggregateCache(options.cacheCapacity);
+  }
 
   private get store(): Store { return this.options.store; }
   private get registry(): PlanRegistry { return this.options.registry; }
@@ -70,7 +85,13 @@ export class Engine {
   }
 
   private committed(uow: UnitOfWork): void {
+    for (const entry of uow.aggregates()) this.cache.put(entry);
+    if (this.options.onOutbox && uow.stored.length > 0) this.options.onOutbox(uow.stored);
     if (this.options.onCommit && uow.log.length > 0) this.options.onCommit(uow.log);
+  }
+
+  private flush(tx: Queryable, uow: UnitOfWork): Promise<void> {
+    return uow.flush(tx, this.options.outboxLease);
   }
 
   // --- intake -------------------------------------------------------------------------------
@@ -123,7 +144,7 @@ export class Engine {
         }
         const row: ProductOrderRow = {
           id: orderId, externalId: order.externalId ?? null, correlationId: `ota-${randomUUID()}`, customerId: customerOf(order),
-          state: 'acknowledged', scenario: scenario ?? null, body: order, createdAt: uow.at, updatedAt: uow.at,
+          state: 'acknowledged', scenario: scenario ?? null, body: order, createdAt: uow.at, updatedAt: uow.at, version: 0,
         };
         taken.set(orderId, row);
         uow.addOrder(row);
@@ -144,7 +165,7 @@ export class Engine {
           results[index] = { ok: true, productOrderId: orderId, correlationId: row.correlationId, state: row.state, duplicate: false };
         }
       }
-      await uow.flush(tx);
+      await this.flush(tx, uow);
       return uow;
     });
     this.committed(uow);
@@ -193,7 +214,7 @@ export class Engine {
       const seen = new Set<string>();
       const todo = messages.filter((m) => fresh.has(m.messageId) && !seen.has(m.messageId) && seen.add(m.messageId));
       if (todo.length === 0) return uow;
-      await uow.loadUnder(tx, orders, this.registry);
+      await uow.loadUnder(tx, orders, this.registry, this.cache);
       for (const message of todo) {
         const order = uow.orders.get(message.productOrderId);
         if (!order) continue;
@@ -207,7 +228,7 @@ export class Engine {
         else if (message.sagaId && message.stepId) this.onStepReply(ctx, message);
         else this.refuse(ctx, message, 'not addressed to a saga step');
       }
-      await uow.flush(tx);
+      await this.flush(tx, uow);
       return uow;
     });
     this.committed(uow);
@@ -220,17 +241,19 @@ export class Engine {
    */
   async fireDueTimers(limit = 200): Promise<number> {
     const now = this.options.clock.now();
-    // Most rounds find nothing due: a plain read says so without opening a transaction.
-    const any = await this.store.query('SELECT 1 FROM timer WHERE due_at <= $1 LIMIT 1', [now.toISOString()]);
-    if (any.length === 0) return 0;
-    const uow = new UnitOfWork(now);
+    // Most rounds find nothing due: a plain read says so without opening a transaction. The
+    // earliest timer, read down the due_at index, whatever the planner knows of the table.
+    const next = await this.nextTimerDue();
+    if (next === null || next.getTime() > now.getTime()) return 0;
+    let uow = new UnitOfWork(now);
     const fired = await this.store.transaction(async (tx) => {
+      uow = new UnitOfWork(now);
       const due = await tx.query<{ saga_id: string; step_id: string; kind: TimerKind; attempt: number; product_order_id: string }>(
         `SELECT t.saga_id, t.step_id, t.kind, t.attempt, s.product_order_id
            FROM timer t JOIN saga s ON s.id = t.saga_id
           WHERE t.due_at <= $1 ORDER BY t.due_at LIMIT $2 FOR UPDATE OF t SKIP LOCKED`, [now.toISOString(), limit]);
       if (due.length === 0) return 0;
-      const locked = await uow.load(tx, due.map((d) => d.product_order_id), this.registry, true);
+      const locked = await uow.load(tx, due.map((d) => d.product_order_id), this.registry, true, this.cache);
       let count = 0;
       for (const timer of due) {
         if (!locked.has(timer.product_order_id)) continue;
@@ -238,7 +261,7 @@ export class Engine {
         this.onTimer({ uow, order, cause: null }, timer.saga_id, timer.step_id, timer.kind, Number(timer.attempt));
         count++;
       }
-      await uow.flush(tx);
+      await this.flush(tx, uow);
       return count;
     });
     this.committed(uow);
@@ -247,20 +270,22 @@ export class Engine {
 
   /** When the next timer is due, if any. */
   async nextTimerDue(): Promise<Date | null> {
-    const rows = await this.store.query<{ due: unknown }>('SELECT min(due_at) AS due FROM timer');
+    const rows = await this.store.query<{ due: unknown }>('SELECT due_at AS due FROM timer ORDER BY due_at LIMIT 1');
     const due = rows[0]?.due;
     return due ? new Date(due as string) : null;
   }
 
   // --- fallout ------------------------------------------------------------------------------
   async resume(caseId: string): Promise<ResumeResult> {
-    const uow = new UnitOfWork(this.options.clock.now());
+    const now = this.options.clock.now();
+    let uow = new UnitOfWork(now);
     const result = await this.store.transaction(async (tx): Promise<ResumeResult> => {
+      uow = new UnitOfWork(now);
       const rows = await tx.query<Record<string, unknown>>('SELECT * FROM fallout_case WHERE id = $1', [caseId]);
       if (!rows[0]) return { ok: false, problem: `no fallout case ${caseId}` };
       const found = falloutFromRow(rows[0]);
       if (found.state !== 'OPEN') return { ok: false, problem: `fallout case ${caseId} is ${found.state}, not OPEN` };
-      await uow.load(tx, [found.productOrderId], this.registry);
+      await uow.load(tx, [found.productOrderId], this.registry, false, this.cache);
       const fallout = uow.fallouts.get(caseId) as FalloutCaseRow;
       const order = uow.orders.get(found.productOrderId) as ProductOrderRow;
       const saga = uow.sagas.get(fallout.sagaId) as SagaRow;
@@ -284,7 +309,7 @@ export class Engine {
       this.emitFact(ctx, 'FulfillmentResumed', { caseId, stepId: step.stepId }, saga);
       this.advance(ctx, saga);
       this.recomputeOrder(ctx);
-      await uow.flush(tx);
+      await this.flush(tx, uow);
       return { ok: true, caseId, sagaId: saga.id, stepId: step.stepId, productOrderId: order.id };
     });
     this.committed(uow);
@@ -776,7 +801,7 @@ async function inboxAcceptAndLock(
     `WITH fresh AS (
        INSERT INTO inbox (consumer, message_id, received_at) SELECT $1, unnest($2::text[]), $3
        ON CONFLICT DO NOTHING RETURNING message_id),
-     locked AS (SELECT * FROM product_order WHERE id = ANY($4) ORDER BY id FOR UPDATE)
+     locked AS (SELECT ${ORDER_COLUMNS} FROM product_order WHERE id = ANY($4) ORDER BY id FOR UPDATE)
      SELECT (SELECT array_agg(message_id) FROM fresh) AS fresh, (SELECT json_agg(locked) FROM locked) AS orders`,
     [consumer, ids, at.toISOString(), orderIds]);
   const orders = row?.orders;

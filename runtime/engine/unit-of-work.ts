@@ -2,8 +2,9 @@
 // changed in memory through guarded transitions, written back in a few batched statements.
 import { randomUUID } from 'node:crypto';
 import type { CompiledPlan } from '../../compiler/emit/schema.js';
-import { WriteBatch, iso, parseJson } from '../store/sql.js';
+import { WriteBatch, iso, parseJson, recordsJson } from '../store/sql.js';
 import type { Queryable } from '../store/store.js';
+import type { AggregateCache, OrderAggregates } from './cache.js';
 import type { Envelope } from './messages.js';
 import type { PlanRegistry } from './plans.js';
 import type {
@@ -13,8 +14,14 @@ import type {
 
 export interface ProductOrderRow {
   id: string; externalId: string | null; correlationId: string; customerId: string | null;
+  /** The TMF622 body and the scenario: set on an order taken in this transaction, not loaded otherwise. */
   state: ProductOrderState; scenario: unknown; body: unknown; createdAt: string; updatedAt: string;
+  /** Bumped by every transaction that changes what lies under the order (see AggregateCache). */
+  version: number;
 }
+
+/** The product order columns a transaction locks and reads (the body stays in the database). */
+export const ORDER_COLUMNS = 'id, external_id, correlation_id, customer_id, state, created_at, updated_at, version';
 export interface ProductOrderItemRow {
   productOrderId: string; id: string; parentItemId: string | null; offeringId: string; action: string;
   characteristics: Record<string, string | number | boolean>; planHash: string | null;
@@ -51,6 +58,11 @@ export interface LogRow {
   payload: Record<string, unknown>; occurredAt: string;
 }
 
+/** What a relay gives the transactions that write outbox rows: its name, a lease end, the unpublished rows it holds. */
+export interface OutboxLease { owner: string; until: string; held: string[] }
+/** An outbox row as stored: the envelope, its sequence number, and its lease when written leased. */
+export interface StoredMessage extends Envelope { seq: string; leaseUntil: string | null }
+
 const key = (a: string, b: string) => `${a}\u0000${b}`;
 
 export class UnitOfWork {
@@ -63,11 +75,15 @@ export class UnitOfWork {
   readonly fallouts = new Map<string, FalloutCaseRow>();
   readonly plans = new Map<string, CompiledPlan>();
 
+  /** Orders taken in this transaction (inserted), as opposed to loaded ones (updated). */
+  private readonly created = new Set<string>();
   private readonly dirty = {
     orders: new Set<string>(), items: new Set<string>(), sagas: new Set<string>(), steps: new Set<string>(),
     activations: new Set<string>(), reservations: new Set<string>(), fallouts: new Set<string>(),
   };
   readonly outbox: Envelope[] = [];
+  /** The outbox rows as stored by `flush` (sequence number, and the lease they were written with). */
+  stored: StoredMessage[] = [];
   readonly log: LogRow[] = [];
   private readonly timersSet = new Map<string, TimerRow>();
   private readonly timersDeleted = new Map<string, { sagaId: string; stepId: string; kind: TimerKind }>();
@@ -111,7 +127,7 @@ export class UnitOfWork {
   }
 
   // --- changes ------------------------------------------------------------------------------
-  addOrder(row: ProductOrderRow): void { this.orders.set(row.id, row); this.dirty.orders.add(row.id); }
+  addOrder(row: ProductOrderRow): void { this.orders.set(row.id, row); this.created.add(row.id); this.dirty.orders.add(row.id); }
   addItem(row: ProductOrderItemRow): void {
     const k = key(row.productOrderId, row.id);
     this.items.set(k, row); this.dirty.items.add(k);
@@ -171,13 +187,13 @@ export class UnitOfWork {
    * Locks the product orders (sorted, so two transactions never wait on each other in a cycle) and
    * loads every aggregate under them. With `skipLocked`, orders another transaction holds are left out.
    */
-  async load(tx: Queryable, orderIds: string[], registry: PlanRegistry, skipLocked = false): Promise<Set<string>> {
+  async load(tx: Queryable, orderIds: string[], registry: PlanRegistry, skipLocked = false, cache?: AggregateCache): Promise<Set<string>> {
     const ids = [...new Set(orderIds)].sort();
     if (ids.length === 0) return new Set();
     const orders = await tx.query<Record<string, unknown>>(
-      `SELECT * FROM product_order WHERE id = ANY($1) ORDER BY id FOR UPDATE${skipLocked ? ' SKIP LOCKED' : ''}`, [ids],
+      `SELECT ${ORDER_COLUMNS} FROM product_order WHERE id = ANY($1) ORDER BY id FOR UPDATE${skipLocked ? ' SKIP LOCKED' : ''}`, [ids],
     );
-    return this.loadUnder(tx, orders, registry);
+    return this.loadUnder(tx, orders, registry, cache);
   }
 
   /**
@@ -185,17 +201,45 @@ export class UnitOfWork {
    * statement (one JSON document per table). It must be a statement of its own, after the lock:
    * a statement reads with the snapshot it started with, which may predate the lock wait.
    */
-  async loadUnder(tx: Queryable, orders: Record<string, unknown>[], registry: PlanRegistry): Promise<Set<string>> {
+  async loadUnder(tx: Queryable, orders: Record<string, unknown>[], registry: PlanRegistry, cache?: AggregateCache): Promise<Set<string>> {
     const locked = orders.map((o) => String(o.id));
     if (locked.length === 0) return new Set();
+    // What the cache holds at the version just locked is what the database holds: no reload.
+    const missing: Record<string, unknown>[] = [];
+    for (const o of orders) {
+      const hit = cache?.take(String(o.id), Number(o.version));
+      if (!hit) { missing.push(o); continue; }
+      this.orders.set(hit.order.id, hit.order);
+      for (const i of hit.items) this.items.set(key(i.productOrderId, i.id), i);
+      for (const s of hit.sagas) this.sagas.set(s.id, s);
+      for (const st of hit.steps) this.steps.set(key(st.sagaId, st.stepId), st);
+      for (const a of hit.activations) this.activations.set(a.id, a);
+      for (const r of hit.reservations) this.reservations.set(r.id, r);
+      for (const f of hit.fallouts) this.fallouts.set(f.id, f);
+      for (const hash of [...hit.items.map((i) => i.planHash), ...hit.sagas.map((s) => s.planHash)]) {
+        if (hash && !this.plans.has(hash)) this.plans.set(hash, await registry.get(tx, hash));
+      }
+    }
+    if (missing.length > 0) await this.loadFromDatabase(tx, missing, registry);
+    return new Set(locked);
+  }
+
+  private async loadFromDatabase(tx: Queryable, orders: Record<string, unknown>[], registry: PlanRegistry): Promise<void> {
+    const locked = orders.map((o) => String(o.id));
+    // Each table is read per order or saga through its index, whatever the planner knows of the
+    // table (`OFFSET 0` keeps each lookup a parameterised index scan): a fresh table without
+    // statistics must not turn these into scans of every saga step ever written.
     const [loaded] = await tx.query<Record<string, Record<string, unknown>[] | string | null>>(
-      `SELECT
-         (SELECT json_agg(i) FROM product_order_item i WHERE i.product_order_id = ANY($1)) AS items,
-         (SELECT json_agg(s) FROM saga s WHERE s.product_order_id = ANY($1)) AS sagas,
-         (SELECT json_agg(st) FROM saga s JOIN saga_step st ON st.saga_id = s.id WHERE s.product_order_id = ANY($1)) AS steps,
-         (SELECT json_agg(a) FROM saga s JOIN activation_command a ON a.saga_id = s.id WHERE s.product_order_id = ANY($1)) AS activations,
-         (SELECT json_agg(r) FROM saga s JOIN resource_reservation r ON r.saga_id = s.id WHERE s.product_order_id = ANY($1)) AS reservations,
-         (SELECT json_agg(f) FROM fallout_case f WHERE f.product_order_id = ANY($1) AND f.state = 'OPEN') AS fallouts`,
+      `WITH o AS (SELECT unnest($1::text[]) AS id),
+            s AS MATERIALIZED (SELECT s.* FROM o CROSS JOIN LATERAL (SELECT * FROM saga s WHERE s.product_order_id = o.id OFFSET 0) s)
+       SELECT
+         (SELECT json_agg(i) FROM o CROSS JOIN LATERAL (SELECT * FROM product_order_item i WHERE i.product_order_id = o.id OFFSET 0) i) AS items,
+         (SELECT json_agg(s) FROM s) AS sagas,
+         (SELECT json_agg(st) FROM s CROSS JOIN LATERAL (SELECT * FROM saga_step st WHERE st.saga_id = s.id OFFSET 0) st) AS steps,
+         (SELECT json_agg(a) FROM s CROSS JOIN LATERAL (SELECT * FROM activation_command a WHERE a.saga_id = s.id OFFSET 0) a) AS activations,
+         (SELECT json_agg(r) FROM s CROSS JOIN LATERAL (SELECT * FROM resource_reservation r WHERE r.saga_id = s.id OFFSET 0) r) AS reservations,
+         (SELECT json_agg(f) FROM o CROSS JOIN LATERAL (
+            SELECT * FROM fallout_case f WHERE f.product_order_id = o.id AND f.state = 'OPEN' OFFSET 0) f) AS fallouts`,
       [locked]);
     const rows = (name: string): Record<string, unknown>[] => {
       const value = loaded?.[name];
@@ -211,8 +255,8 @@ export class UnitOfWork {
     for (const o of orders) {
       this.orders.set(String(o.id), {
         id: String(o.id), externalId: nullable(o.external_id), correlationId: String(o.correlation_id),
-        customerId: nullable(o.customer_id), state: o.state as ProductOrderState, scenario: o.scenario, body: o.body,
-        createdAt: iso(o.created_at) as string, updatedAt: iso(o.updated_at) as string,
+        customerId: nullable(o.customer_id), state: o.state as ProductOrderState, scenario: null, body: null,
+        createdAt: iso(o.created_at) as string, updatedAt: iso(o.updated_at) as string, version: Number(o.version),
       });
     }
     for (const i of items) {
@@ -257,19 +301,52 @@ export class UnitOfWork {
       });
     }
     for (const f of fallouts) this.fallouts.set(String(f.id), falloutFromRow(f));
-    return new Set(locked);
   }
 
-  async flush(tx: Queryable): Promise<void> {
+  /** Every order's aggregates as this transaction leaves them (for the cache, once committed). */
+  aggregates(): OrderAggregates[] {
+    const byOrder = new Map<string, OrderAggregates>();
+    for (const order of this.orders.values()) {
+      byOrder.set(order.id, { order, items: [], sagas: [], steps: [], activations: [], reservations: [], fallouts: [] });
+    }
+    const ofSaga = new Map<string, OrderAggregates>();
+    for (const i of this.items.values()) byOrder.get(i.productOrderId)?.items.push(i);
+    for (const s of this.sagas.values()) {
+      const entry = byOrder.get(s.productOrderId);
+      if (!entry) continue;
+      entry.sagas.push(s);
+      ofSaga.set(s.id, entry);
+    }
+    for (const st of this.steps.values()) ofSaga.get(st.sagaId)?.steps.push(st);
+    for (const a of this.activations.values()) ofSaga.get(a.sagaId)?.activations.push(a);
+    for (const r of this.reservations.values()) ofSaga.get(r.sagaId)?.reservations.push(r);
+    for (const f of this.fallouts.values()) if (f.state === 'OPEN') byOrder.get(f.productOrderId)?.fallouts.push(f);
+    return [...byOrder.values()];
+  }
+
+  /**
+   * Writes every change in one statement. `lease` grants the outbox rows written here to a relay
+   * (the one of this process): see the outbox insert below.
+   */
+  async flush(tx: Queryable, lease?: (orderingKeys: string[]) => OutboxLease): Promise<void> {
     const batch = new WriteBatch();
     const insertRows = (_tx: Queryable, table: string, columns: string[], rows: unknown[][], conflict?: { key: string[]; update: string[] }) =>
       batch.insert(table, columns, rows, conflict);
-    const orders = [...this.dirty.orders].map((id) => this.orders.get(id) as ProductOrderRow);
-    if (orders.length) {
+    const created = [...this.created].map((id) => this.orders.get(id) as ProductOrderRow);
+    if (created.length) {
       insertRows(tx, 'product_order',
-        ['id', 'external_id', 'correlation_id', 'customer_id', 'state', 'scenario', 'body', 'created_at', 'updated_at'],
-        orders.map((o) => [o.id, o.externalId, o.correlationId, o.customerId, o.state, o.scenario, o.body, o.createdAt, o.updatedAt]),
+        ['id', 'external_id', 'correlation_id', 'customer_id', 'state', 'scenario', 'body', 'created_at', 'updated_at', 'version'],
+        created.map((o) => [o.id, o.externalId, o.correlationId, o.customerId, o.state, o.scenario, o.body, o.createdAt, o.updatedAt, o.version]),
         { key: ['id'], update: ['state', 'updated_at'] });
+    }
+    // Every order loaded here gets a new version, changed or not (its state with it, when changed).
+    const loaded = [...this.orders.values()].filter((o) => !this.created.has(o.id));
+    if (loaded.length) {
+      for (const o of loaded) o.version += 1;
+      batch.raw(
+        `UPDATE product_order p SET state = r.state, updated_at = r.updated_at, version = r.version
+           FROM json_populate_recordset(NULL::product_order, $1::json) r WHERE p.id = ANY($2::text[]) AND p.id = r.id`,
+        [recordsJson(['id', 'state', 'updated_at', 'version'], loaded.map((o) => [o.id, o.state, o.updatedAt, o.version])), loaded.map((o) => o.id)]);
     }
     const items = [...this.dirty.items].map((k) => this.items.get(k) as ProductOrderItemRow);
     if (items.length) {
@@ -333,18 +410,42 @@ export class UnitOfWork {
         { key: ['saga_id', 'step_id', 'kind'], update: ['attempt', 'due_at', 'lease_until', 'lease_owner'] });
     }
     if (this.outbox.length) {
-      insertRows(tx, 'outbox',
-        ['message_id', 'kind', 'type', 'schema_version', 'destination', 'ordering_key', 'correlation_id', 'causation_id',
-          'product_order_id', 'product_order_item_id', 'saga_id', 'step_id', 'idempotency_key', 'payload', 'created_at'],
-        this.outbox.map((m) => [m.messageId, m.kind, m.type, m.schemaVersion, m.destination, m.orderingKey, m.correlationId,
-          m.causationId, m.productOrderId, m.productOrderItemId, m.sagaId, m.stepId, m.idempotencyKey, m.payload, m.createdAt]));
+      const columns = ['message_id', 'kind', 'type', 'schema_version', 'destination', 'ordering_key', 'correlation_id', 'causation_id',
+        'product_order_id', 'product_order_item_id', 'saga_id', 'step_id', 'idempotency_key', 'payload', 'created_at'];
+      const records = recordsJson(columns, this.outbox.map((m) => [m.messageId, m.kind, m.type, m.schemaVersion, m.destination,
+        m.orderingKey, m.correlationId, m.causationId, m.productOrderId, m.productOrderItemId, m.sagaId, m.stepId, m.idempotencyKey,
+        m.payload, m.createdAt]));
+      const keys = [...new Set(this.outbox.map((m) => m.orderingKey))];
+      const granted = lease?.(keys);
+      // The rows are leased to the relay of the process that writes them, which publishes them
+      // right after the commit, unless an earlier message of the same key is still unpublished
+      // and not held by that relay (another process's, or one left to the sweep): then they are
+      // left unleased for the sweep, which takes every key's messages in order.
+      batch.raw(
+        `INSERT INTO outbox (${columns.join(', ')}, lease_until, lease_owner)
+         SELECT ${columns.map((c) => `r.${c}`).join(', ')}, l.lease_until, l.lease_owner
+           FROM json_populate_recordset(NULL::outbox, $1::json) WITH ORDINALITY AS r
+           LEFT JOIN LATERAL (
+             SELECT $2::timestamptz AS lease_until, $3::text AS lease_owner
+              WHERE $3::text IS NOT NULL
+                AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.ordering_key = r.ordering_key AND p.published_at IS NULL
+                                   AND p.seq <> ALL($4::bigint[]))) l ON true
+          ORDER BY r.ordinality`,
+        [records, granted?.until ?? null, granted?.owner ?? null, granted?.held ?? []],
+        'seq, message_id, lease_until');
     }
     if (this.log.length) {
       insertRows(tx, 'event_log',
         ['product_order_id', 'correlation_id', 'message_id', 'causation_id', 'direction', 'type', 'saga_id', 'step_id', 'payload', 'occurred_at'],
         this.log.map((l) => [l.productOrderId, l.correlationId, l.messageId, l.causationId, l.direction, l.type, l.sagaId, l.stepId, l.payload, l.occurredAt]));
     }
-    await batch.run(tx);
+    const stored = await batch.run<{ seq: string | number; message_id: string; lease_until: unknown }>(tx);
+    const byId = new Map(stored.map((row) => [row.message_id, row]));
+    this.stored = this.outbox.map((m) => {
+      const row = byId.get(m.messageId);
+      if (!row) throw new Error(`outbox: message ${m.messageId} was not stored`);
+      return { ...m, seq: String(row.seq), leaseUntil: iso(row.lease_until) };
+    });
   }
 }
 

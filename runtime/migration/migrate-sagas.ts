@@ -168,6 +168,8 @@ async function moveSaga(
 
   const now = clock.now().toISOString();
   await registry.register(tx, target, clock.now());
+  // A new version of the order: a process that keeps the order's aggregates in memory reloads them.
+  await tx.query('UPDATE product_order SET version = version + 1 WHERE id = $1', [order.id]);
   await applyStepRows(tx, sagaId, target, stepChanges, now);
   await tx.query('UPDATE saga SET plan_hash = $2, updated_at = $3 WHERE id = $1', [sagaId, target.hash, now]);
   await tx.query(

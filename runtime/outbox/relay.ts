@@ -1,8 +1,14 @@
 // The outbox relay: publishes committed messages at least once, in order per ordering key (saga).
-// Claims with FOR UPDATE SKIP LOCKED and a lease, so any number of relays can share one database
-// and a relay that dies mid-way only delays its messages until the lease expires.
+//
+// Two ways in. (1) The transaction that writes outbox rows leases them to the relay of its own
+// process (`lease`), which gets them after the commit (`accept`) and publishes them from memory
+// in the next round: no claim statement, and each row is written twice (insert, published).
+// (2) The sweep claims what is left (rows written unleased, leases run out because a process
+// died) with FOR UPDATE SKIP LOCKED and a lease, so any number of relays share one database and
+// a relay that dies mid-way only delays its messages until the lease expires.
 import type { Clock } from '../clock.js';
 import type { Envelope } from '../engine/messages.js';
+import type { OutboxLease, StoredMessage } from '../engine/unit-of-work.js';
 import { iso, parseJson } from '../store/sql.js';
 import type { Store } from '../store/store.js';
 import type { MessageSink } from './bus.js';
@@ -18,25 +24,72 @@ export interface RelayOptions {
   workerId: string;
   leaseMs?: number;
   batchSize?: number;
+  /**
+   * While this relay has messages of its own to publish, it sweeps at most this often (wall
+   * clock, default 100 ms); with none, every round sweeps.
+   */
+  sweepIntervalMs?: number;
+  /** Called when messages of its own become ready to publish (wake a worker loop). */
+  onReady?: () => void;
 }
 
 export class OutboxRelay {
   readonly leaseMs: number;
   readonly batchSize: number;
+  readonly sweepIntervalMs: number;
+  /** Rows committed leased to this relay, not yet handed to the sink. */
+  private queue: StoredMessage[] = [];
+  /** Unpublished rows this relay holds (queued or handed to the sink, not yet marked), by ordering key. */
+  private readonly held = new Map<string, Set<string>>();
+  /** Ordering keys with a batch handed to the sink and not yet marked published. */
+  private readonly busy = new Map<string, number>();
+  private sweptAt = 0;
+  /** A commit left rows unleased: sweep in the next round. */
+  private sweepWanted = false;
 
   constructor(private readonly options: RelayOptions) {
     this.leaseMs = options.leaseMs ?? 30_000;
     this.batchSize = options.batchSize ?? 200;
+    this.sweepIntervalMs = options.sweepIntervalMs ?? 100;
   }
 
   /**
-   * Claims due messages: the head (oldest unpublished) message of each ordering key whose lease is
-   * free, plus every later unpublished message of the same key. A key whose head another relay
-   * holds is skipped whole, which keeps publication in order per key.
+   * The lease a transaction writing outbox rows for these keys grants this relay: a lease end,
+   * and the unpublished rows of these keys it holds already (rows the new ones may follow).
+   */
+  lease(orderingKeys: string[]): OutboxLease {
+    const held: string[] = [];
+    for (const key of orderingKeys) for (const seq of this.held.get(key) ?? []) held.push(seq);
+    return { owner: this.options.workerId, until: new Date(this.options.clock.now().getTime() + this.leaseMs).toISOString(), held };
+  }
+
+  /** Rows a commit wrote: the ones leased to this relay are queued; the others wait for a sweep. */
+  accept(messages: StoredMessage[]): void {
+    let ready = false;
+    for (const message of messages) {
+      if (message.leaseUntil === null) { this.sweepWanted = true; continue; }
+      this.queue.push(message);
+      this.hold(message);
+      if (!this.busy.has(message.orderingKey)) ready = true;
+    }
+    if (ready || this.sweepWanted) this.options.onReady?.();
+  }
+
+  /** Messages queued here, not yet handed to the sink. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /**
+   * Claims due messages (the sweep): the head (oldest unpublished) message of each ordering key
+   * whose lease is free, plus every later unpublished message of the same key. A key whose head
+   * another relay holds is skipped whole, which keeps publication in order per key.
    */
   async claim(limit = this.batchSize): Promise<ClaimedMessage[]> {
     const now = this.options.clock.now();
     const until = new Date(now.getTime() + this.leaseMs);
+    this.sweptAt = Date.now();
+    this.sweepWanted = false;
     // One statement, one round trip: the head rows stay locked until it commits.
     const rows = await this.options.store.query<Record<string, unknown>>(
       `WITH heads AS (
@@ -50,7 +103,7 @@ export class OutboxRelay {
           AND (lease_until IS NULL OR lease_until < $1)
         RETURNING *`,
       [now.toISOString(), limit, until.toISOString(), this.options.workerId]);
-    return rows.map(toClaimed).sort((a, b) => Number(a.seq) - Number(b.seq));
+    return rows.map(toClaimed).sort(bySeq);
   }
 
   async publish(claimed: ClaimedMessage[]): Promise<void> {
@@ -64,12 +117,109 @@ export class OutboxRelay {
       [this.options.clock.now().toISOString(), claimed.map((c) => c.seq)]);
   }
 
-  /** One round: claim, publish, mark. Returns how many messages it relayed. */
+  /**
+   * One round: the messages queued here whose key has no batch in flight, and, when due, a
+   * sweep; publish, mark. Returns how many messages it relayed.
+   */
   async relayOnce(limit = this.batchSize): Promise<number> {
-    const claimed = await this.claim(limit);
-    await this.publish(claimed);
-    await this.markPublished(claimed);
-    return claimed.length;
+    const own = this.takeQueued(limit);
+    const sweep = this.sweepWanted || Date.now() - this.sweptAt >= this.sweepIntervalMs
+      || (own.length === 0 && this.queue.length === 0 && this.busy.size === 0);
+    const swept = sweep && own.length < limit ? await this.claim(limit - own.length) : [];
+    // A key the sweep found is not one of ours (ours are leased): the two sets never share a key.
+    const batch = swept.length === 0 ? own : [...own, ...swept].sort(bySeq);
+    if (batch.length === 0) return 0;
+    for (const m of swept) this.hold(m);
+    const keys = [...new Set(batch.map((m) => m.orderingKey))];
+    for (const key of keys) this.busy.set(key, (this.busy.get(key) ?? 0) + 1);
+    try {
+      await this.publish(batch);
+      await this.markPublished(batch);
+    } catch (error) {
+      // Not marked: the leases run out and a sweep publishes these again (at least once). The
+      // queued messages of the same keys must not overtake them: they are left to the sweep too.
+      this.dropKeys(new Set(keys));
+      throw error;
+    } finally {
+      for (const m of batch) this.unhold(m);
+      for (const key of keys) {
+        const n = (this.busy.get(key) ?? 1) - 1;
+        if (n === 0) this.busy.delete(key); else this.busy.set(key, n);
+      }
+    }
+    if (this.queue.some((m) => !this.busy.has(m.orderingKey))) this.options.onReady?.();
+    return batch.length;
+  }
+
+  /**
+   * Gives back the leases of the messages queued here (a graceful stop), so that another relay
+   * takes them at once instead of after the lease.
+   */
+  async release(): Promise<void> {
+    const queued = this.queue;
+    this.queue = [];
+    for (const m of queued) this.unhold(m);
+    if (queued.length === 0) return;
+    await this.options.store.query(
+      `UPDATE outbox SET lease_until = NULL, lease_owner = NULL
+        WHERE seq = ANY($1::bigint[]) AND published_at IS NULL AND lease_owner = $2`,
+      [queued.map((m) => m.seq), this.options.workerId]);
+  }
+
+  /** Forgets the messages queued here without a word to the database, as a process that dies does. */
+  abandon(): void {
+    for (const m of this.queue) this.unhold(m);
+    this.queue = [];
+  }
+
+  /**
+   * The queued messages to publish now, in order: every message of the keys without a batch in
+   * flight, up to `limit` (a key's messages are never split). A key whose lease runs out soon is
+   * left to the sweep whole, after its lease.
+   */
+  private takeQueued(limit: number): ClaimedMessage[] {
+    if (this.queue.length === 0) return [];
+    const now = this.options.clock.now().getTime();
+    const taken: StoredMessage[] = [];
+    const takenKeys = new Set<string>();
+    const expiring = new Set<string>();
+    const keep: StoredMessage[] = [];
+    for (const m of this.queue) {
+      const key = m.orderingKey;
+      if (expiring.has(key)) continue;
+      if (this.busy.has(key) || (!takenKeys.has(key) && taken.length >= limit)) { keep.push(m); continue; }
+      if (Date.parse(m.leaseUntil as string) - now < this.leaseMs / 4) { expiring.add(key); continue; }
+      taken.push(m);
+      takenKeys.add(key);
+    }
+    if (expiring.size > 0) {
+      // What was taken or kept of those keys before the expiring message goes too: the sweep takes a key whole.
+      for (const m of this.queue) if (expiring.has(m.orderingKey)) this.unhold(m);
+      this.queue = keep.filter((m) => !expiring.has(m.orderingKey));
+      return taken.filter((m) => !expiring.has(m.orderingKey)).sort(bySeq).map(stripLease);
+    }
+    this.queue = keep;
+    return taken.sort(bySeq).map(stripLease);
+  }
+
+  private dropKeys(keys: Set<string>): void {
+    const dropped = this.queue.filter((m) => keys.has(m.orderingKey));
+    if (dropped.length === 0) return;
+    for (const m of dropped) this.unhold(m);
+    this.queue = this.queue.filter((m) => !keys.has(m.orderingKey));
+  }
+
+  private hold(m: { orderingKey: string; seq: string }): void {
+    let set = this.held.get(m.orderingKey);
+    if (!set) { set = new Set(); this.held.set(m.orderingKey, set); }
+    set.add(m.seq);
+  }
+
+  private unhold(m: { orderingKey: string; seq: string }): void {
+    const set = this.held.get(m.orderingKey);
+    if (!set) return;
+    set.delete(m.seq);
+    if (set.size === 0) this.held.delete(m.orderingKey);
   }
 }
 
@@ -97,4 +247,13 @@ function toClaimed(row: Record<string, unknown>): ClaimedMessage {
 function stripSeq(message: ClaimedMessage): Envelope {
   const { seq: _seq, ...envelope } = message;
   return envelope;
+}
+
+function bySeq(a: { seq: string }, b: { seq: string }): number {
+  return Number(a.seq) - Number(b.seq);
+}
+
+function stripLease(message: StoredMessage): ClaimedMessage {
+  const { leaseUntil: _lease, ...claimed } = message;
+  return claimed;
 }

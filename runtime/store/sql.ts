@@ -36,15 +36,12 @@ export function parseJson(value: unknown): unknown {
 export class WriteBatch {
   private readonly parts: string[] = [];
   private readonly params: unknown[] = [];
+  /** The part whose RETURNING rows the batch returns (at most one). */
+  private returning: number | null = null;
 
   insert(table: string, columns: string[], rows: unknown[][], conflict?: Conflict): void {
     if (rows.length === 0) return;
-    const records = rows.map((row) => {
-      const record: Record<string, unknown> = {};
-      for (let i = 0; i < columns.length; i++) record[columns[i] as string] = row[i] ?? null;
-      return record;
-    });
-    this.params.push(JSON.stringify(records));
+    this.params.push(recordsJson(columns, rows));
     const list = columns.join(',');
     let sql = `INSERT INTO ${table} (${list}) SELECT ${list} FROM json_populate_recordset(NULL::${table}, $${this.params.length}::json)`;
     if (conflict) {
@@ -54,17 +51,39 @@ export class WriteBatch {
     this.parts.push(sql);
   }
 
-  /** A statement with `$n` placeholders numbered from 1 for `params`. */
-  raw(sql: string, params: unknown[]): void {
+  /**
+   * A statement with `$n` placeholders numbered from 1 for `params`. With `returning` (a
+   * RETURNING clause), the batch returns that statement's rows (one such statement per batch).
+   */
+  raw(sql: string, params: unknown[], returning?: string): void {
     const offset = this.params.length;
-    this.parts.push(sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`));
+    const text = sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
+    if (returning !== undefined) {
+      if (this.returning !== null) throw new Error('WriteBatch: one returning statement per batch');
+      this.returning = this.parts.length;
+    }
+    this.parts.push(returning === undefined ? text : `${text} RETURNING ${returning}`);
     this.params.push(...params);
   }
 
-  async run(tx: Queryable): Promise<void> {
-    if (this.parts.length === 0) return;
-    if (this.parts.length === 1) { await tx.query(this.parts[0] as string, this.params); return; }
-    const ctes = this.parts.map((part, i) => `w${i} AS (${part} RETURNING 1)`);
-    await tx.query(`WITH ${ctes.join(', ')} SELECT 1`, this.params);
+  async run<R = Record<string, unknown>>(tx: Queryable): Promise<R[]> {
+    if (this.parts.length === 0) return [];
+    if (this.parts.length === 1) {
+      const rows = await tx.query<R>(this.parts[0] as string, this.params);
+      return this.returning === null ? [] : rows;
+    }
+    const ctes = this.parts.map((part, i) => `w${i} AS (${part}${i === this.returning ? '' : ' RETURNING 1'})`);
+    const rows = await tx.query<R>(`WITH ${ctes.join(', ')} SELECT ${this.returning === null ? '1' : `* FROM w${this.returning}`}`, this.params);
+    return this.returning === null ? [] : rows;
   }
+}
+
+/** Rows as one JSON array of records keyed by column (the parameter of `json_populate_recordset`). */
+export function recordsJson(columns: string[], rows: unknown[][]): string {
+  const records = rows.map((row) => {
+    const record: Record<string, unknown> = {};
+    for (let i = 0; i < columns.length; i++) record[columns[i] as string] = row[i] ?? null;
+    return record;
+  });
+  return JSON.stringify(records);
 }
