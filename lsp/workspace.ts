@@ -9,7 +9,7 @@ import { loadCatalog } from '../compiler/catalog/load.js';
 import type { CatalogSnapshot } from '../compiler/catalog/schema.js';
 import { diagnostic, type Diagnostic } from '../compiler/diagnostics/index.js';
 import { CatalogCode } from '../compiler/diagnostics/codes/catalog.js';
-import { parse, type SyntaxToken } from '../compiler/syntax/index.js';
+import { parse, reparse, type SyntaxToken } from '../compiler/syntax/index.js';
 import type { Document } from '../compiler/syntax/ast.js';
 import { FileNames } from './convert.js';
 import { lex, relex } from './relex.js';
@@ -53,9 +53,8 @@ export class Workspace {
   private readonly open = new Map<string, TextDocument>();
   private readonly disk = new Map<string, DiskFile>();
   private readonly catalogs = new Map<string, CachedCatalog>();
-  private readonly parses = new Map<string, { text: string; result: ParseResult; at: number }>();
-  private readonly lexed = new Map<string, { text: string; tokens: SyntaxToken[]; at: number }>();
-  private sequence = 0;
+  private readonly parses = new Map<string, { text: string; result: ParseResult }>();
+  private readonly lexed = new Map<string, { text: string; tokens: SyntaxToken[] }>();
   private readonly analyses = new Map<string, { key: string; analysis: UnitAnalysis }>();
   /** Listed .o2a files per unit directory, until a watched-file event says otherwise. */
   private readonly listings = new Map<string, string[]>();
@@ -76,6 +75,7 @@ export class Workspace {
   closeDocument(uri: string): string {
     const file = this.names.fileOf(uri);
     this.open.delete(file);
+    this.lexed.delete(file);
     return file;
   }
 
@@ -113,25 +113,24 @@ export class Workspace {
     if (text === undefined) return undefined;
     const cached = this.parses.get(file);
     if (cached !== undefined && cached.text === text) return cached.result;
-    const result = parse(text, file);
-    this.parses.set(file, { text, result, at: ++this.sequence });
+    // After an edit inside one step, only that step is parsed again.
+    const result = cached !== undefined ? reparse(cached.result, text, file) : parse(text, file);
+    this.parses.set(file, { text, result });
     return result;
   }
 
   /**
-   * The tokens of a file's current text: the parser's when it has seen this text, else the last
-   * tokens with the edited lines lexed again (no parse: completion must not wait for one).
+   * The tokens of a file's current text, for completion: the last ones with the edited lines
+   * lexed again (no parse: completion must not wait for one). Keywords used as names are
+   * `keyword` here; completion only asks whether a token is a word.
    */
   tokensOf(file: string): SyntaxToken[] | undefined {
     const text = this.textOf(file);
     if (text === undefined) return undefined;
-    const parsed = this.parses.get(file);
-    if (parsed !== undefined && parsed.text === text) return parsed.result.tokens;
     const lexed = this.lexed.get(file);
     if (lexed !== undefined && lexed.text === text) return lexed.tokens;
-    const base = lexed !== undefined && (parsed === undefined || lexed.at > parsed.at) ? lexed : parsed !== undefined ? { text: parsed.text, tokens: parsed.result.tokens } : undefined;
-    const tokens = base !== undefined ? relex(base.text, base.tokens, text) : lex(text);
-    this.lexed.set(file, { text, tokens, at: ++this.sequence });
+    const tokens = lexed !== undefined ? relex(lexed.text, lexed.tokens, text) : lex(text);
+    this.lexed.set(file, { text, tokens });
     return tokens;
   }
 

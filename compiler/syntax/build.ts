@@ -91,6 +91,12 @@ export class AstBuilder {
   /** Offsets of tokens that stand as names (keywords used as names included), for semantic tokens. */
   readonly nameOffsets = new Set<number>();
   readonly versionOffsets = new Set<number>();
+  /**
+   * For every step of every plan, in source order: where its diagnostics sit in `diagnostics` and
+   * `strayDiagnostics` (`[d0, d1, s0, s1]` per step), so that an incremental re-parse can replace
+   * one step's.
+   */
+  readonly stepSegments: number[] = [];
   private readonly spans = new Map<CstNode, { start: number; end: number } | null>();
 
   constructor(
@@ -302,7 +308,10 @@ export class AstBuilder {
     };
     if (has(node, 'Kw_version')) plan.version = this.wholeNumber(tokenOf(node, 'version'), end, SyntaxCode.planVersionNotInteger, 'the plan version');
     for (const child of this.ordered(node, ['step', 'defaults', 'billing', 'cancel', 'amend', 'status', 'completion', 'stray'])) {
+      const d0 = this.diagnostics.length;
+      const s0 = this.strayDiagnostics.length;
       const member = this.planMember(child);
+      if (member?.kind === 'Step') this.stepSegments.push(d0, this.diagnostics.length, s0, this.strayDiagnostics.length);
       if (member) plan.members.push(member);
     }
     this.requireClose(node, `plan '${plan.name.name}'`);
@@ -334,6 +343,11 @@ export class AstBuilder {
       properties: this.properties(nodeOf(node, 'propertyBlock'), `template '${name.name}'`),
       range,
     };
+  }
+
+  /** A step parsed on its own (`o2aParser.step()`), for an incremental re-parse. */
+  stepMember(node: CstNode): A.StepDecl {
+    return this.step(node);
   }
 
   private step(node: CstNode): A.StepDecl {

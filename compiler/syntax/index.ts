@@ -9,26 +9,15 @@ import { AstBuilder } from './build.js';
 import { setMessageTokens } from './messages.js';
 import { o2aParser } from './parser.js';
 import { LineMap } from './positions.js';
+import { docAbove, finishParse, isMissingBrace, reparseCounts, reparseStep, syntaxTokens, type ParseResult, type ParseState } from './reparse.js';
 import * as T from './tokens.js';
 
 export type * from './ast.js';
 export { expectedAt, type ContentAssist, type NameSlot } from './content-assist.js';
 export { readDuration } from './durations.js';
 
-export type SyntaxTokenType = 'keyword' | 'identifier' | 'string' | 'number' | 'duration' | 'version' | 'operator' | 'punctuation' | 'comment';
-
-export interface SyntaxToken {
-  type: SyntaxTokenType;
-  range: Range;
-  text: string;
-}
-
-export interface ParseResult {
-  document: A.Document;
-  diagnostics: Diagnostic[];
-  /** Every token, comments included, in source order. Keywords used as names are `identifier`. */
-  tokens: SyntaxToken[];
-}
+export type { SyntaxTokenType, SyntaxToken, ParseResult } from './reparse.js';
+export { reparseCounts } from './reparse.js';
 
 const ruleHelp: Readonly<Record<string, string>> = {
   catalogBinding: 'the first line reads: catalog <id> <version>, e.g. catalog telco-core 2026.11',
@@ -100,32 +89,10 @@ function parserDiagnostic(error: IRecognitionException, file: string, lines: Lin
   return diagnostic(SyntaxCode.unexpectedToken, file, range, error.message, help ? { help } : {});
 }
 
-function isOwnLine(source: string, offset: number): boolean {
-  for (let i = offset - 1; i >= 0; i--) {
-    const c = source[i];
-    if (c === '\n' || c === '\r') return true;
-    if (c !== ' ' && c !== '\t') return false;
-  }
-  return true;
-}
-
 /** Doc comments directly above a declaration, step or item, each on its own line. */
-function attachDocs(document: A.Document, comments: readonly IToken[], source: string): void {
-  const docFor = (start: number): string | undefined => {
-    let cursor = start;
-    const lines: string[] = [];
-    let i = comments.length - 1;
-    while (i >= 0 && comments[i]!.startOffset >= start) i--;
-    for (; i >= 0; i--) {
-      const c = comments[i]!;
-      if (!tokenMatcher(c, T.DocComment) || !/^\s*$/.test(source.slice(c.endOffset! + 1, cursor)) || !isOwnLine(source, c.startOffset)) break;
-      lines.unshift(c.image.slice(3).replace(/^ /, '').trimEnd());
-      cursor = c.startOffset;
-    }
-    return lines.length > 0 ? lines.join('\n') : undefined;
-  };
+function attachDocs(document: A.Document, comments: readonly A.Comment[], source: string): void {
   const attach = (node: { doc?: string; range: Range }): void => {
-    const doc = docFor(node.range.start.offset);
+    const doc = docAbove(comments, source, node.range.start.offset);
     if (doc !== undefined) node.doc = doc;
   };
   for (const decl of document.declarations) {
@@ -133,18 +100,6 @@ function attachDocs(document: A.Document, comments: readonly IToken[], source: s
     if (decl.kind === 'Plan') for (const m of decl.members) if (m.kind === 'Step') attach(m);
     if (decl.kind === 'Bundle') for (const m of decl.members) if (m.kind === 'Item') attach(m);
   }
-}
-
-function classify(token: IToken, builder: AstBuilder): SyntaxTokenType {
-  if (T.keywordTokenTypes.has(token.tokenType)) return builder.nameOffsets.has(token.startOffset) ? 'identifier' : 'keyword';
-  if (tokenMatcher(token, T.Name)) return 'identifier';
-  if (tokenMatcher(token, T.StringLiteral)) return 'string';
-  if (tokenMatcher(token, T.Numeric)) {
-    if (builder.versionOffsets.has(token.startOffset)) return 'version';
-    return tokenMatcher(token, T.DurationToken) ? 'duration' : 'number';
-  }
-  if (T.comparisonTokenTypes.includes(token.tokenType)) return 'operator';
-  return 'punctuation';
 }
 
 export function parse(source: string, file: string): ParseResult {
@@ -164,12 +119,13 @@ export function parse(source: string, file: string): ParseResult {
 
 function parseUnsafe(source: string, file: string, lines: LineMap): ParseResult {
   const lexed = T.o2aLexer.tokenizeOffsets(source);
-  const diagnostics: Diagnostic[] = [];
-  for (const e of lexed.errors) diagnostics.push(lexerDiagnostic(file, lines, source, e.offset, e.length));
+  const early: Diagnostic[] = [];
+  for (const e of lexed.errors) early.push(lexerDiagnostic(file, lines, source, e.offset, e.length));
+  const lexical: Diagnostic[] = [];
   const commentTokens = (lexed.groups['comments'] ?? []) as IToken[];
   for (const c of commentTokens) {
     if (tokenMatcher(c, T.UnterminatedBlockComment)) {
-      diagnostics.push(
+      lexical.push(
         diagnostic(SyntaxCode.unterminatedBlockComment, file, lines.range(c.startOffset, c.startOffset + 2), "block comment is never closed: add '*/' where it should end", {
           help: 'everything after /* up to the end of the file is a comment',
         }),
@@ -179,7 +135,7 @@ function parseUnsafe(source: string, file: string, lines: LineMap): ParseResult 
   for (const t of lexed.tokens) {
     if (tokenMatcher(t, T.UnterminatedString)) {
       const end = t.endOffset! + 1;
-      diagnostics.push(
+      lexical.push(
         diagnostic(SyntaxCode.unterminatedString, file, lines.range(t.startOffset, end), 'string is not closed before the end of the line', {
           help: 'add the closing double quote',
           fixes: [{ title: 'Close the string', edits: [{ file, range: lines.range(end, end), newText: '"' }] }],
@@ -187,6 +143,7 @@ function parseUnsafe(source: string, file: string, lines: LineMap): ParseResult 
       );
     }
   }
+  early.push(...lexical);
 
   setMessageTokens(lexed.tokens);
   o2aParser.input = lexed.tokens;
@@ -194,57 +151,54 @@ function parseUnsafe(source: string, file: string, lines: LineMap): ParseResult 
   const lastToken = lexed.tokens[lexed.tokens.length - 1];
   const lastEnd = lastToken ? lastToken.endOffset! + 1 : 0;
   const seen = new Set<number>();
+  const parserErrors = o2aParser.errors.length;
   for (const error of o2aParser.errors) {
     const at = Number.isNaN(error.token.startOffset) ? lastEnd : error.token.startOffset;
     if (seen.has(at)) continue;
     seen.add(at);
-    diagnostics.push(parserDiagnostic(error, file, lines, lastEnd));
+    early.push(parserDiagnostic(error, file, lines, lastEnd));
   }
   setMessageTokens([]);
 
   const comments: A.Comment[] = commentTokens.map((c) => ({ kind: commentKind(c), text: c.image, range: lines.range(c.startOffset, c.endOffset! + 1) }));
   const builder = new AstBuilder(lines, file);
   const document = builder.document(cst, source.length, comments);
-  diagnostics.push(...builder.diagnostics);
-  // A stray run right where (or right after) another error was reported only repeats it.
-  const echoes = (d: Diagnostic): boolean =>
-    diagnostics.some(
-      (e) => e.severity === 'error' && (e.range.start.offset === d.range.start.offset || (e.range.end.offset <= d.range.start.offset && /^\s*$/.test(source.slice(e.range.end.offset, d.range.start.offset)))),
-    );
-  diagnostics.push(...builder.strayDiagnostics.filter((d) => !echoes(d)));
-  attachDocs(document, commentTokens, source);
+  attachDocs(document, comments, source);
 
-  if (!document.catalog) {
-    const firstDecl = document.declarations[0]?.range.start.offset ?? source.length;
-    const errorBefore = diagnostics.some((d) => d.severity === 'error' && d.range.start.offset <= firstDecl);
-    if (!errorBefore) {
-      const first = lexed.tokens[0];
-      const range = first ? lines.range(first.startOffset, first.endOffset! + 1) : lines.range(0, 0);
-      diagnostics.push(
-        diagnostic(SyntaxCode.missingCatalogBinding, file, range, 'this file does not name the catalog snapshot it is written against', {
-          help: "start the file with 'catalog <id> <version>', e.g. 'catalog telco-core 2026.11'",
-        }),
-      );
-    }
-  }
-
-  diagnostics.sort((a, b) => a.range.start.offset - b.range.start.offset);
-  // Only the language server reads the classified tokens: built on first read.
-  let tokens: SyntaxToken[] | undefined;
-  const lexedTokens = lexed.tokens;
-  return {
-    document,
-    diagnostics,
-    get tokens(): SyntaxToken[] {
-      tokens ??= syntaxTokens(lexedTokens, comments, builder, lines);
-      return tokens;
-    },
+  const first = lexed.tokens[0];
+  const state: ParseState = {
+    source,
+    file,
+    lines,
+    clean: lexed.errors.length === 0 && parserErrors === 0 && !builder.diagnostics.some(isMissingBrace),
+    lexical,
+    built: builder.diagnostics,
+    strays: builder.strayDiagnostics,
+    stepSegments: builder.stepSegments,
+    nameOffsets: builder.nameOffsets,
+    versionOffsets: builder.versionOffsets,
   };
+  if (first !== undefined) state.firstToken = { start: first.startOffset, end: first.endOffset! + 1 };
+  const lexedTokens = lexed.tokens;
+  return finishParse(state, document, early, () => syntaxTokens(lexedTokens, comments, state));
 }
 
-function syntaxTokens(lexed: readonly IToken[], comments: readonly A.Comment[], builder: AstBuilder, lines: LineMap): SyntaxToken[] {
-  return [
-    ...lexed.map((t) => ({ type: classify(t, builder), range: lines.range(t.startOffset, t.endOffset! + 1), text: t.image })),
-    ...comments.map((c) => ({ type: 'comment' as const, range: c.range, text: c.text })),
-  ].sort((a, b) => a.range.start.offset - b.range.start.offset);
+/**
+ * The parse of `source`, a new text of the file that `previous` is a parse of: when the edit lies
+ * inside one step of a plan, only that step is parsed again (the language server, on each edit).
+ * Always exactly what `parse(source, file)` gives. `previous` is given up: the nodes after the
+ * edit move into the new result (their positions updated in place).
+ */
+export function reparse(previous: ParseResult, source: string, file: string): ParseResult {
+  try {
+    const result = reparseStep(previous, source, file);
+    if (result !== undefined) {
+      reparseCounts.step++;
+      return result;
+    }
+  } catch {
+    // Whatever went wrong, the whole-file parse is right.
+  }
+  reparseCounts.whole++;
+  return parse(source, file);
 }

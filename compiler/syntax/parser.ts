@@ -61,6 +61,11 @@ class O2aParser extends CstParser {
     this.performSelfAnalysis();
   }
 
+  /** The index of the last token consumed (-1 before the first): how far a rule invoked on its own read. */
+  tokenIndex(): number {
+    return (this as unknown as { exportLexerState(): number }).exportLexerState();
+  }
+
   private is(k: number, type: TokenType): boolean {
     return tokenMatcher(this.LA(k), type);
   }

@@ -1,0 +1,417 @@
+// Incremental re-parsing, for the language server: after an edit inside one step of a plan, only
+// that step is lexed and parsed again, and the rest of the previous parse is reused (positions
+// after the step shifted). The result is exactly the one `parse` gives for the new text: the same
+// AST, the same diagnostics in the same order, the same tokens. Whenever that cannot be ensured
+// cheaply (an edit across steps, lexer or parser errors, an unclosed block, a string or comment
+// reaching past the step), `reparseStep` returns undefined and the caller parses the whole text.
+//
+// Why splicing one step is exact: the lexer is context-free at a step's first token (the
+// characters before it are unchanged) and, when the edit leaves the step's last character and
+// what follows it on its line (whitespace) alone, the tokens after the step are the old ones,
+// shifted. The grammar decides where a plan member starts from the member's first three tokens
+// and never looks further back; the step rule, run on its own over the step's tokens and the
+// next three, makes the decisions the whole-file parse makes there. Error recovery could look
+// further, hence no parser errors (old or new); an unclosed block before the step could take the
+// step in, hence no "missing '}'".
+import { tokenMatcher, type CstNode, type IToken } from 'chevrotain';
+import type * as A from './ast.js';
+import type { Diagnostic, Position } from '../diagnostics/diagnostic.js';
+import { diagnostic } from '../diagnostics/index.js';
+import { SyntaxCode } from '../diagnostics/codes/syntax.js';
+import { AstBuilder } from './build.js';
+import { setMessageTokens } from './messages.js';
+import { o2aParser } from './parser.js';
+import { LineMap } from './positions.js';
+import * as T from './tokens.js';
+
+export type SyntaxTokenType = 'keyword' | 'identifier' | 'string' | 'number' | 'duration' | 'version' | 'operator' | 'punctuation' | 'comment';
+
+export interface SyntaxToken {
+  type: SyntaxTokenType;
+  range: A.Ident['range'];
+  text: string;
+}
+
+export interface ParseResult {
+  document: A.Document;
+  diagnostics: Diagnostic[];
+  /** Every token, comments included, in source order. Keywords used as names are `identifier`. */
+  tokens: SyntaxToken[];
+}
+
+/** What a parse keeps for the next incremental one (the parts of its diagnostics, by origin). */
+export interface ParseState {
+  source: string;
+  file: string;
+  lines: LineMap;
+  /** No lexer error, no parser error and no unclosed block. */
+  clean: boolean;
+  /** Unterminated block comments, then unterminated strings. */
+  lexical: Diagnostic[];
+  /** The AST builder's diagnostics, in the order it made them. */
+  built: Diagnostic[];
+  /** Stray-token diagnostics before the filter that drops the echoes of other errors. */
+  strays: Diagnostic[];
+  /** Per step in source order: `[d0, d1, s0, s1]`, its slices of `built` and `strays`. */
+  stepSegments: readonly number[];
+  nameOffsets: ReadonlySet<number>;
+  versionOffsets: ReadonlySet<number>;
+  /** The first token of the file (for O2A0007). */
+  firstToken?: { start: number; end: number };
+}
+
+const states = new WeakMap<ParseResult, ParseState>();
+
+/** How many re-parses took the one-step path, and how many parsed the whole text (for `o2a/stats` and tests). */
+export const reparseCounts = { step: 0, whole: 0 };
+
+// ---- shared with the whole-file parse
+
+function isOwnLine(source: string, offset: number): boolean {
+  for (let i = offset - 1; i >= 0; i--) {
+    const c = source[i];
+    if (c === '\n' || c === '\r') return true;
+    if (c !== ' ' && c !== '\t') return false;
+  }
+  return true;
+}
+
+/** The doc comment directly above `start`: `///` lines, each on its own line, nothing else between. */
+export function docAbove(comments: readonly A.Comment[], source: string, start: number): string | undefined {
+  // The last comment that starts before `start`.
+  let lo = 0;
+  let hi = comments.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (comments[mid]!.range.start.offset < start) lo = mid + 1;
+    else hi = mid;
+  }
+  let cursor = start;
+  const lines: string[] = [];
+  for (let i = lo - 1; i >= 0; i--) {
+    const c = comments[i]!;
+    if (c.kind !== 'doc' || !/^\s*$/.test(source.slice(c.range.end.offset, cursor)) || !isOwnLine(source, c.range.start.offset)) break;
+    lines.unshift(c.text.slice(3).replace(/^ /, '').trimEnd());
+    cursor = c.range.start.offset;
+  }
+  return lines.length > 0 ? lines.join('\n') : undefined;
+}
+
+function classify(token: IToken, names: ReadonlySet<number>, versions: ReadonlySet<number>): SyntaxTokenType {
+  if (T.keywordTokenTypes.has(token.tokenType)) return names.has(token.startOffset) ? 'identifier' : 'keyword';
+  if (tokenMatcher(token, T.Name)) return 'identifier';
+  if (tokenMatcher(token, T.StringLiteral)) return 'string';
+  if (tokenMatcher(token, T.Numeric)) {
+    if (versions.has(token.startOffset)) return 'version';
+    return tokenMatcher(token, T.DurationToken) ? 'duration' : 'number';
+  }
+  if (T.comparisonTokenTypes.includes(token.tokenType)) return 'operator';
+  return 'punctuation';
+}
+
+export function syntaxTokens(lexed: readonly IToken[], comments: readonly A.Comment[], state: Pick<ParseState, 'nameOffsets' | 'versionOffsets' | 'lines'>): SyntaxToken[] {
+  return [
+    ...lexed.map((t) => ({ type: classify(t, state.nameOffsets, state.versionOffsets), range: state.lines.range(t.startOffset, t.endOffset! + 1), text: t.image })),
+    ...comments.map((c) => ({ type: 'comment' as const, range: c.range, text: c.text })),
+  ].sort((a, b) => a.range.start.offset - b.range.start.offset);
+}
+
+/**
+ * The last part of every parse: merges the diagnostics of each origin as the whole-file parse
+ * always has (stray echoes dropped, O2A0007, stable sort by offset) and records the state.
+ * `early`: lexer errors, the lexical diagnostics, then parser errors.
+ */
+export function finishParse(
+  state: ParseState,
+  document: A.Document,
+  early: Diagnostic[],
+  tokens: () => SyntaxToken[],
+): ParseResult {
+  const { source, file, lines } = state;
+  const diagnostics: Diagnostic[] = [...early, ...state.built];
+  // A stray run right where (or right after) another error was reported only repeats it.
+  const echoes = (d: Diagnostic): boolean =>
+    diagnostics.some(
+      (e) => e.severity === 'error' && (e.range.start.offset === d.range.start.offset || (e.range.end.offset <= d.range.start.offset && /^\s*$/.test(source.slice(e.range.end.offset, d.range.start.offset)))),
+    );
+  diagnostics.push(...state.strays.filter((d) => !echoes(d)));
+  if (!document.catalog) {
+    const firstDecl = document.declarations[0]?.range.start.offset ?? source.length;
+    const errorBefore = diagnostics.some((d) => d.severity === 'error' && d.range.start.offset <= firstDecl);
+    if (!errorBefore) {
+      const first = state.firstToken;
+      const range = first ? lines.range(first.start, first.end) : lines.range(0, 0);
+      diagnostics.push(
+        diagnostic(SyntaxCode.missingCatalogBinding, file, range, 'this file does not name the catalog snapshot it is written against', {
+          help: "start the file with 'catalog <id> <version>', e.g. 'catalog telco-core 2026.11'",
+        }),
+      );
+    }
+  }
+  diagnostics.sort((a, b) => a.range.start.offset - b.range.start.offset);
+  let built: SyntaxToken[] | undefined;
+  const result: ParseResult = {
+    document,
+    diagnostics,
+    // Only the language server reads the classified tokens: built on first read.
+    get tokens(): SyntaxToken[] {
+      built ??= tokens();
+      return built;
+    },
+  };
+  states.set(result, state);
+  return result;
+}
+
+/** A builder diagnostic that says a block lacks its `}` (the parse is then not `clean`). */
+export function isMissingBrace(d: Diagnostic): boolean {
+  return d.code === SyntaxCode.unexpectedToken && d.message.startsWith("missing '}'");
+}
+
+// ---- the incremental path
+
+function lineEndAt(text: string, offset: number): number {
+  for (let i = offset; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) return i;
+    if (c !== 32 && c !== 9 && c !== 13) return -1;
+  }
+  return text.length;
+}
+
+/** Moves positions at or after `from` (old offsets) to where they are in the new text. */
+function shifter(from: number, delta: number, lineDelta: number, fromLine: number, charDelta: number) {
+  const identity = delta === 0 && lineDelta === 0 && charDelta === 0;
+  const position = (p: Position): Position =>
+    p.offset < from ? p : { line: p.line + lineDelta, character: p.line === fromLine ? p.character + charDelta : p.character, offset: p.offset + delta };
+  // A deep copy of plain AST or diagnostic data with its positions moved: ranges (the bulk of
+  // it) copied directly, other objects key by key. Positions are the only objects with `offset`.
+  const value = <V>(v: V): V => {
+    if (identity) return v;
+    return copy(v) as V;
+  };
+  const copy = (v: unknown): unknown => {
+    if (typeof v !== 'object' || v === null) return v;
+    if (Array.isArray(v)) {
+      const out = new Array<unknown>(v.length);
+      for (let i = 0; i < v.length; i++) out[i] = copy(v[i]);
+      return out;
+    }
+    const o = v as Record<string, unknown>;
+    // Ranges are the only objects with `start`, positions the only ones with `offset`.
+    const start = o.start as Position | undefined;
+    if (start !== undefined) return { start: position(start), end: position(o.end as Position) };
+    if (typeof o.offset === 'number') return position(o as unknown as Position);
+    const out: Record<string, unknown> = {};
+    for (const k in o) {
+      const x = o[k];
+      out[k] = typeof x === 'object' && x !== null ? copy(x) : x;
+    }
+    return out;
+  };
+  // The same, in place: for the AST after the step, which nothing else holds once the previous
+  // parse is replaced (AST positions are never shared between nodes).
+  const move = (v: unknown): void => {
+    if (identity || typeof v !== 'object' || v === null) return;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) move(v[i]);
+      return;
+    }
+    const o = v as Record<string, unknown>;
+    if (typeof o.offset === 'number') {
+      const p = o as unknown as Position;
+      if (p.offset < from) return;
+      if (p.line === fromLine) p.character += charDelta;
+      p.line += lineDelta;
+      p.offset += delta;
+      return;
+    }
+    for (const k in o) {
+      const x = o[k];
+      if (typeof x === 'object' && x !== null) move(x);
+    }
+  };
+  return { identity, position, value, move };
+}
+
+/**
+ * The parse of `source`, made from `previous` (a parse of the same file) by parsing again only
+ * the step that the edit falls in; undefined when that would not be exact. `previous` is given
+ * up when this succeeds: the nodes after the step are reused, their positions moved in place.
+ */
+export function reparseStep(previous: ParseResult, source: string, file: string): ParseResult | undefined {
+  const state = states.get(previous);
+  if (state === undefined || !state.clean || state.file !== file) return undefined;
+  const old = state.source;
+  if (old === source) return previous;
+
+  // The edit: old[head, oldEnd) became source[head, newEnd).
+  const max = Math.min(old.length, source.length);
+  let head = 0;
+  while (head < max && old.charCodeAt(head) === source.charCodeAt(head)) head++;
+  let tail = 0;
+  while (tail < max - head && old.charCodeAt(old.length - 1 - tail) === source.charCodeAt(source.length - 1 - tail)) tail++;
+  const oldEnd = old.length - tail;
+  const delta = source.length - old.length;
+
+  // The step the edit is strictly inside of: its first and last characters unchanged.
+  const document = previous.document;
+  let ordinal = 0;
+  let declIndex = -1;
+  let memberIndex = -1;
+  for (let i = 0; i < document.declarations.length && declIndex < 0; i++) {
+    const decl = document.declarations[i]!;
+    if (decl.kind !== 'Plan') continue;
+    if (decl.range.end.offset <= head || decl.range.start.offset >= head) {
+      for (const m of decl.members) if (m.kind === 'Step') ordinal++;
+      continue;
+    }
+    for (let j = 0; j < decl.members.length; j++) {
+      const m = decl.members[j]!;
+      if (m.range.start.offset < head && oldEnd < m.range.end.offset && m.kind === 'Step') {
+        declIndex = i;
+        memberIndex = j;
+        break;
+      }
+      if (m.kind === 'Step') ordinal++;
+    }
+    if (declIndex < 0) return undefined;
+  }
+  if (declIndex < 0) return undefined;
+  const plan = document.declarations[declIndex] as A.PlanDecl;
+  const step = plan.members[memberIndex] as A.StepDecl;
+  const ms = step.range.start.offset;
+  const me = step.range.end.offset;
+  // Only blanks after the step on its line: nothing there can join the step's last token.
+  if (lineEndAt(old, me) < 0) return undefined;
+  const me1 = me + delta;
+
+  // Lex the step's new text; its tokens must be final (no string or comment running on past it).
+  const window = source.slice(ms, me1);
+  const lexed = T.o2aLexer.tokenizeOffsets(window);
+  if (lexed.errors.length > 0) return undefined;
+  const windowComments = (lexed.groups['comments'] ?? []) as IToken[];
+  for (const t of lexed.tokens) {
+    t.startOffset += ms;
+    t.endOffset! += ms;
+    if (tokenMatcher(t, T.UnterminatedString)) return undefined;
+  }
+  for (const c of windowComments) {
+    c.startOffset += ms;
+    c.endOffset! += ms;
+    if (tokenMatcher(c, T.UnterminatedBlockComment)) return undefined;
+  }
+  const last = lexed.tokens[lexed.tokens.length - 1];
+  if (last === undefined || last.endOffset! + 1 !== me1) return undefined;
+  if (windowComments.some((c) => c.endOffset! + 1 >= me1)) return undefined;
+
+  // The next three tokens after the step: the parser's lookahead at the step's end.
+  const following: IToken[] = [];
+  for (let size = 256; ; size *= 4) {
+    const chunk = source.slice(me1, me1 + size);
+    const atEof = me1 + size >= source.length;
+    const next = T.o2aLexer.tokenizeOffsets(chunk).tokens;
+    following.length = 0;
+    for (const t of next) {
+      if (!atEof && t.endOffset! + 1 >= chunk.length) break;
+      following.push(t);
+      if (following.length === 3) break;
+    }
+    if (following.length === 3 || atEof) break;
+  }
+
+  setMessageTokens(lexed.tokens);
+  let cst: CstNode | undefined;
+  try {
+    o2aParser.input = [...lexed.tokens, ...following];
+    cst = o2aParser.step() as CstNode | undefined;
+  } finally {
+    setMessageTokens([]);
+  }
+  const errors = o2aParser.errors;
+  const readAll = o2aParser.tokenIndex() === lexed.tokens.length - 1;
+  const onlyRest = errors.every((e) => e.name === 'NotAllInputParsedException') && errors.length === (following.length > 0 ? 1 : 0);
+  if (cst === undefined || !readAll || !onlyRest) return undefined;
+
+  const lines = new LineMap(source);
+  const builder = new AstBuilder(lines, file);
+  const fresh = builder.stepMember(cst);
+  if (fresh.range.start.offset !== ms || fresh.range.end.offset !== me1) return undefined;
+  if (builder.diagnostics.some(isMissingBrace)) return undefined;
+
+  // Everything after the step moves by `delta` (and by lines added or removed).
+  const meAt = state.lines.position(me);
+  const me1At = lines.position(me1);
+  const shift = shifter(me, delta, me1At.line - meAt.line, meAt.line, me1At.character - meAt.character);
+
+  // This step's diagnostics replace its old ones; the others move with the text (copies: they
+  // may share ranges with the AST, which moves in place below).
+  const seg = state.stepSegments;
+  const [d0, d1, s0, s1] = [seg[4 * ordinal]!, seg[4 * ordinal + 1]!, seg[4 * ordinal + 2]!, seg[4 * ordinal + 3]!];
+  const moved = (list: Diagnostic[]) => (shift.identity ? list : list.map((d) => shift.value(d)));
+  const built = [...moved(state.built.slice(0, d0)), ...builder.diagnostics, ...moved(state.built.slice(d1))];
+  const strays = [...moved(state.strays.slice(0, s0)), ...builder.strayDiagnostics, ...moved(state.strays.slice(s1))];
+  const dd = builder.diagnostics.length - (d1 - d0);
+  const ds = builder.strayDiagnostics.length - (s1 - s0);
+  const stepSegments = seg.slice();
+  stepSegments[4 * ordinal + 1] = d0 + builder.diagnostics.length;
+  stepSegments[4 * ordinal + 3] = s0 + builder.strayDiagnostics.length;
+  if (dd !== 0 || ds !== 0) {
+    for (let i = 4 * (ordinal + 1); i < stepSegments.length; i += 4) {
+      stepSegments[i] = stepSegments[i]! + dd;
+      stepSegments[i + 1] = stepSegments[i + 1]! + dd;
+      stepSegments[i + 2] = stepSegments[i + 2]! + ds;
+      stepSegments[i + 3] = stepSegments[i + 3]! + ds;
+    }
+  }
+  const lexical = moved(state.lexical.filter((d) => d.range.start.offset < ms || d.range.start.offset >= me));
+
+  // From here on the previous parse is given up: the AST after the step moves in place (a second
+  // re-parse from it parses the whole text).
+  states.delete(previous);
+  const comments: A.Comment[] = [];
+  for (const c of document.comments) if (c.range.start.offset < ms) comments.push(c);
+  for (const c of windowComments) {
+    comments.push({ kind: tokenMatcher(c, T.DocComment) ? 'doc' : tokenMatcher(c, T.LineComment) ? 'line' : 'block', text: c.image, range: lines.range(c.startOffset, c.endOffset! + 1) });
+  }
+  for (const c of document.comments) {
+    if (c.range.start.offset < me) continue;
+    shift.move(c);
+    comments.push(c);
+  }
+  const doc = docAbove(comments, source, ms);
+  if (doc !== undefined) fresh.doc = doc;
+  const members = plan.members.slice();
+  members[memberIndex] = fresh;
+  for (let j = memberIndex + 1; j < members.length; j++) shift.move(members[j]);
+  const newPlan: A.PlanDecl = { ...plan, members, range: { start: plan.range.start, end: shift.position(plan.range.end) } };
+  const declarations = document.declarations.slice();
+  declarations[declIndex] = newPlan;
+  for (let i = declIndex + 1; i < declarations.length; i++) shift.move(declarations[i]);
+  const newDocument: A.Document = { ...document, declarations, comments, range: lines.range(0, source.length) };
+
+  const offsets = (set: ReadonlySet<number>, fresh: ReadonlySet<number>): Set<number> => {
+    const out = new Set<number>();
+    for (const o of set) {
+      if (o < ms) out.add(o);
+      else if (o >= me) out.add(o + delta);
+    }
+    for (const o of fresh) out.add(o);
+    return out;
+  };
+
+  const next: ParseState = {
+    source,
+    file,
+    lines,
+    clean: true,
+    lexical,
+    built,
+    strays,
+    stepSegments,
+    nameOffsets: offsets(state.nameOffsets, builder.nameOffsets),
+    versionOffsets: offsets(state.versionOffsets, builder.versionOffsets),
+  };
+  if (state.firstToken !== undefined) next.firstToken = state.firstToken;
+  return finishParse(next, newDocument, lexical, () => syntaxTokens(T.o2aLexer.tokenizeOffsets(source).tokens, comments, next));
+}

@@ -1,0 +1,109 @@
+// The language server re-parses only the step an edit falls in (and re-checks incrementally):
+// after any sequence of edits, what it computes is exactly what a whole-file parse and a full
+// compile give.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { parse, reparse, reparseCounts, type ParseResult } from '../../compiler/syntax/index.js';
+import { generatedLargePlan } from '../../bench/lsp/generate.js';
+import { repoRoot } from './harness.js';
+import { plan } from './fixtures.js';
+
+const samples = [
+  plan,
+  generatedLargePlan(120),
+  readFileSync(join(repoRoot, 'plans', 'home-fiber.o2a'), 'utf8'),
+  readFileSync(join(repoRoot, 'plans', 'family-pack.o2a'), 'utf8'),
+  readFileSync(join(repoRoot, 'plans', 'mobile-postpaid.o2a'), 'utf8'),
+];
+
+/** The same parse, field by field (tokens included). */
+function expectSameParse(got: ParseResult, want: ParseResult, text: string): void {
+  expect(got.document, text).toEqual(want.document);
+  expect(got.diagnostics, text).toEqual(want.diagnostics);
+  expect(got.tokens, text).toEqual(want.tokens);
+}
+
+const pieces = [
+  'a', 'x', ' ', '  ', '\n', '9', '1', 'm', '{', '}', ':', ',', '.', '"', '"s"', '//', '///', '/*', '*/', '==', 'step', 'step y: appointment',
+  'timeout 5m', 'timeout', 'retry 2 every 1m', 'after', 'after res_1', 'on timeout fail', 'skip when item.x == "a"', 'compensate release',
+  'resource ONT_GPON', 'irreversible', 'status', 'cancel', '\t', 'plan', 'item',
+];
+
+/** An edit somewhere in the text, mostly inside a step's lines, sometimes anywhere. */
+const edit = fc.record({
+  at: fc.nat(),
+  remove: fc.oneof(fc.constant(0), fc.constant(1), fc.nat(6), fc.nat(40)),
+  insert: fc.array(fc.constantFrom(...pieces), { maxLength: 3 }).map((p) => p.join('')),
+});
+
+function apply(text: string, e: { at: number; remove: number; insert: string }): string {
+  const at = e.at % (text.length + 1);
+  return text.slice(0, at) + e.insert + text.slice(Math.min(text.length, at + e.remove));
+}
+
+describe('incremental re-parse', () => {
+  const check = (sample: number, edits: { at: number; remove: number; insert: string }[], where: (text: string, at: number) => number) => {
+    let text = samples[sample]!;
+    let previous = parse(text, 'plans/x.o2a');
+    for (const e of edits) {
+      text = apply(text, { ...e, at: where(text, e.at) });
+      const got = reparse(previous, text, 'plans/x.o2a');
+      expectSameParse(got, parse(text, 'plans/x.o2a'), text);
+      previous = got;
+    }
+  };
+
+  it('gives the whole-file parse after any sequence of edits anywhere', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...samples.keys()), fc.array(edit, { minLength: 1, maxLength: 6 }), (sample, edits) => check(sample, edits, (_, at) => at)),
+      { numRuns: 600 },
+    );
+  });
+
+  it('gives the whole-file parse after edits inside steps (the one-step path)', () => {
+    // Typing in a step's property lines (indented four spaces).
+    const inStep = (text: string, at: number): number => {
+      const starts = [...text.matchAll(/\n {4}\S/g)].map((m) => m.index + 5);
+      if (starts.length === 0) return at;
+      const start = starts[at % starts.length]!;
+      const end = text.indexOf('\n', start);
+      return start + (at >> 8) % Math.max(1, (end < 0 ? text.length : end) - start);
+    };
+    const typing = fc.record({
+      at: fc.nat(),
+      remove: fc.oneof(fc.constant(0), fc.constant(1), fc.nat(3)),
+      insert: fc.oneof(fc.constantFrom('', 'a', '9', ' ', 'x', '_'), fc.constantFrom(...pieces)),
+    });
+    const before = { ...reparseCounts };
+    fc.assert(
+      fc.property(fc.constantFrom(...samples.keys()), fc.array(typing, { minLength: 1, maxLength: 8 }), (sample, edits) => check(sample, edits, inStep)),
+      { numRuns: 600 },
+    );
+    // Typos that break the grammar (parser errors) take the whole-file path; most edits do not.
+    expect(reparseCounts.step - before.step).toBeGreaterThan((reparseCounts.whole - before.whole) / 2);
+  });
+
+  it('re-parses one step for a one-character edit in a large plan, and reuses the rest', () => {
+    const text = generatedLargePlan(2000);
+    const at = text.indexOf('timeout 1', text.length / 2) + 'timeout '.length;
+    for (const replacement of ['9', '99', '', '9\n']) {
+      const next = text.slice(0, at) + replacement + text.slice(at + 1);
+      const before = reparseCounts.step;
+      const got = reparse(parse(text, 'plans/large.o2a'), next, 'plans/large.o2a');
+      expect(reparseCounts.step).toBe(before + 1);
+      expectSameParse(got, parse(next, 'plans/large.o2a'), next);
+    }
+  });
+
+  it('parses the whole text when the previous parse was already given up', () => {
+    const first = parse(plan, 'plans/x.o2a');
+    const one = plan.replace('timeout 5m', 'timeout 6m');
+    const two = plan.replace('timeout 5m', 'timeout 7m');
+    expectSameParse(reparse(first, one, 'plans/x.o2a'), parse(one, 'plans/x.o2a'), one);
+    const before = reparseCounts.whole;
+    expectSameParse(reparse(first, two, 'plans/x.o2a'), parse(two, 'plans/x.o2a'), two);
+    expect(reparseCounts.whole).toBe(before + 1);
+  });
+});
