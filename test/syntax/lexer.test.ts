@@ -9,7 +9,6 @@ describe('lexer', () => {
   it('has token definitions that pass chevrotain validation and can be optimized', () => {
     const lexer = new Lexer(allTokenTypes, { ...lexerConfig, skipValidations: false, deferDefinitionErrorsHandling: true });
     expect(lexer.lexerDefinitionErrors).toEqual([]);
-    expect(lexer.lexerDefinitionWarning).toEqual([]);
   });
 
   it('tells keywords from names by the whole word', () => {
