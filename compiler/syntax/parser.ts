@@ -54,9 +54,20 @@ class O2aParser extends CstParser {
   /** Without strays for content assist, where a stray path would make any keyword look possible. */
   private readonly withStrays: boolean;
 
-  constructor(withStrays: boolean) {
+  /**
+   * `validate`: run chevrotain's grammar validations (ambiguities, left recursion, ...). They
+   * take tens of milliseconds at every start of every command, so they run in the syntax tests
+   * (`grammarDefinitionErrors`), not at run time.
+   */
+  constructor(withStrays: boolean, validate = false) {
     // Node offsets give the AST builder each node's span without walking its subtree.
-    super(T.allTokenTypes, { recoveryEnabled: withStrays, maxLookahead: 1, errorMessageProvider: syntaxErrorMessages, nodeLocationTracking: 'onlyOffset' });
+    super(T.allTokenTypes, {
+      recoveryEnabled: withStrays,
+      maxLookahead: 1,
+      errorMessageProvider: syntaxErrorMessages,
+      nodeLocationTracking: 'onlyOffset',
+      skipValidations: !validate,
+    });
     this.withStrays = withStrays;
     this.performSelfAnalysis();
   }
@@ -769,6 +780,18 @@ class O2aParser extends CstParser {
   });
 }
 export const o2aParser = new O2aParser(true);
+
+/** The grammar's definition errors, as chevrotain's validations report them (by throwing). */
+export function grammarDefinitionErrors(): string[] {
+  return [true, false].flatMap((withStrays) => {
+    try {
+      new O2aParser(withStrays, true);
+      return [];
+    } catch (error) {
+      return [error instanceof Error ? error.message : String(error)];
+    }
+  });
+}
 
 let assistParser: O2aParser | undefined;
 /** Built on first use: only the language server asks for content assist. */

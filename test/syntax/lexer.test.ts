@@ -1,9 +1,10 @@
-// The lexer: its token definitions pass chevrotain's validations (skipped at run time for start-up
-// speed), keywords are told from names by the whole word, and the offsets-only tokenization the
-// parser uses agrees with the full one.
+// The lexer and the parser: their definitions pass chevrotain's validations (skipped at run time
+// for start-up speed), keywords are told from names by the whole word, and the offsets-only
+// tokenization the parser uses agrees with the full one.
 import { Lexer } from 'chevrotain';
 import { describe, expect, it } from 'vitest';
 import { allTokenTypes, Identifier, Kw, lexerConfig, o2aLexer } from '../../compiler/syntax/tokens.js';
+import { grammarDefinitionErrors } from '../../compiler/syntax/parser.js';
 
 describe('lexer', () => {
   it('has token definitions that pass chevrotain validation and can be optimized', () => {
@@ -29,5 +30,11 @@ describe('lexer', () => {
     const comments = (r: typeof full) => (r.groups['comments'] ?? []).map((t) => [t.image, t.startOffset, t.endOffset]);
     expect(comments(offsets)).toEqual(comments(full));
     expect(comments(full)).toHaveLength(2);
+  });
+});
+
+describe('parser', () => {
+  it('has a grammar that passes chevrotain validation (skipped at run time)', () => {
+    expect(grammarDefinitionErrors()).toEqual([]);
   });
 });
