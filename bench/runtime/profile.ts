@@ -116,12 +116,24 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   }
   let profile: ReturnType<typeof profiledStore> | null = null;
   let tables: string[] = [];
+  let sizeLines: string[] = [];
+  let walBytes = 0;
+  let wal0 = '0/0';
   let cpu0 = process.cpuUsage();
   let pgCpu = 0;
   const result = await runRuntimeBench({
     orders, concurrency,
-    wrapStore: (store) => { cpu0 = process.cpuUsage(); profile = profiledStore(store); return profile.store; },
+    wrapStore: (store) => {
+      cpu0 = process.cpuUsage();
+      void store.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn').then((rows) => { wal0 = rows[0]?.lsn ?? '0/0'; });
+      profile = profiledStore(store); return profile.store; },
     inspect: async (store) => {
+      const [lsn] = await store.query<{ wal: string }>('SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1)::bigint AS wal', [wal0]);
+      walBytes = Number(lsn?.wal ?? 0);
+      const sizes = await store.query<{ relname: string; bytes: string }>(
+        `SELECT c.relname, pg_total_relation_size(c.oid) AS bytes FROM pg_class c
+          WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r' ORDER BY 2 DESC`);
+      sizeLines = sizes.filter((r) => Number(r.bytes) > 65536).map((r) => `${r.relname.padEnd(22)} ${(Number(r.bytes) / orders).toFixed(0).padStart(6)} bytes/order with indexes and TOAST`);
       const backends = await store.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database()');
       pgCpu = cpuSecondsOf(backends.map((b) => Number(b.pid)));
       const rows = await store.query<{ relname: string; n_tup_ins: string; n_tup_upd: string; n_tup_hot_upd: string; n_tup_del: string }>(
@@ -144,6 +156,8 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   console.log(`node CPU (after loading the plans) ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, postgres CPU ${pgCpu.toFixed(1)} s (the pool's backends, from their start), wall ${result.seconds} s`);
   console.log(`per order: ${(counters.statements! / orders).toFixed(1)} statements, ${(counters.transactions! / orders).toFixed(2)} transactions, ${(counters.autocommit! / orders).toFixed(2)} autocommit statements; retries ${counters.retries}`);
   for (const line of tables) console.log(line);
+  console.log(`WAL ${(walBytes / orders / 1024).toFixed(1)} KiB/order (the whole server's, other databases included)`);
+  for (const line of sizeLines) console.log(line);
   if (logFile) {
     const pg = (await import('pg')).default;
     const c = new pg.Client({ connectionString: admin });

@@ -65,14 +65,49 @@ export interface StoredMessage extends Envelope { seq: string; leaseUntil: strin
 
 const key = (a: string, b: string) => `${a}\u0000${b}`;
 
+/** A map of rows that also lists them by a group (their order or saga), in the order they were set. */
+class Grouped<T> extends Map<string, T> {
+  private groups: Map<string, Map<string, T>> | undefined;
+
+  constructor(private readonly groupOf: (row: T) => string) {
+    super();
+  }
+
+  override set(k: string, row: T): this {
+    this.groups ??= new Map();
+    const g = this.groupOf(row);
+    let group = this.groups.get(g);
+    if (!group) { group = new Map(); this.groups.set(g, group); }
+    group.set(k, row);
+    return super.set(k, row);
+  }
+
+  override delete(k: string): boolean {
+    const row = super.get(k);
+    if (row !== undefined) this.groups?.get(this.groupOf(row))?.delete(k);
+    return super.delete(k);
+  }
+
+  override clear(): void {
+    this.groups?.clear();
+    super.clear();
+  }
+
+  of(g: string): T[] {
+    const group = this.groups?.get(g);
+    return group ? [...group.values()] : [];
+  }
+}
+
 export class UnitOfWork {
   readonly orders = new Map<string, ProductOrderRow>();
-  readonly items = new Map<string, ProductOrderItemRow>();
-  readonly sagas = new Map<string, SagaRow>();
-  readonly steps = new Map<string, SagaStepRow>();
-  readonly activations = new Map<string, ActivationCommandRow>();
-  readonly reservations = new Map<string, ResourceReservationRow>();
-  readonly fallouts = new Map<string, FalloutCaseRow>();
+  // Grouped by order or saga as well: a transaction may hold hundreds of orders.
+  readonly items = new Grouped<ProductOrderItemRow>((i) => i.productOrderId);
+  readonly sagas = new Grouped<SagaRow>((s) => s.productOrderId);
+  readonly steps = new Grouped<SagaStepRow>((st) => st.sagaId);
+  readonly activations = new Grouped<ActivationCommandRow>((a) => a.sagaId);
+  readonly reservations = new Grouped<ResourceReservationRow>((r) => r.sagaId);
+  readonly fallouts = new Grouped<FalloutCaseRow>((f) => f.sagaId);
   readonly plans = new Map<string, CompiledPlan>();
 
   /** Orders taken in this transaction (inserted), as opposed to loaded ones (updated). */
@@ -100,30 +135,28 @@ export class UnitOfWork {
     return this.items.get(key(orderId, itemId));
   }
   itemsOf(orderId: string): ProductOrderItemRow[] {
-    return [...this.items.values()].filter((i) => i.productOrderId === orderId);
+    return this.items.of(orderId);
   }
   sagasOf(orderId: string): SagaRow[] {
-    return [...this.sagas.values()].filter((s) => s.productOrderId === orderId);
+    return this.sagas.of(orderId);
   }
   sagaOfItem(orderId: string, itemId: string): SagaRow | undefined {
-    return [...this.sagas.values()].find((s) => s.productOrderId === orderId && s.productOrderItemId === itemId);
+    return this.sagas.of(orderId).find((s) => s.productOrderItemId === itemId);
   }
   step(sagaId: string, stepId: string): SagaStepRow | undefined {
     return this.steps.get(key(sagaId, stepId));
   }
   stepsOf(sagaId: string): SagaStepRow[] {
-    return [...this.steps.values()].filter((s) => s.sagaId === sagaId);
+    return this.steps.of(sagaId);
   }
   activationFor(sagaId: string, stepId: string, idempotencyKey: string | null): ActivationCommandRow | undefined {
-    return [...this.activations.values()].find(
-      (a) => a.sagaId === sagaId && a.stepId === stepId && a.idempotencyKey === idempotencyKey,
-    );
+    return this.activations.of(sagaId).find((a) => a.stepId === stepId && a.idempotencyKey === idempotencyKey);
   }
   reservationsOf(sagaId: string): ResourceReservationRow[] {
-    return [...this.reservations.values()].filter((r) => r.sagaId === sagaId);
+    return this.reservations.of(sagaId);
   }
   openFalloutOf(sagaId: string): FalloutCaseRow | undefined {
-    return [...this.fallouts.values()].find((f) => f.sagaId === sagaId && f.state === 'OPEN');
+    return this.fallouts.of(sagaId).find((f) => f.state === 'OPEN');
   }
 
   // --- changes ------------------------------------------------------------------------------
@@ -435,9 +468,20 @@ export class UnitOfWork {
         'seq, message_id, lease_until');
     }
     if (this.log.length) {
+      // One audit row per order: its first entry in the columns, the ones after it in `entries`
+      // (migration 004; the view audit_trail lists every entry as a row of its own).
+      const byOrder = new Map<string, LogRow[]>();
+      for (const l of this.log) {
+        const group = byOrder.get(l.productOrderId);
+        if (group) group.push(l); else byOrder.set(l.productOrderId, [l]);
+      }
       insertRows(tx, 'event_log',
-        ['product_order_id', 'correlation_id', 'message_id', 'causation_id', 'direction', 'type', 'saga_id', 'step_id', 'payload', 'occurred_at'],
-        this.log.map((l) => [l.productOrderId, l.correlationId, l.messageId, l.causationId, l.direction, l.type, l.sagaId, l.stepId, l.payload, l.occurredAt]));
+        ['product_order_id', 'correlation_id', 'message_id', 'causation_id', 'direction', 'type', 'saga_id', 'step_id', 'payload', 'occurred_at', 'entries'],
+        [...byOrder.values()].map(([l, ...rest]) => {
+          const head = l as LogRow;
+          return [head.productOrderId, head.correlationId, head.messageId, head.causationId, head.direction, head.type, head.sagaId,
+            head.stepId, head.payload, head.occurredAt, rest.length > 0 ? rest.map((entry) => entryAfter(head, entry)) : null];
+        }));
     }
     const stored = await batch.run<{ seq: string | number; message_id: string; lease_until: unknown }>(tx);
     const byId = new Map(stored.map((row) => [row.message_id, row]));
@@ -447,6 +491,17 @@ export class UnitOfWork {
       return { ...m, seq: String(row.seq), leaseUntil: iso(row.lease_until) };
     });
   }
+}
+
+/** An audit entry after `head` in the same row: what differs from the head, and what is its own. */
+function entryAfter(head: LogRow, l: LogRow): Record<string, unknown> {
+  const entry: Record<string, unknown> = { messageId: l.messageId, direction: l.direction, type: l.type, payload: l.payload };
+  if (l.causationId !== head.causationId) entry.causationId = l.causationId;
+  if (l.sagaId !== head.sagaId) entry.sagaId = l.sagaId;
+  if (l.stepId !== head.stepId) entry.stepId = l.stepId;
+  if (l.correlationId !== head.correlationId) entry.correlationId = l.correlationId;
+  if (l.occurredAt !== head.occurredAt) entry.occurredAt = l.occurredAt;
+  return entry;
 }
 
 function nullable(value: unknown): string | null {

@@ -1,4 +1,4 @@
-// The §32 read model: an operational projection rebuilt from the audit trail (event_log), never
+// The §32 read model: an operational projection rebuilt from the audit trail (audit_trail over event_log), never
 // the system of record. Customer status comes from the plan's status mapping, never the internal state.
 import type { CompiledPlan, CompiledSinglePlan } from '../../compiler/emit/schema.js';
 import type { PlanRegistry } from '../engine/plans.js';
@@ -6,7 +6,9 @@ import { iso, parseJson } from '../store/sql.js';
 import type { Queryable } from '../store/store.js';
 
 export interface TrailEntry {
+  /** The audit row (event_log.seq) and the entry's place in it (0: the row's own columns). */
   seq: number;
+  pos: number;
   occurredAt: string;
   direction: 'in' | 'out' | 'state';
   type: string;
@@ -42,9 +44,9 @@ export interface OrderReadModel {
 
 export async function orderTrail(db: Queryable, productOrderId: string): Promise<TrailEntry[]> {
   const rows = await db.query<Record<string, unknown>>(
-    'SELECT * FROM event_log WHERE product_order_id = $1 ORDER BY seq', [productOrderId]);
+    'SELECT * FROM audit_trail WHERE product_order_id = $1 ORDER BY seq, pos', [productOrderId]);
   return rows.map((r) => ({
-    seq: Number(r.seq), occurredAt: iso(r.occurred_at) as string, direction: r.direction as TrailEntry['direction'],
+    seq: Number(r.seq), pos: Number(r.pos), occurredAt: iso(r.occurred_at) as string, direction: r.direction as TrailEntry['direction'],
     type: String(r.type), messageId: String(r.message_id), causationId: (r.causation_id as string | null) ?? null,
     correlationId: String(r.correlation_id), sagaId: (r.saga_id as string | null) ?? null, stepId: (r.step_id as string | null) ?? null,
     payload: parseJson(r.payload) as Record<string, unknown>,

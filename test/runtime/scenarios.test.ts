@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CompiledPlan } from '../../compiler/emit/schema.js';
 import type { ManualClock } from '../../runtime/clock.js';
 import { ENGINE, type Envelope } from '../../runtime/engine/messages.js';
+import type { LogRow } from '../../runtime/engine/unit-of-work.js';
 import { projectOrder, orderTrail } from '../../runtime/projection/read-model.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { Store } from '../../runtime/store/store.js';
@@ -104,6 +105,27 @@ describe.each(stores)('runtime scenarios on $name', (storeUnderTest) => {
       'resource-inventory': { applied: 2 }, appointment: { applied: 1 }, workforce: { applied: 1 }, 'activation-gateway': { applied: 1 },
       inventory: { applied: 1 }, billing: { applied: 1 },
     });
+  });
+
+  it('the audit trail reads back every entry the engine committed, in order, with its ids and payload', async () => {
+    await start();
+    const committed: LogRow[] = [];
+    runtime.onCommit((rows) => committed.push(...rows.filter((r) => r.productOrderId === 'po-trail')));
+    await runtime.submitOrder(homeFiberOrder('po-trail'), { scenario: { steps: { install: { outcome: 'no_access' } } } });
+    await runtime.settle();
+    const [fallout] = await store.query<{ id: string }>('SELECT id FROM fallout_case WHERE product_order_id = $1', ['po-trail']);
+    await runtime.resume((fallout as { id: string }).id);
+    await runtime.settle();
+    const trail = await orderTrail(store, 'po-trail');
+    const view = (e: Omit<LogRow, 'productOrderId'>) => ({
+      messageId: e.messageId, causationId: e.causationId, correlationId: e.correlationId, direction: e.direction, type: e.type,
+      sagaId: e.sagaId, stepId: e.stepId, payload: e.payload, occurredAt: e.occurredAt,
+    });
+    expect(committed.length).toBeGreaterThan(50);
+    expect(trail.map(view)).toEqual(committed.map(view));
+    // Fewer rows than entries: one row per order and transaction.
+    const { n } = await one<{ n: number }>(store, 'SELECT count(*)::int AS n FROM event_log WHERE product_order_id = $1', ['po-trail']);
+    expect(n).toBeLessThan(committed.length / 3);
   });
 
   it('self-installation without a router skips the router reservation (rule over item characteristics)', async () => {
