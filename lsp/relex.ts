@@ -5,6 +5,7 @@
 import { tokenMatcher, type IToken } from 'chevrotain';
 import * as T from '../compiler/syntax/tokens.js';
 import type { SyntaxToken, SyntaxTokenType } from '../compiler/syntax/index.js';
+import { detached } from '../compiler/syntax/reparse.js';
 
 function classify(token: IToken): SyntaxTokenType {
   if (T.keywordTokenTypes.has(token.tokenType)) return 'keyword';
@@ -76,7 +77,8 @@ export function relex(before: string, previous: readonly SyntaxToken[], next: st
   const oldTo = lineEnd(before, before.length - tail);
   const newTo = lineEnd(next, next.length - tail);
   const oldRegion = before.slice(from, oldTo);
-  const newRegion = next.slice(from, newTo);
+  // A copy: tokens lexed from a view of `next` would keep every version of the text alive.
+  const newRegion = detached(next.slice(from, newTo));
   // A block comment may reach across the edited lines: lex it all again.
   if (/\/\*|\*\//.test(oldRegion) || /\/\*|\*\//.test(newRegion)) return lex(next);
   // Tokens are in source order: the first ending after `from`, the first starting at or after `oldTo`.

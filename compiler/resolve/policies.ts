@@ -47,14 +47,6 @@ export function compileRetry(retry: RetryProperty): RetryPolicy {
 
 type PropertyOf<K extends StepProperty['kind']> = Extract<StepProperty, { kind: K }>;
 
-function firstOf<K extends StepProperty['kind']>(layers: PropertyLayer[], kind: K): Sourced<PropertyOf<K>> | undefined {
-  for (const layer of layers) {
-    const p = layer.properties.find((q): q is PropertyOf<K> => q.kind === kind);
-    if (p !== undefined) return { value: p, source: layer.source, file: layer.file, range: p.range };
-  }
-  return undefined;
-}
-
 function sourced<T>(value: T, from: { source: PolicySource; file?: string; range?: Range }): Sourced<T> {
   const s: Sourced<T> = { value, source: from.source };
   if (from.file !== undefined) s.file = from.file;
@@ -72,15 +64,56 @@ export interface EffectiveStep {
   onTimeoutProperty?: Sourced<OnTimeoutProperty>;
 }
 
+/** The first property of each kind in one layer (one pass over its properties). */
+interface FirstOfKind {
+  Owner?: PropertyOf<'Owner'>;
+  Timeout?: PropertyOf<'Timeout'>;
+  OnTimeout?: PropertyOf<'OnTimeout'>;
+  Retry?: PropertyOf<'Retry'>;
+  CatalogRef?: PropertyOf<'CatalogRef'>;
+  Evidence?: PropertyOf<'Evidence'>;
+  Rule?: PropertyOf<'Rule'>;
+  /** The first `compensate` or `irreversible`. */
+  compensation?: PropertyOf<'Compensate'> | PropertyOf<'Irreversible'>;
+  outcomes: boolean;
+}
+
+function firstOfKinds(properties: StepProperty[]): FirstOfKind {
+  const f: FirstOfKind = { outcomes: false };
+  for (const p of properties) {
+    switch (p.kind) {
+      case 'Owner': f.Owner ??= p; break;
+      case 'Timeout': f.Timeout ??= p; break;
+      case 'OnTimeout': f.OnTimeout ??= p; break;
+      case 'Retry': f.Retry ??= p; break;
+      case 'CatalogRef': f.CatalogRef ??= p; break;
+      case 'Evidence': f.Evidence ??= p; break;
+      case 'Rule': f.Rule ??= p; break;
+      case 'Compensate': case 'Irreversible': f.compensation ??= p; break;
+      case 'Outcome': f.outcomes = true; break;
+    }
+  }
+  return f;
+}
+
 /**
  * `layers` in precedence order (step first). The compensation slot holds either `compensate`
  * or `irreversible`: the first layer that declares one of them decides.
  */
 export function resolveEffectiveStep(layers: PropertyLayer[], kind: StepKind | undefined): EffectiveStep {
-  const owner = firstOf(layers, 'Owner');
-  const timeout = firstOf(layers, 'Timeout');
-  const onTimeout = firstOf(layers, 'OnTimeout');
-  const retry = firstOf(layers, 'Retry');
+  const firsts = layers.map((layer) => firstOfKinds(layer.properties));
+  // The first layer's property of a kind, with where it came from (as `firstOf` over the layers).
+  const firstOf = <K extends 'Owner' | 'Timeout' | 'OnTimeout' | 'Retry' | 'CatalogRef' | 'Evidence' | 'Rule'>(k: K): Sourced<PropertyOf<K>> | undefined => {
+    for (let i = 0; i < layers.length; i++) {
+      const p = firsts[i]![k] as PropertyOf<K> | undefined;
+      if (p !== undefined) return { value: p, source: layers[i]!.source, file: layers[i]!.file, range: (p as StepProperty).range };
+    }
+    return undefined;
+  };
+  const owner = firstOf('Owner');
+  const timeout = firstOf('Timeout');
+  const onTimeout = firstOf('OnTimeout');
+  const retry = firstOf('Retry');
   const policies: ResolvedPolicies = {
     owner: owner !== undefined && !owner.value.component.missing
       ? sourced(owner.value.component.name, owner)
@@ -94,9 +127,10 @@ export function resolveEffectiveStep(layers: PropertyLayer[], kind: StepKind | u
     retry: retry !== undefined ? sourced(compileRetry(retry.value), retry) : { value: noRetry, source: 'catalog' },
   };
 
-  for (const layer of layers) {
-    const p = layer.properties.find((q) => q.kind === 'Compensate' || q.kind === 'Irreversible');
+  for (let i = 0; i < layers.length; i++) {
+    const p = firsts[i]!.compensation;
     if (p === undefined) continue;
+    const layer = layers[i]!;
     const from = { source: layer.source, file: layer.file, range: p.range };
     policies.compensation = p.kind === 'Compensate'
       ? sourced<Compensation>({ kind: 'compensate', action: p.action.name, requiresApproval: p.requiresApproval }, from)
@@ -108,7 +142,9 @@ export function resolveEffectiveStep(layers: PropertyLayer[], kind: StepKind | u
   }
 
   const outcomes = new Map<string, Sourced<OutcomeProperty>>();
-  for (const layer of layers) {
+  for (let i = 0; i < layers.length; i++) {
+    if (!firsts[i]!.outcomes) continue;
+    const layer = layers[i]!;
     for (const p of layer.properties) {
       if (p.kind !== 'Outcome' || p.outcome.missing || outcomes.has(p.outcome.name)) continue;
       outcomes.set(p.outcome.name, sourced(p, { source: layer.source, file: layer.file, range: p.range }));
@@ -116,11 +152,11 @@ export function resolveEffectiveStep(layers: PropertyLayer[], kind: StepKind | u
   }
 
   const result: EffectiveStep = { policies, outcomes };
-  const catalogRef = firstOf(layers, 'CatalogRef');
+  const catalogRef = firstOf('CatalogRef');
   if (catalogRef !== undefined) result.catalogRef = catalogRef;
-  const evidence = firstOf(layers, 'Evidence');
+  const evidence = firstOf('Evidence');
   if (evidence !== undefined) result.evidence = sourced((evidence.value as EvidenceProperty).items, evidence);
-  const rule = firstOf(layers, 'Rule');
+  const rule = firstOf('Rule');
   if (rule !== undefined) result.rule = rule;
   if (retry !== undefined) result.retryProperty = retry;
   if (onTimeout !== undefined) result.onTimeoutProperty = onTimeout;

@@ -170,6 +170,15 @@ export function isMissingBrace(d: Diagnostic): boolean {
 
 // ---- the incremental path
 
+/**
+ * A copy of a piece of a string that does not keep the whole string alive: V8 makes substrings
+ * views of their parent, so the names of a step lexed from a slice of the file's text would each
+ * pin that version of the text (one more 150 kB text per edit of a large file).
+ */
+export function detached(piece: string): string {
+  return piece.length < 13 ? piece : Buffer.from(piece, 'utf16le').toString('utf16le');
+}
+
 function lineEndAt(text: string, offset: number): number {
   for (let i = offset; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -287,7 +296,7 @@ export function reparseStep(previous: ParseResult, source: string, file: string)
   const me1 = me + delta;
 
   // Lex the step's new text; its tokens must be final (no string or comment running on past it).
-  const window = source.slice(ms, me1);
+  const window = detached(source.slice(ms, me1));
   const lexed = T.o2aLexer.tokenizeOffsets(window);
   if (lexed.errors.length > 0) return undefined;
   const windowComments = (lexed.groups['comments'] ?? []) as IToken[];

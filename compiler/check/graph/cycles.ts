@@ -1,12 +1,11 @@
 // O2A3001: a plan's `after` graph must be acyclic (§12.1). Each cycle is reported once, as the
 // path that closes it, on the `after` reference that closes it.
-import { alg } from '@dagrejs/graphlib';
 import { diagnostic, type Diagnostic } from '../../diagnostics/index.js';
 import type { PlanCheck } from '../context.js';
 
 export const dependencyCycles: PlanCheck = ({ plan, graph }) => {
   const out: Diagnostic[] = [];
-  for (const component of alg.findCycles(graph.graph)) {
+  for (const component of graph.cycles()) {
     const members = new Set(component);
     const start = [...members].sort((a, b) => graph.indexOf(a) - graph.indexOf(b))[0]!;
     const path = shortestCycle(start, members, (n) => graph.dependents(n));
