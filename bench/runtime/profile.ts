@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Queryable, Store } from '../../runtime/store/store.js';
 import { runRuntimeBench } from './bench.js';
 
-interface Stat { count: number; ms: number }
+interface Stat { count: number; ms: number; bytes: number }
 
 function shape(sql: string): string {
   return sql.replace(/\s+/g, ' ').trim().slice(0, 90);
@@ -18,27 +18,29 @@ function shape(sql: string): string {
 export function profiledStore(inner: Store): { store: Store; stats: Map<string, Stat>; report: () => Record<string, number> } {
   const stats = new Map<string, Stat>();
   const counters = { statements: 0, transactions: 0, autocommit: 0, retries: 0 };
-  const time = async <T>(sql: string, run: () => Promise<T>): Promise<T> => {
+  const time = async <T>(sql: string, run: () => Promise<T>, params?: unknown[]): Promise<T> => {
     const start = performance.now();
+    const bytes = (params ?? []).reduce<number>((n, p) => n + (typeof p === 'string' ? p.length : JSON.stringify(p ?? null).length), 0);
     try {
       return await run();
     } finally {
       const key = shape(sql);
-      const stat = stats.get(key) ?? { count: 0, ms: 0 };
+      const stat = stats.get(key) ?? { count: 0, ms: 0, bytes: 0 };
       stat.count++;
+      stat.bytes += bytes;
       stat.ms += performance.now() - start;
       stats.set(key, stat);
       counters.statements++;
     }
   };
   const wrap = (q: Queryable): Queryable => ({
-    query: (sql, params) => time(sql, () => q.query(sql, params)),
+    query: (sql, params) => time(sql, () => q.query(sql, params), params),
     exec: (sql) => time(sql, () => q.exec(sql)),
   });
   const store: Store = {
     kind: inner.kind,
     schema: inner.schema,
-    query: (sql, params) => { counters.autocommit++; return time(sql, () => inner.query(sql, params)); },
+    query: (sql, params) => { counters.autocommit++; return time(sql, () => inner.query(sql, params), params); },
     exec: (sql) => time(sql, () => inner.exec(sql)),
     transaction: (work) => {
       counters.transactions++;
@@ -75,7 +77,7 @@ function serverTimes(logFile: string, from: number, database: string, orders: nu
     if (!m) continue;
     const ms = Number(m[1]);
     const key = `${(m[2] ?? 'simple').padEnd(7)} ${shape(m[3] ?? '')}`;
-    const stat = stats.get(key) ?? { count: 0, ms: 0 };
+    const stat = stats.get(key) ?? { count: 0, ms: 0, bytes: 0 };
     stat.count++; stat.ms += ms; total += ms;
     stats.set(key, stat);
   }
@@ -173,5 +175,5 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     for (const line of serverTimes(logFile, logFrom, 'o2a_bench', orders)) console.log(line);
   }
   const rows = [...p.stats].sort((a, b) => b[1].ms - a[1].ms).slice(0, 20);
-  for (const [sql, s] of rows) console.log(`${(s.count / orders).toFixed(2).padStart(7)}/order ${s.ms.toFixed(0).padStart(7)} ms ${(s.ms / s.count).toFixed(2).padStart(6)} ms/each  ${sql}`);
+  for (const [sql, s] of rows) console.log(`${(s.count / orders).toFixed(2).padStart(7)}/order ${s.ms.toFixed(0).padStart(7)} ms ${(s.ms / s.count).toFixed(2).padStart(6)} ms/each ${(s.bytes / orders).toFixed(0).padStart(6)} param bytes/order  ${sql}`);
 }

@@ -438,9 +438,9 @@ export class UnitOfWork {
       );
     }
     if (this.timersSet.size) {
-      insertRows(tx, 'timer', ['saga_id', 'step_id', 'kind', 'attempt', 'due_at', 'lease_until', 'lease_owner'],
-        [...this.timersSet.values()].map((t) => [t.sagaId, t.stepId, t.kind, t.attempt, t.dueAt, null, null]),
-        { key: ['saga_id', 'step_id', 'kind'], update: ['attempt', 'due_at', 'lease_until', 'lease_owner'] });
+      insertRows(tx, 'timer', ['saga_id', 'step_id', 'kind', 'attempt', 'due_at'],
+        [...this.timersSet.values()].map((t) => [t.sagaId, t.stepId, t.kind, t.attempt, t.dueAt]),
+        { key: ['saga_id', 'step_id', 'kind'], update: ['attempt', 'due_at'] });
     }
     if (this.outbox.length) {
       const columns = ['message_id', 'kind', 'type', 'schema_version', 'destination', 'ordering_key', 'correlation_id', 'causation_id',
@@ -450,22 +450,27 @@ export class UnitOfWork {
         m.payload, m.createdAt]));
       const keys = [...new Set(this.outbox.map((m) => m.orderingKey))];
       const granted = lease?.(keys);
-      // The rows are leased to the relay of the process that writes them, which publishes them
-      // right after the commit, unless an earlier message of the same key is still unpublished
-      // and not held by that relay (another process's, or one left to the sweep): then they are
-      // left unleased for the sweep, which takes every key's messages in order.
       batch.raw(
-        `INSERT INTO outbox (${columns.join(', ')}, lease_until, lease_owner)
-         SELECT ${columns.map((c) => `r.${c}`).join(', ')}, l.lease_until, l.lease_owner
-           FROM json_populate_recordset(NULL::outbox, $1::json) WITH ORDINALITY AS r
+        `INSERT INTO outbox (${columns.join(', ')})
+         SELECT ${columns.map((c) => `r.${c}`).join(', ')}
+           FROM json_populate_recordset(NULL::outbox, $1::json) WITH ORDINALITY AS r ORDER BY r.ordinality
+         RETURNING seq, message_id, ordering_key`,
+        [records], 'outbox_rows');
+      // Pending until published. The rows are leased to the relay of the process that writes them,
+      // which publishes them right after the commit, unless an earlier message of the same key is
+      // still pending and not held by that relay (another process's, or one left to the sweep):
+      // then they are left unleased for the sweep, which takes every key's messages in order.
+      batch.raw(
+        `INSERT INTO outbox_pending (seq, ordering_key, lease_until, lease_owner)
+         SELECT o.seq, o.ordering_key, l.lease_until, l.lease_owner
+           FROM outbox_rows o
            LEFT JOIN LATERAL (
-             SELECT $2::timestamptz AS lease_until, $3::text AS lease_owner
-              WHERE $3::text IS NOT NULL
-                AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.ordering_key = r.ordering_key AND p.published_at IS NULL
-                                   AND p.seq <> ALL($4::bigint[]))) l ON true
-          ORDER BY r.ordinality`,
-        [records, granted?.until ?? null, granted?.owner ?? null, granted?.held ?? []],
-        'seq, message_id, lease_until');
+             SELECT $1::timestamptz AS lease_until, $2::text AS lease_owner
+              WHERE $2::text IS NOT NULL
+                AND NOT EXISTS (SELECT 1 FROM outbox_pending p WHERE p.ordering_key = o.ordering_key
+                                   AND p.seq <> ALL($3::bigint[]))) l ON true
+         RETURNING seq, lease_until`,
+        [granted?.until ?? null, granted?.owner ?? null, granted?.held ?? []], 'pending_rows');
     }
     if (this.log.length) {
       // One audit row per order: its first entry in the columns, the ones after it in `entries`
@@ -483,7 +488,8 @@ export class UnitOfWork {
             head.stepId, head.payload, head.occurredAt, rest.length > 0 ? rest.map((entry) => entryAfter(head, entry)) : null];
         }));
     }
-    const stored = await batch.run<{ seq: string | number; message_id: string; lease_until: unknown }>(tx);
+    const stored = await batch.run<{ seq: string | number; message_id: string; lease_until: unknown }>(tx,
+      this.outbox.length ? 'o.seq, o.message_id, p.lease_until FROM outbox_rows o JOIN pending_rows p ON p.seq = o.seq' : undefined);
     const byId = new Map(stored.map((row) => [row.message_id, row]));
     this.stored = this.outbox.map((m) => {
       const row = byId.get(m.messageId);

@@ -1,8 +1,9 @@
 // The outbox relay: publishes committed messages at least once, in order per ordering key (saga).
 //
-// Two ways in. (1) The transaction that writes outbox rows leases them to the relay of its own
-// process (`lease`), which gets them after the commit (`accept`) and publishes them from memory
-// in the next round: no claim statement, and each row is written twice (insert, published).
+// A message is pending (a row in outbox_pending beside its outbox row) until published; publishing
+// deletes the pending row. Two ways in. (1) The transaction that writes outbox rows leases them
+// to the relay of its own process (`lease`), which gets them after the commit (`accept`) and
+// publishes them from memory in the next round: no claim statement, no read of the message.
 // (2) The sweep claims what is left (rows written unleased, leases run out because a process
 // died) with FOR UPDATE SKIP LOCKED and a lease, so any number of relays share one database and
 // a relay that dies mid-way only delays its messages until the lease expires.
@@ -90,18 +91,19 @@ export class OutboxRelay {
     const until = new Date(now.getTime() + this.leaseMs);
     this.sweptAt = Date.now();
     this.sweepWanted = false;
-    // One statement, one round trip: the head rows stay locked until it commits.
+    // One statement, one round trip: the head rows stay locked until it commits. The messages
+    // are read by sequence number, one index lookup each (OFFSET 0 keeps it so).
     const rows = await this.options.store.query<Record<string, unknown>>(
       `WITH heads AS (
-         SELECT o.ordering_key FROM outbox o
-          WHERE o.published_at IS NULL AND (o.lease_until IS NULL OR o.lease_until < $1)
-            AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.ordering_key = o.ordering_key
-                              AND p.published_at IS NULL AND p.seq < o.seq)
-          ORDER BY o.seq LIMIT $2 FOR UPDATE SKIP LOCKED)
-       UPDATE outbox SET lease_until = $3, lease_owner = $4
-        WHERE published_at IS NULL AND ordering_key IN (SELECT ordering_key FROM heads)
-          AND (lease_until IS NULL OR lease_until < $1)
-        RETURNING *`,
+         SELECT o.ordering_key FROM outbox_pending o
+          WHERE (o.lease_until IS NULL OR o.lease_until < $1)
+            AND NOT EXISTS (SELECT 1 FROM outbox_pending p WHERE p.ordering_key = o.ordering_key AND p.seq < o.seq)
+          ORDER BY o.seq LIMIT $2 FOR UPDATE SKIP LOCKED),
+       claimed AS (
+         UPDATE outbox_pending SET lease_until = $3, lease_owner = $4
+          WHERE ordering_key IN (SELECT ordering_key FROM heads) AND (lease_until IS NULL OR lease_until < $1)
+          RETURNING seq)
+       SELECT m.* FROM claimed c CROSS JOIN LATERAL (SELECT * FROM outbox m WHERE m.seq = c.seq OFFSET 0) m`,
       [now.toISOString(), limit, until.toISOString(), this.options.workerId]);
     return rows.map(toClaimed).sort(bySeq);
   }
@@ -112,9 +114,7 @@ export class OutboxRelay {
 
   async markPublished(claimed: ClaimedMessage[]): Promise<void> {
     if (claimed.length === 0) return;
-    await this.options.store.query(
-      'UPDATE outbox SET published_at = $1, lease_until = NULL WHERE seq = ANY($2::bigint[])',
-      [this.options.clock.now().toISOString(), claimed.map((c) => c.seq)]);
+    await this.options.store.query('DELETE FROM outbox_pending WHERE seq = ANY($1::bigint[])', [claimed.map((c) => c.seq)]);
   }
 
   /**
@@ -161,8 +161,8 @@ export class OutboxRelay {
     for (const m of queued) this.unhold(m);
     if (queued.length === 0) return;
     await this.options.store.query(
-      `UPDATE outbox SET lease_until = NULL, lease_owner = NULL
-        WHERE seq = ANY($1::bigint[]) AND published_at IS NULL AND lease_owner = $2`,
+      `UPDATE outbox_pending SET lease_until = NULL, lease_owner = NULL
+        WHERE seq = ANY($1::bigint[]) AND lease_owner = $2`,
       [queued.map((m) => m.seq), this.options.workerId]);
   }
 

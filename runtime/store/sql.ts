@@ -34,10 +34,8 @@ export function parseJson(value: unknown): unknown {
  * plain values, not JSON text.
  */
 export class WriteBatch {
-  private readonly parts: string[] = [];
+  private readonly parts: { name: string; sql: string }[] = [];
   private readonly params: unknown[] = [];
-  /** The part whose RETURNING rows the batch returns (at most one). */
-  private returning: number | null = null;
 
   insert(table: string, columns: string[], rows: unknown[][], conflict?: Conflict): void {
     if (rows.length === 0) return;
@@ -48,33 +46,27 @@ export class WriteBatch {
       sql += ` ON CONFLICT (${conflict.key.join(',')}) `;
       sql += conflict.update.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${conflict.update.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`;
     }
-    this.parts.push(sql);
+    this.parts.push({ name: `w${this.parts.length}`, sql: `${sql} RETURNING 1` });
   }
 
   /**
-   * A statement with `$n` placeholders numbered from 1 for `params`. With `returning` (a
-   * RETURNING clause), the batch returns that statement's rows (one such statement per batch).
+   * A statement with `$n` placeholders numbered from 1 for `params`. With a `name`, the statement
+   * brings its own RETURNING clause and later statements (and `run`'s select) may read its rows
+   * by that name.
    */
-  raw(sql: string, params: unknown[], returning?: string): void {
+  raw(sql: string, params: unknown[], name?: string): void {
     const offset = this.params.length;
     const text = sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
-    if (returning !== undefined) {
-      if (this.returning !== null) throw new Error('WriteBatch: one returning statement per batch');
-      this.returning = this.parts.length;
-    }
-    this.parts.push(returning === undefined ? text : `${text} RETURNING ${returning}`);
+    this.parts.push({ name: name ?? `w${this.parts.length}`, sql: name ? text : `${text} RETURNING 1` });
     this.params.push(...params);
   }
 
-  async run<R = Record<string, unknown>>(tx: Queryable): Promise<R[]> {
+  /** Runs every statement in one round trip; with `select` (over named statements), returns its rows. */
+  async run<R = Record<string, unknown>>(tx: Queryable, select?: string): Promise<R[]> {
     if (this.parts.length === 0) return [];
-    if (this.parts.length === 1) {
-      const rows = await tx.query<R>(this.parts[0] as string, this.params);
-      return this.returning === null ? [] : rows;
-    }
-    const ctes = this.parts.map((part, i) => `w${i} AS (${part}${i === this.returning ? '' : ' RETURNING 1'})`);
-    const rows = await tx.query<R>(`WITH ${ctes.join(', ')} SELECT ${this.returning === null ? '1' : `* FROM w${this.returning}`}`, this.params);
-    return this.returning === null ? [] : rows;
+    const ctes = this.parts.map((part) => `${part.name} AS (${part.sql})`);
+    const rows = await tx.query<R>(`WITH ${ctes.join(', ')} SELECT ${select ?? '1'}`, this.params);
+    return select === undefined ? [] : rows;
   }
 }
 

@@ -119,11 +119,13 @@ export interface OutboxView {
 }
 
 export async function outboxOf(store: Store, orderId: string): Promise<OutboxView[]> {
-  const rows = await store.query<Record<string, unknown>>('SELECT * FROM outbox WHERE product_order_id = $1 ORDER BY seq', [orderId]);
+  const rows = await store.query<Record<string, unknown>>(
+    `SELECT o.*, NOT EXISTS (SELECT 1 FROM outbox_pending p WHERE p.seq = o.seq) AS published
+       FROM outbox o WHERE o.product_order_id = $1 ORDER BY o.seq`, [orderId]);
   return rows.map((r) => ({
     seq: Number(r.seq), messageId: String(r.message_id), kind: String(r.kind), type: String(r.type), destination: String(r.destination),
     causationId: (r.causation_id as string | null) ?? null, correlationId: String(r.correlation_id), sagaId: (r.saga_id as string | null) ?? null,
-    stepId: (r.step_id as string | null) ?? null, idempotencyKey: (r.idempotency_key as string | null) ?? null, published: r.published_at !== null,
+    stepId: (r.step_id as string | null) ?? null, idempotencyKey: (r.idempotency_key as string | null) ?? null, published: r.published === true,
   }));
 }
 

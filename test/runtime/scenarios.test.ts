@@ -351,6 +351,44 @@ describe.each(stores)('runtime scenarios on $name', (storeUnderTest) => {
     expect(commands(outbox, 'CreateServiceOrder')).toHaveLength(1);
   });
 
+  it('a message written while another process holds an earlier one of the same saga waits for it: published in order', async () => {
+    await start();
+    const { Runtime } = await import('../../runtime/runtime.js');
+    const other = new Runtime({ store, clock, workerId: 'worker-b' });
+    const published: { by: string; type: string; seq: number }[] = [];
+    const seqOf = async (id: string) => Number((await one<{ seq: string }>(store, 'SELECT seq FROM outbox WHERE message_id = $1', [id])).seq);
+    for (const [name, rt] of [['a', runtime], ['b', other]] as const) {
+      for (const destination of ['service-order', 'resource-inventory']) {
+        rt.bus.subscribe(destination, async (messages) => {
+          for (const m of messages) published.push({ by: name, type: m.type, seq: await seqOf(m.messageId) });
+        });
+      }
+    }
+    await runtime.submitOrder(homeFiberOrder('po-two'));
+    await runtime.relay.relayOnce(); // the saga starts here: CreateServiceOrder is pending, leased to this process
+    const saga = await one<{ id: string; correlation_id: string }>(store, 'SELECT id, correlation_id FROM saga WHERE product_order_id = $1', ['po-two']);
+    // The other process takes the service order's answer first, and writes the next commands.
+    await other.bus.publish([{
+      messageId: 'reply-internet', kind: 'event', type: 'ServiceOrderCreated', schemaVersion: 1, destination: ENGINE, orderingKey: saga.id,
+      correlationId: saga.correlation_id, causationId: null, productOrderId: 'po-two', productOrderItemId: '1', sagaId: saga.id,
+      stepId: 'internet', idempotencyKey: `${saga.id}/internet/0`, payload: { externalRef: 'so-1' }, createdAt: clock.now().toISOString(),
+    }]);
+    const pending = await store.query<{ type: string; lease_owner: string | null }>(
+      'SELECT o.type, p.lease_owner FROM outbox_pending p JOIN outbox o ON o.seq = p.seq WHERE o.ordering_key = $1 ORDER BY p.seq', [saga.id]);
+    expect(pending).toEqual([
+      { type: 'FulfillmentPlanGenerated', lease_owner: 'worker-a' },
+      { type: 'CreateServiceOrder', lease_owner: 'worker-a' },
+      { type: 'ReserveResources', lease_owner: null },
+      { type: 'ReserveResources', lease_owner: null },
+    ]);
+    expect(await other.relay.relayOnce()).toBe(0); // the saga's head is held by this process
+    expect(await runtime.relay.relayOnce()).toBeGreaterThanOrEqual(2); // and the order's own facts
+    expect(await other.relay.relayOnce()).toBe(2);
+    expect(published.map((p) => `${p.by}:${p.type}`)).toEqual(['a:CreateServiceOrder', 'b:ReserveResources', 'b:ReserveResources']);
+    expect(published.map((p) => p.seq)).toEqual([...published.map((p) => p.seq)].sort((x, y) => x - y));
+    expect(await store.query('SELECT 1 FROM outbox_pending p JOIN outbox o ON o.seq = p.seq WHERE o.ordering_key = $1', [saga.id])).toHaveLength(0);
+  });
+
   it('billing readiness failed with a non-blocking policy: service completes, the gap goes to revenue assurance', async () => {
     await start();
     const plan = homeFiberFixture(false);
