@@ -94,7 +94,8 @@ export function relex(before: string, previous: readonly SyntaxToken[], next: st
   const fresh = lex(newRegion, from, startLine);
   const delta = newTo - oldTo;
   const lineDelta = countNewlines(newRegion) - countNewlines(oldRegion);
-  const shifted = previous.slice(firstAfter).map((t) => ({
+  // Tokens are never changed once made: when nothing moved, the old ones serve as they are.
+  const shifted = delta === 0 && lineDelta === 0 ? previous.slice(firstAfter) : previous.slice(firstAfter).map((t) => ({
     type: t.type,
     text: t.text,
     range: {

@@ -1,4 +1,6 @@
 // `o2a/stats`: the server's own figures, for the benchmark and for the curious.
+import { getHeapSpaceStatistics } from 'node:v8';
+import { reparseCounts } from '../compiler/syntax/index.js';
 import type { ServerContext } from './context.js';
 
 export const statsRequest = 'o2a/stats';
@@ -6,10 +8,26 @@ export const statsRequest = 'o2a/stats';
 export interface ServerStats {
   rssBytes: number;
   heapUsedBytes: number;
+  heapTotalBytes: number;
+  externalBytes: number;
+  /** V8's heap spaces: bytes in use and committed, by space. */
+  heapSpaces: Record<string, { usedBytes: number; committedBytes: number }>;
   openDocuments: number;
+  /** Edits re-parsed one step at a time, and whole-file parses after an edit. */
+  reparses: { step: number; whole: number };
 }
 
 export function stats(ctx: ServerContext): ServerStats {
   const m = process.memoryUsage();
-  return { rssBytes: m.rss, heapUsedBytes: m.heapUsed, openDocuments: ctx.workspace.openFiles().length };
+  const heapSpaces: ServerStats['heapSpaces'] = {};
+  for (const s of getHeapSpaceStatistics()) heapSpaces[s.space_name] = { usedBytes: s.space_used_size, committedBytes: s.physical_space_size };
+  return {
+    rssBytes: m.rss,
+    heapUsedBytes: m.heapUsed,
+    heapTotalBytes: m.heapTotal,
+    externalBytes: m.external,
+    heapSpaces,
+    openDocuments: ctx.workspace.openFiles().length,
+    reparses: { ...reparseCounts },
+  };
 }

@@ -60,6 +60,33 @@ function didYouMean(candidate: string | undefined): string | undefined {
   return candidate === undefined ? undefined : `did you mean '${candidate}'?`;
 }
 
+/**
+ * What binding one step gave, reused while the step's AST node and everything its binding reads
+ * are the same objects: the language server binds a large plan again on every edit, and a step
+ * the edit did not touch keeps its node (an incremental re-parse moves it in place). Diagnostics
+ * and references hold the node's own ranges, so they move with it.
+ */
+interface StepBinding {
+  catalog: CatalogSnapshot | undefined;
+  file: string;
+  plan: string;
+  template: BoundTemplate['decl'] | undefined;
+  templateFile: string | undefined;
+  templateKind: StepKind | undefined;
+  /** The workspace's template names (an unknown template's did-you-mean), when the template is unknown. */
+  templateNames: string | undefined;
+  defaults: StepProperty[];
+  step: BoundStep;
+  diagnostics: Diagnostic[];
+  references: SymbolReference[];
+  /** The rule's characteristics, bound against `offering` (after every step is bound). */
+  rule?: { offering: ProductOffering | undefined; diagnostics: Diagnostic[]; references: SymbolReference[] };
+}
+
+const stepBindings = new WeakMap<StepDecl, StepBinding>();
+
+const noDefaults: StepProperty[] = [];
+
 class Resolver {
   readonly diagnostics: Diagnostic[] = [];
   readonly references: SymbolReference[] = [];
@@ -68,6 +95,7 @@ class Resolver {
   readonly plans = new Map<string, BoundPlan>();
   readonly bundles = new Map<string, BoundBundle>();
   private readonly declared = new Map<string, { file: string; decl: Decl }>();
+  private templateNameList?: string;
 
   constructor(readonly documents: Document[], readonly catalog: CatalogSnapshot | undefined, readonly options: ResolveOptions) {}
 
@@ -151,7 +179,7 @@ class Resolver {
     } else if (decl.kind === 'Plan') {
       this.plans.set(name, {
         kind: 'plan', name, file, decl, version, steps: [], stepByName: new Map(),
-        defaults: [], cancel: [], amendments: [], status: [],
+        defaults: noDefaults, cancel: [], amendments: [], status: [],
       });
       def({ kind: 'plan', name, file, range: decl.name.range });
     } else {
@@ -333,7 +361,7 @@ class Resolver {
         });
         continue;
       }
-      const step = this.bindStep(plan, m, plan.steps.length);
+      const step = this.bindStepCached(plan, m, plan.steps.length);
       stepByName.set(step.name, step);
       plan.steps.push(step);
       this.definitions.push({
@@ -353,6 +381,39 @@ class Resolver {
       if (amend.afterReject !== undefined) this.stepRef(plan, amend.afterReject.step, 'amend');
     }
     for (const entry of plan.status) if (entry.step !== undefined) this.stepRef(plan, entry.step, 'status');
+  }
+
+  private templateNames(): string {
+    this.templateNameList ??= [...this.templates.keys()].join('\0');
+    return this.templateNameList;
+  }
+
+  /** `bindStep`, or what it gave last time for the same node in the same surroundings. */
+  private bindStepCached(plan: BoundPlan, decl: StepDecl, index: number): BoundStep {
+    const template = decl.template !== undefined && usable(decl.template) ? this.templates.get(decl.template.name) : undefined;
+    const templateNames = decl.template !== undefined && usable(decl.template) && template === undefined ? this.templateNames() : undefined;
+    const defaults = plan.defaults.length === 0 ? noDefaults : plan.defaults;
+    const cached = stepBindings.get(decl);
+    if (
+      cached !== undefined && cached.catalog === this.catalog && cached.file === plan.file && cached.plan === plan.name
+      && cached.template === template?.decl && cached.templateFile === template?.file && cached.templateKind === template?.kind
+      && cached.templateNames === templateNames && cached.defaults === defaults
+    ) {
+      for (const d of cached.diagnostics) this.diagnostics.push(d);
+      for (const r of cached.references) this.references.push(r);
+      const step: BoundStep = { ...cached.step, index, dependsOn: [] };
+      if (template !== undefined) step.template = template;
+      return step;
+    }
+    const d0 = this.diagnostics.length;
+    const r0 = this.references.length;
+    const step = this.bindStep(plan, decl, index);
+    stepBindings.set(decl, {
+      catalog: this.catalog, file: plan.file, plan: plan.name, template: template?.decl, templateFile: template?.file,
+      templateKind: template?.kind, templateNames, defaults, step: { ...step, dependsOn: [] },
+      diagnostics: this.diagnostics.slice(d0), references: this.references.slice(r0),
+    });
+    return step;
   }
 
   private bindStep(plan: BoundPlan, decl: StepDecl, index: number): BoundStep {
@@ -445,8 +506,19 @@ class Resolver {
   private bindRuleCharacteristics(plan: BoundPlan, step: BoundStep): void {
     const rule = step.rule;
     if (rule === undefined) return;
+    // Reused with the step's binding (same rule node) while the offering is the same.
+    const binding = stepBindings.get(step.decl);
+    const cached = binding?.step.rule === rule ? binding.rule : undefined;
+    if (cached !== undefined && cached.offering === plan.offering) {
+      for (const d of cached.diagnostics) this.diagnostics.push(d);
+      for (const r of cached.references) this.references.push(r);
+      return;
+    }
+    const d0 = this.diagnostics.length;
+    const r0 = this.references.length;
     const file = rule.file ?? plan.file;
     for (const ref of characteristicRefs(rule.value.condition)) this.characteristicRef(file, plan.offering, ref, 'characteristic');
+    if (binding?.step.rule === rule) binding.rule = { offering: plan.offering, diagnostics: this.diagnostics.slice(d0), references: this.references.slice(r0) };
   }
 
   private bindBillingCharacteristic(file: string, offering: ProductOffering | undefined, billing: BillingPolicy): void {

@@ -1,14 +1,19 @@
 // The language server re-parses only the step an edit falls in (and re-checks incrementally):
 // after any sequence of edits, what it computes is exactly what a whole-file parse and a full
 // compile give.
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { TextDocument } from 'vscode-languageserver-textdocument';
 import { parse, reparse, reparseCounts, type ParseResult } from '../../compiler/syntax/index.js';
+import { compileWorkspace, type CompileResult } from '../../compiler/index.js';
+import { loadCatalog } from '../../compiler/catalog/load.js';
 import { generatedLargePlan } from '../../bench/lsp/generate.js';
-import { repoRoot } from './harness.js';
-import { plan } from './fixtures.js';
+import { Workspace } from '../../lsp/workspace.js';
+import { makeWorkspace, repoRoot } from './harness.js';
+import { plan, templates } from './fixtures.js';
 
 const samples = [
   plan,
@@ -105,5 +110,78 @@ describe('incremental re-parse', () => {
     const before = reparseCounts.whole;
     expectSameParse(reparse(first, two, 'plans/x.o2a'), parse(two, 'plans/x.o2a'), two);
     expect(reparseCounts.whole).toBe(before + 1);
+  });
+});
+
+/** What the language server shows and uses of a compile: diagnostics, and the bound model. */
+function summary(c: CompileResult) {
+  return {
+    diagnostics: c.diagnostics,
+    references: c.model.references,
+    definitions: c.model.definitions,
+    plans: [...c.model.plans.values()].map((p) => ({
+      name: p.name,
+      file: p.file,
+      offering: p.offering?.id,
+      steps: p.steps.map((st) => ({
+        name: st.name, index: st.index, kind: st.kind?.id, kindName: st.kindName, template: st.template?.name, dependsOn: st.dependsOn,
+        catalogRef: st.catalogRef, catalogRefResolved: st.catalogRefResolved, evidence: st.evidence, outcomes: st.outcomes, rule: st.rule,
+        policies: st.policies, retryProperty: st.retryProperty, onTimeoutProperty: st.onTimeoutProperty, decl: st.decl,
+      })),
+    })),
+    templates: [...c.model.templates.values()].map((t) => ({ name: t.name, file: t.file, kind: t.kind?.id, decl: t.decl })),
+  };
+}
+
+describe('incremental checking in the workspace', () => {
+  const root = makeWorkspace({ files: { 'plans/templates.o2a': templates } });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const sources = [plan, generatedLargePlan(60), readFileSync(join(repoRoot, 'plans', 'home-fiber.o2a'), 'utf8'), readFileSync(join(repoRoot, 'plans', 'enterprise-fiber.o2a'), 'utf8')];
+  const templatesText = readFileSync(join(repoRoot, 'plans', 'templates.o2a'), 'utf8');
+
+  /** A full compile of the unit from fresh parses and a freshly loaded catalog: nothing shared with the workspace. */
+  function fullCompile(ws: Workspace, file: string): CompileResult {
+    const analysis = ws.analyse(file);
+    const catalog = analysis.catalogPath !== undefined ? loadCatalog(join(root, analysis.catalogPath)).catalog : undefined;
+    return compileWorkspace(analysis.sources.map((x) => ({ file: x.file, text: x.text })), catalog, { catalogDiagnostics: analysis.catalogDiagnostics, emit: false });
+  }
+
+  it('publishes what a full compile gives after any sequence of edits (plan and templates)', () => {
+    const typing = fc.record({
+      templatesFile: fc.nat(9).map((n) => n < 2),
+      at: fc.nat(),
+      inStep: fc.boolean(),
+      remove: fc.oneof(fc.constant(0), fc.constant(1), fc.nat(4)),
+      insert: fc.oneof(fc.constantFrom('', 'a', '9', ' ', '_', 'x'), fc.constantFrom(...pieces)),
+    });
+    let run = 0;
+    fc.assert(
+      fc.property(fc.constantFrom(...sources.keys()), fc.array(typing, { minLength: 1, maxLength: 8 }), (sample, edits) => {
+        const ws = new Workspace(root);
+        const dir = `u${run++}`;
+        const uri = (name: string) => pathToFileURL(join(root, dir, name)).href;
+        let docs = { plan: TextDocument.create(uri('plan.o2a'), 'o2a', 1, sources[sample]!), templates: TextDocument.create(uri('templates.o2a'), 'o2a', 1, templatesText) };
+        const file = ws.openDocument(docs.plan);
+        ws.openDocument(docs.templates);
+        ws.analyse(file);
+        for (const e of edits) {
+          const which = e.templatesFile ? 'templates' : 'plan';
+          const doc = docs[which];
+          const text = doc.getText();
+          let at = e.at % (text.length + 1);
+          if (e.inStep) {
+            const starts = [...text.matchAll(/\n {4}\S/g)].map((m) => m.index + 5);
+            if (starts.length > 0) at = starts[e.at % starts.length]! + ((e.at >> 6) % 8);
+          }
+          at = Math.min(at, text.length);
+          const next = TextDocument.update(doc, [{ range: { start: doc.positionAt(at), end: doc.positionAt(Math.min(text.length, at + e.remove)) }, text: e.insert }], doc.version + 1);
+          docs = { ...docs, [which]: next };
+          ws.openDocument(next);
+          const got = ws.analyse(file);
+          expect(summary(got.compilation), next.getText()).toEqual(summary(fullCompile(ws, file)));
+        }
+      }),
+      { numRuns: 150 },
+    );
   });
 });
