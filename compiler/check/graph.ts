@@ -1,11 +1,13 @@
 // A plan's dependency graph: an edge from each dependency to the step that runs after it.
-// Plain adjacency lists (a graphlib Graph, built on first read of `graph`, only for callers that
-// want one): the language server builds this graph for every check of a plan on every edit.
-import { Graph } from '@dagrejs/graphlib';
+// Adjacency lists for the walks every check does; graphlib's Graph (built on first read of
+// `graph`) for its algorithms, e.g. the cycles of a plan that has some.
+import { alg, Graph } from '@dagrejs/graphlib';
 import type { BoundPlan, BoundStep } from '../resolve/model.js';
 
 export class PlanGraph {
   private graphlib?: Graph;
+  /** null until computed; undefined when the plan has a cycle. */
+  private order: BoundStep[] | undefined | null = null;
   private readonly ancestorsMemo = new Map<string, ReadonlySet<string>>();
   private readonly descendantsMemo = new Map<string, ReadonlySet<string>>();
   private readonly predecessors = new Map<string, string[]>();
@@ -42,55 +44,13 @@ export class PlanGraph {
 
   /**
    * The strongly connected components that hold a cycle (more than one step, or a step that
-   * depends on itself), as graphlib's `alg.findCycles` gives them (Tarjan, iteratively).
+   * depends on itself), by graphlib's `alg.findCycles`. An acyclic plan (every plan an author
+   * keeps) is known as such from its topological order, without building the graphlib graph:
+   * the language server checks a plan on every edit.
    */
   cycles(): string[][] {
-    const index = new Map<string, number>();
-    const low = new Map<string, number>();
-    const onStack = new Set<string>();
-    const stack: string[] = [];
-    const out: string[][] = [];
-    let counter = 0;
-    for (const root of this.predecessors.keys()) {
-      if (index.has(root)) continue;
-      // Each frame: a node and the position in its successor list.
-      const frames: { v: string; i: number }[] = [{ v: root, i: 0 }];
-      index.set(root, counter);
-      low.set(root, counter++);
-      stack.push(root);
-      onStack.add(root);
-      while (frames.length > 0) {
-        const frame = frames[frames.length - 1]!;
-        const succ = this.successors.get(frame.v)!;
-        if (frame.i < succ.length) {
-          const w = succ[frame.i++]!;
-          if (!index.has(w)) {
-            index.set(w, counter);
-            low.set(w, counter++);
-            stack.push(w);
-            onStack.add(w);
-            frames.push({ v: w, i: 0 });
-          } else if (onStack.has(w)) {
-            low.set(frame.v, Math.min(low.get(frame.v)!, index.get(w)!));
-          }
-          continue;
-        }
-        frames.pop();
-        const parent = frames[frames.length - 1];
-        if (parent !== undefined) low.set(parent.v, Math.min(low.get(parent.v)!, low.get(frame.v)!));
-        if (low.get(frame.v) === index.get(frame.v)) {
-          const component: string[] = [];
-          let w: string;
-          do {
-            w = stack.pop()!;
-            onStack.delete(w);
-            component.push(w);
-          } while (w !== frame.v);
-          if (component.length > 1 || this.successors.get(frame.v)!.includes(frame.v)) out.push(component);
-        }
-      }
-    }
-    return out;
+    if (this.topologicalOrder() !== undefined) return [];
+    return alg.findCycles(this.graph);
   }
 
   indexOf(name: string): number {
@@ -143,6 +103,7 @@ export class PlanGraph {
    * Steps in topological order, ties broken by source order; undefined when the graph has a cycle.
    */
   topologicalOrder(): BoundStep[] | undefined {
+    if (this.order !== null) return this.order;
     const remaining = new Map(this.plan.steps.map((s) => [s.name, this.dependencies(s.name).length]));
     const ready = this.plan.steps.filter((s) => remaining.get(s.name) === 0);
     const order: BoundStep[] = [];
@@ -156,6 +117,7 @@ export class PlanGraph {
         if (left === 0) ready.push(this.plan.stepByName.get(next)!);
       }
     }
-    return order.length === this.plan.steps.length ? order : undefined;
+    this.order = order.length === this.plan.steps.length ? order : undefined;
+    return this.order;
   }
 }
