@@ -28,10 +28,19 @@ function lowerStatus(entries: StatusEntry[]): { step: string | null; state: stri
   return entries.map((e) => ({ step: e.step?.name ?? null, state: e.state.name, text: e.text.value }));
 }
 
-function identity(file: string, text: string, catalog: CatalogSnapshot) {
+/** What a compiled plan and a compiled bundle both carry, in their field order. */
+function header(decl: BoundPlan | BoundBundle, offering: { id: string; name: string }, sourceText: string, catalog: CatalogSnapshot) {
   return {
-    source: { file, sha256: sha256Hex(text) },
+    formatVersion: COMPILED_PLAN_FORMAT_VERSION as typeof COMPILED_PLAN_FORMAT_VERSION,
+    planId: decl.name,
+    planVersion: decl.version,
+    offeringId: offering.id,
+    offeringName: offering.name,
+    source: { file: decl.file, sha256: sha256Hex(sourceText) },
     catalog: { id: catalog.data.catalogId, version: catalog.data.version, sha256: catalog.sha256 },
+    billing: lowerBilling(decl.billing),
+    completion: { mode: decl.completion?.mode ?? 'all' },
+    statusMapping: lowerStatus(decl.status),
   };
 }
 
@@ -90,15 +99,7 @@ export function lowerPlan(plan: BoundPlan, graph: PlanGraph, catalog: CatalogSna
   }));
   return {
     kind: 'plan',
-    formatVersion: COMPILED_PLAN_FORMAT_VERSION,
-    planId: plan.name,
-    planVersion: plan.version,
-    offeringId: plan.offering.id,
-    offeringName: plan.offering.name,
-    ...identity(plan.file, sourceText, catalog),
-    billing: lowerBilling(plan.billing),
-    completion: { mode: plan.completion?.mode ?? 'all' },
-    statusMapping: lowerStatus(plan.status),
+    ...header(plan, plan.offering, sourceText, catalog),
     steps,
     cancellation,
     amendments,
@@ -115,15 +116,7 @@ export function lowerBundle(bundle: BoundBundle, planHashes: ReadonlyMap<string,
   }
   return {
     kind: 'bundle',
-    formatVersion: COMPILED_PLAN_FORMAT_VERSION,
-    planId: bundle.name,
-    planVersion: bundle.version,
-    offeringId: bundle.offering.id,
-    offeringName: bundle.offering.name,
-    ...identity(bundle.file, sourceText, catalog),
-    billing: lowerBilling(bundle.billing),
-    completion: { mode: bundle.completion?.mode ?? 'all' },
-    statusMapping: lowerStatus(bundle.status),
+    ...header(bundle, bundle.offering, sourceText, catalog),
     items,
   };
 }
