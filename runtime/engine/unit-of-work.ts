@@ -473,19 +473,20 @@ export class UnitOfWork {
         [granted?.until ?? null, granted?.owner ?? null, granted?.held ?? []], 'pending_rows');
     }
     if (this.log.length) {
-      // One audit row per order: its first entry in the columns, the ones after it in `entries`
-      // (migration 004; the view audit_trail lists every entry as a row of its own).
+      // One audit row per order: its first entry in the columns, the ones after it in `more`, in
+      // the compact form of migration 007 (the view audit_trail lists every entry as a row).
       const byOrder = new Map<string, LogRow[]>();
       for (const l of this.log) {
         const group = byOrder.get(l.productOrderId);
         if (group) group.push(l); else byOrder.set(l.productOrderId, [l]);
       }
+      const sent = new Set(this.outbox.map((m) => m.messageId));
       insertRows(tx, 'event_log',
-        ['product_order_id', 'correlation_id', 'message_id', 'causation_id', 'direction', 'type', 'saga_id', 'step_id', 'payload', 'occurred_at', 'entries'],
+        ['product_order_id', 'correlation_id', 'message_id', 'causation_id', 'direction', 'type', 'saga_id', 'step_id', 'payload', 'occurred_at', 'more'],
         [...byOrder.values()].map(([l, ...rest]) => {
           const head = l as LogRow;
           return [head.productOrderId, head.correlationId, head.messageId, head.causationId, head.direction, head.type, head.sagaId,
-            head.stepId, head.payload, head.occurredAt, rest.length > 0 ? rest.map((entry) => entryAfter(head, entry)) : null];
+            head.stepId, head.payload, head.occurredAt, rest.length > 0 ? rest.map((entry) => entryAfter(head, entry, sent)) : null];
         }));
     }
     const stored = await batch.run<{ seq: string | number; message_id: string; lease_until: unknown }>(tx,
@@ -499,14 +500,21 @@ export class UnitOfWork {
   }
 }
 
-/** An audit entry after `head` in the same row: what differs from the head, and what is its own. */
-function entryAfter(head: LogRow, l: LogRow): Record<string, unknown> {
-  const entry: Record<string, unknown> = { messageId: l.messageId, direction: l.direction, type: l.type, payload: l.payload };
-  if (l.causationId !== head.causationId) entry.causationId = l.causationId;
-  if (l.sagaId !== head.sagaId) entry.sagaId = l.sagaId;
-  if (l.stepId !== head.stepId) entry.stepId = l.stepId;
-  if (l.correlationId !== head.correlationId) entry.correlationId = l.correlationId;
-  if (l.occurredAt !== head.occurredAt) entry.occurredAt = l.occurredAt;
+/**
+ * An audit entry after `head` in the same row, compact (migration 007): what it does not share
+ * with the head; a message this transaction sent is named by its id only (the outbox has it).
+ */
+function entryAfter(head: LogRow, l: LogRow, sent: Set<string>): Record<string, unknown> {
+  if (l.direction === 'out' && sent.has(l.messageId)) return { id: l.messageId, dir: 'out' };
+  const entry: Record<string, unknown> = { id: l.messageId };
+  if (l.direction !== 'state') entry.dir = l.direction;
+  entry.type = l.type;
+  entry.payload = l.payload;
+  if (l.causationId !== head.messageId) entry.cause = l.causationId;
+  if (l.sagaId !== head.sagaId) entry.saga = l.sagaId;
+  if (l.stepId !== head.stepId) entry.step = l.stepId;
+  if (l.correlationId !== head.correlationId) entry.corr = l.correlationId;
+  if (l.occurredAt !== head.occurredAt) entry.at = l.occurredAt;
   return entry;
 }
 

@@ -123,6 +123,19 @@ describe.each(stores)('runtime scenarios on $name', (storeUnderTest) => {
     });
     expect(committed.length).toBeGreaterThan(50);
     expect(trail.map(view)).toEqual(committed.map(view));
+    // Rows written in the form of migration 004 read the same.
+    await store.query(
+      `INSERT INTO event_log (product_order_id, correlation_id, message_id, causation_id, direction, type, saga_id, step_id, payload, occurred_at, entries)
+       VALUES ('po-old', 'c-1', 'm-1', NULL, 'in', 'ProductOrderAccepted', NULL, NULL, '{}', $1, $2)`,
+      [clock.now().toISOString(), JSON.stringify([
+        { messageId: 'm-2', direction: 'state', type: 'SagaStarted', sagaId: 's-1', causationId: 'm-1', payload: { planId: 'p' } },
+        { messageId: 'm-3', direction: 'out', type: 'CreateServiceOrder', sagaId: 's-1', stepId: 'internet', causationId: 'm-1', payload: { destination: 'service-order' } },
+      ])]);
+    expect((await orderTrail(store, 'po-old')).map((e) => [e.messageId, e.direction, e.type, e.sagaId, e.stepId, e.causationId, e.correlationId])).toEqual([
+      ['m-1', 'in', 'ProductOrderAccepted', null, null, null, 'c-1'],
+      ['m-2', 'state', 'SagaStarted', 's-1', null, 'm-1', 'c-1'],
+      ['m-3', 'out', 'CreateServiceOrder', 's-1', 'internet', 'm-1', 'c-1'],
+    ]);
     // Fewer rows than entries: one row per order and transaction.
     const { n } = await one<{ n: number }>(store, 'SELECT count(*)::int AS n FROM event_log WHERE product_order_id = $1', ['po-trail']);
     expect(n).toBeLessThan(committed.length / 3);
