@@ -259,9 +259,10 @@ export class UnitOfWork {
 
   private async loadFromDatabase(tx: Queryable, orders: Record<string, unknown>[], registry: PlanRegistry): Promise<void> {
     const locked = orders.map((o) => String(o.id));
-    // Each table is read per order or saga through its index, whatever the planner knows of the
-    // table (`OFFSET 0` keeps each lookup a parameterised index scan): a fresh table without
-    // statistics must not turn these into scans of every saga step ever written.
+    // INDEX_ONLY: each table is read per order or saga through its index, whatever the planner
+    // knows of the table (`OFFSET 0` keeps each lookup a parameterised index scan): a fresh table
+    // without statistics (or not yet vacuumed) must not turn these into scans of every saga step
+    // ever written. The writes below find their rows the same way.
     const [loaded] = await tx.query<Record<string, Record<string, unknown>[] | string | null>>(
       `WITH o AS (SELECT unnest($1::text[]) AS id),
             s AS MATERIALIZED (SELECT s.* FROM o CROSS JOIN LATERAL (SELECT * FROM saga s WHERE s.product_order_id = o.id OFFSET 0) s)
@@ -376,9 +377,13 @@ export class UnitOfWork {
     const loaded = [...this.orders.values()].filter((o) => !this.created.has(o.id));
     if (loaded.length) {
       for (const o of loaded) o.version += 1;
+      // The rows are locked by this transaction: found through the primary key, updated where they lie.
       batch.raw(
         `UPDATE product_order p SET state = r.state, updated_at = r.updated_at, version = r.version
-           FROM json_populate_recordset(NULL::product_order, $1::json) r WHERE p.id = ANY($2::text[]) AND p.id = r.id`,
+           FROM json_populate_recordset(NULL::product_order, $1::json) r
+          WHERE p.ctid = ANY (ARRAY(
+                  SELECT x.ctid FROM unnest($2::text[]) AS i(id) CROSS JOIN LATERAL (SELECT ctid FROM product_order x WHERE x.id = i.id OFFSET 0) x))
+            AND p.id = r.id`,
         [recordsJson(['id', 'state', 'updated_at', 'version'], loaded.map((o) => [o.id, o.state, o.updatedAt, o.version])), loaded.map((o) => o.id)]);
     }
     const items = [...this.dirty.items].map((k) => this.items.get(k) as ProductOrderItemRow);
@@ -432,8 +437,10 @@ export class UnitOfWork {
     if (this.timersDeleted.size) {
       const dels = [...this.timersDeleted.values()];
       batch.raw(
-        `DELETE FROM timer t USING (SELECT unnest($1::text[]) AS saga_id, unnest($2::text[]) AS step_id, unnest($3::text[]) AS kind) d
-         WHERE t.saga_id = d.saga_id AND t.step_id = d.step_id AND t.kind = d.kind`,
+        // Each timer found through the primary key, then deleted where it lies (see INDEX_ONLY).
+        `DELETE FROM timer WHERE ctid = ANY (ARRAY(
+           SELECT t.ctid FROM unnest($1::text[], $2::text[], $3::text[]) AS d(saga_id, step_id, kind)
+            CROSS JOIN LATERAL (SELECT ctid FROM timer t WHERE t.saga_id = d.saga_id AND t.step_id = d.step_id AND t.kind = d.kind OFFSET 0) t))`,
         [dels.map((d) => d.sagaId), dels.map((d) => d.stepId), dels.map((d) => d.kind)],
       );
     }
@@ -462,13 +469,13 @@ export class UnitOfWork {
       // then they are left unleased for the sweep, which takes every key's messages in order.
       batch.raw(
         `INSERT INTO outbox_pending (seq, ordering_key, lease_until, lease_owner)
-         SELECT o.seq, o.ordering_key, l.lease_until, l.lease_owner
+         SELECT o.seq, o.ordering_key,
+                CASE WHEN $2::text IS NOT NULL AND b.blocked IS NULL THEN $1::timestamptz END,
+                CASE WHEN $2::text IS NOT NULL AND b.blocked IS NULL THEN $2::text END
            FROM outbox_rows o
            LEFT JOIN LATERAL (
-             SELECT $1::timestamptz AS lease_until, $2::text AS lease_owner
-              WHERE $2::text IS NOT NULL
-                AND NOT EXISTS (SELECT 1 FROM outbox_pending p WHERE p.ordering_key = o.ordering_key
-                                   AND p.seq <> ALL($3::bigint[]))) l ON true
+             SELECT true AS blocked FROM outbox_pending p
+              WHERE p.ordering_key = o.ordering_key AND p.seq <> ALL($3::bigint[]) LIMIT 1) b ON true
          RETURNING seq, lease_until`,
         [granted?.until ?? null, granted?.owner ?? null, granted?.held ?? []], 'pending_rows');
     }
