@@ -79,11 +79,28 @@ interface StepBinding {
   step: BoundStep;
   diagnostics: Diagnostic[];
   references: SymbolReference[];
+  definition: SymbolDefinition;
   /** The rule's characteristics, bound against `offering` (after every step is bound). */
   rule?: { offering: ProductOffering | undefined; diagnostics: Diagnostic[]; references: SymbolReference[] };
 }
 
 const stepBindings = new WeakMap<StepDecl, StepBinding>();
+
+/** A bound step with its own index and an empty `dependsOn` (fields in one order: one object shape). */
+function copyStep(s: BoundStep, index: number, template: BoundTemplate | undefined): BoundStep {
+  const step: BoundStep = {
+    name: s.name, plan: s.plan, file: s.file, decl: s.decl, index, kindName: s.kindName, dependsOn: [],
+    outcomes: s.outcomes, policies: s.policies, catalogRefResolved: s.catalogRefResolved,
+  };
+  if (s.kind !== undefined) step.kind = s.kind;
+  if (template !== undefined) step.template = template;
+  if (s.catalogRef !== undefined) step.catalogRef = s.catalogRef;
+  if (s.evidence !== undefined) step.evidence = s.evidence;
+  if (s.rule !== undefined) step.rule = s.rule;
+  if (s.retryProperty !== undefined) step.retryProperty = s.retryProperty;
+  if (s.onTimeoutProperty !== undefined) step.onTimeoutProperty = s.onTimeoutProperty;
+  return step;
+}
 
 const noDefaults: StepProperty[] = [];
 
@@ -361,13 +378,10 @@ class Resolver {
         });
         continue;
       }
+      // Its definition too (cached with the binding).
       const step = this.bindStepCached(plan, m, plan.steps.length);
       stepByName.set(step.name, step);
       plan.steps.push(step);
-      this.definitions.push({
-        file, range: m.name.range, declarationRange: m.range, ...(m.doc !== undefined ? { doc: m.doc } : {}),
-        target: { kind: 'step', plan: plan.name, step: step.name, file, range: m.name.range },
-      });
     }
     plan.stepByName = stepByName;
 
@@ -401,17 +415,22 @@ class Resolver {
     ) {
       for (const d of cached.diagnostics) this.diagnostics.push(d);
       for (const r of cached.references) this.references.push(r);
-      const step: BoundStep = { ...cached.step, index, dependsOn: [] };
-      if (template !== undefined) step.template = template;
+      const step = copyStep(cached.step, index, template);
+      this.definitions.push(cached.definition);
       return step;
     }
     const d0 = this.diagnostics.length;
     const r0 = this.references.length;
     const step = this.bindStep(plan, decl, index);
+    const definition: SymbolDefinition = {
+      file: plan.file, range: decl.name.range, declarationRange: decl.range, ...(decl.doc !== undefined ? { doc: decl.doc } : {}),
+      target: { kind: 'step', plan: plan.name, step: step.name, file: plan.file, range: decl.name.range },
+    };
+    this.definitions.push(definition);
     stepBindings.set(decl, {
       catalog: this.catalog, file: plan.file, plan: plan.name, template: template?.decl, templateFile: template?.file,
-      templateKind: template?.kind, templateNames, defaults, step: { ...step, dependsOn: [] },
-      diagnostics: this.diagnostics.slice(d0), references: this.references.slice(r0),
+      templateKind: template?.kind, templateNames, defaults, step: copyStep(step, index, template),
+      diagnostics: this.diagnostics.slice(d0), references: this.references.slice(r0), definition,
     });
     return step;
   }

@@ -9,7 +9,7 @@ import { AstBuilder } from './build.js';
 import { setMessageTokens } from './messages.js';
 import { o2aParser } from './parser.js';
 import { LineMap } from './positions.js';
-import { docAbove, finishParse, isMissingBrace, reparseCounts, reparseStep, syntaxTokens, type ParseResult, type ParseState } from './reparse.js';
+import { docAbove, finishParse, isMissingBrace, reparseCounts, reparseStep, sortedOffsets, syntaxTokens, type ParseResult, type ParseState } from './reparse.js';
 import * as T from './tokens.js';
 
 export type * from './ast.js';
@@ -175,8 +175,8 @@ function parseUnsafe(source: string, file: string, lines: LineMap): ParseResult 
     built: builder.diagnostics,
     strays: builder.strayDiagnostics,
     stepSegments: builder.stepSegments,
-    nameOffsets: builder.nameOffsets,
-    versionOffsets: builder.versionOffsets,
+    nameOffsets: sortedOffsets(builder.nameOffsets),
+    versionOffsets: sortedOffsets(builder.versionOffsets),
   };
   if (first !== undefined) state.firstToken = { start: first.startOffset, end: first.endOffset! + 1 };
   const lexedTokens = lexed.tokens;

@@ -54,8 +54,9 @@ export interface ParseState {
   strays: Diagnostic[];
   /** Per step in source order: `[d0, d1, s0, s1]`, its slices of `built` and `strays`. */
   stepSegments: readonly number[];
-  nameOffsets: ReadonlySet<number>;
-  versionOffsets: ReadonlySet<number>;
+  /** Start offsets of the tokens that stand as names, and of version numbers: sorted. */
+  nameOffsets: Int32Array;
+  versionOffsets: Int32Array;
   /** The first token of the file (for O2A0007). */
   firstToken?: { start: number; end: number };
 }
@@ -97,12 +98,34 @@ export function docAbove(comments: readonly A.Comment[], source: string, start: 
   return lines.length > 0 ? lines.join('\n') : undefined;
 }
 
-function classify(token: IToken, names: ReadonlySet<number>, versions: ReadonlySet<number>): SyntaxTokenType {
-  if (T.keywordTokenTypes.has(token.tokenType)) return names.has(token.startOffset) ? 'identifier' : 'keyword';
+/** The first index of a sorted array whose value is at least `value`. */
+function lowerBound(sorted: Int32Array, value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function includes(sorted: Int32Array, value: number): boolean {
+  const i = lowerBound(sorted, value);
+  return i < sorted.length && sorted[i] === value;
+}
+
+/** A set of offsets as a sorted array. */
+export function sortedOffsets(set: ReadonlySet<number>): Int32Array {
+  return Int32Array.from(set).sort();
+}
+
+function classify(token: IToken, names: Int32Array, versions: Int32Array): SyntaxTokenType {
+  if (T.keywordTokenTypes.has(token.tokenType)) return includes(names, token.startOffset) ? 'identifier' : 'keyword';
   if (tokenMatcher(token, T.Name)) return 'identifier';
   if (tokenMatcher(token, T.StringLiteral)) return 'string';
   if (tokenMatcher(token, T.Numeric)) {
-    if (versions.has(token.startOffset)) return 'version';
+    if (includes(versions, token.startOffset)) return 'version';
     return tokenMatcher(token, T.DurationToken) ? 'duration' : 'number';
   }
   if (T.comparisonTokenTypes.includes(token.tokenType)) return 'operator';
@@ -342,7 +365,7 @@ export function reparseStep(previous: ParseResult, source: string, file: string)
   const onlyRest = errors.every((e) => e.name === 'NotAllInputParsedException') && errors.length === (following.length > 0 ? 1 : 0);
   if (cst === undefined || !readAll || !onlyRest) return undefined;
 
-  const lines = new LineMap(source);
+  const lines = LineMap.afterEdit(state.lines, source, head, oldEnd, source.length - tail);
   const builder = new AstBuilder(lines, file);
   const fresh = builder.stepMember(cst);
   if (fresh.range.start.offset !== ms || fresh.range.end.offset !== me1) return undefined;
@@ -399,13 +422,15 @@ export function reparseStep(previous: ParseResult, source: string, file: string)
   for (let i = declIndex + 1; i < declarations.length; i++) shift.move(declarations[i]);
   const newDocument: A.Document = { ...document, declarations, comments, range: lines.range(0, source.length) };
 
-  const offsets = (set: ReadonlySet<number>, fresh: ReadonlySet<number>): Set<number> => {
-    const out = new Set<number>();
-    for (const o of set) {
-      if (o < ms) out.add(o);
-      else if (o >= me) out.add(o + delta);
-    }
-    for (const o of fresh) out.add(o);
+  // Offsets before the step stay, the step's are replaced, those after it move.
+  const offsets = (sorted: Int32Array, fresh: ReadonlySet<number>): Int32Array => {
+    const a = lowerBound(sorted, ms);
+    const b = lowerBound(sorted, me);
+    const add = sortedOffsets(fresh);
+    const out = new Int32Array(a + add.length + sorted.length - b);
+    out.set(sorted.subarray(0, a), 0);
+    out.set(add, a);
+    for (let i = b, j = a + add.length; i < sorted.length; i++, j++) out[j] = sorted[i]! + delta;
     return out;
   };
 

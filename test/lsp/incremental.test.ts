@@ -185,3 +185,17 @@ describe('incremental checking in the workspace', () => {
     );
   });
 });
+
+describe('line map after an edit', () => {
+  it('is the line map of the new text', async () => {
+    const { LineMap } = await import('../../compiler/syntax/positions.js');
+    const text = fc.array(fc.constantFrom('a', 'b', '\n', '\r', '\r\n', ' '), { maxLength: 30 }).map((p) => p.join(''));
+    fc.assert(fc.property(text, fc.nat(), fc.nat(5), text, (before, at, remove, insert) => {
+      const from = at % (before.length + 1);
+      const to = Math.min(before.length, from + remove);
+      const after = before.slice(0, from) + insert + before.slice(to);
+      const edited = LineMap.afterEdit(new LineMap(before), after, from, to, from + insert.length);
+      for (let o = 0; o <= after.length; o++) expect(edited.position(o)).toEqual(new LineMap(after).position(o));
+    }), { numRuns: 3000 });
+  });
+});
