@@ -2,7 +2,7 @@
 // changed in memory through guarded transitions, written back in a few batched statements.
 import { randomUUID } from 'node:crypto';
 import type { CompiledPlan } from '../../compiler/emit/schema.js';
-import { WriteBatch, iso, parseJson, recordsJson } from '../store/sql.js';
+import { WriteBatch, arrayLiteral, iso, parseJson, unnestRows, type Column, type ColumnType } from '../store/sql.js';
 import type { Queryable } from '../store/store.js';
 import type { AggregateCache, OrderAggregates } from './cache.js';
 import type { Envelope } from './messages.js';
@@ -57,6 +57,32 @@ export interface LogRow {
   direction: 'in' | 'out' | 'state'; type: string; sagaId: string | null; stepId: string | null;
   payload: Record<string, unknown>; occurredAt: string;
 }
+
+/** Columns as `name` (text) or `name:type`. */
+function columns(spec: string): Column[] {
+  return spec.trim().split(/\s+/).map((c) => {
+    const [name, type] = c.split(':');
+    return [name as string, (type ?? 'text') as ColumnType];
+  });
+}
+
+/** The columns each table is written with, in the order the rows list their values. */
+const COLUMNS = {
+  order: columns('id external_id correlation_id customer_id state scenario:jsonb body:jsonb created_at:timestamptz updated_at:timestamptz version:integer'),
+  orderVersion: columns('id state updated_at:timestamptz version:integer'),
+  item: columns('product_order_id id parent_item_id offering_id action characteristics:jsonb plan_hash state updated_at:timestamptz'),
+  saga: columns('id product_order_id product_order_item_id plan_hash correlation_id state held_step_id created_at:timestamptz updated_at:timestamptz'),
+  step: columns(`saga_id step_id kind owner state attempt:integer deliveries:integer resumes:integer idempotency_key external_ref outcome
+    evidence:jsonb started_at:timestamptz completed_at:timestamptz updated_at:timestamptz`),
+  activation: columns('id saga_id step_id target idempotency_key state attempts:integer created_at:timestamptz updated_at:timestamptz'),
+  reservation: columns('id saga_id step_id resource_spec resource_id state created_at:timestamptz updated_at:timestamptz'),
+  fallout: columns(`id saga_id failed_step_id product_order_id product_order_item_id correlation_id failure_reason suggested_repair
+    safe_retry:jsonb affected:jsonb sla_impact owner_group party resume_command:jsonb state created_at:timestamptz resolved_at:timestamptz`),
+  timer: columns('saga_id step_id kind attempt:integer due_at:timestamptz'),
+  outbox: columns(`message_id kind type schema_version:integer destination ordering_key correlation_id causation_id product_order_id
+    product_order_item_id saga_id step_id idempotency_key payload:jsonb created_at:timestamptz`),
+  log: columns('product_order_id correlation_id message_id causation_id direction type saga_id step_id payload:jsonb occurred_at:timestamptz more:json'),
+} as const;
 
 /** What a relay gives the transactions that write outbox rows: its name, a lease end, the unpublished rows it holds. */
 export interface OutboxLease { owner: string; until: string; held: string[] }
@@ -364,12 +390,9 @@ export class UnitOfWork {
    */
   async flush(tx: Queryable, lease?: (orderingKeys: string[]) => OutboxLease): Promise<void> {
     const batch = new WriteBatch();
-    const insertRows = (_tx: Queryable, table: string, columns: string[], rows: unknown[][], conflict?: { key: string[]; update: string[] }) =>
-      batch.insert(table, columns, rows, conflict);
     const created = [...this.created].map((id) => this.orders.get(id) as ProductOrderRow);
     if (created.length) {
-      insertRows(tx, 'product_order',
-        ['id', 'external_id', 'correlation_id', 'customer_id', 'state', 'scenario', 'body', 'created_at', 'updated_at', 'version'],
+      batch.insert('product_order', COLUMNS.order,
         created.map((o) => [o.id, o.externalId, o.correlationId, o.customerId, o.state, o.scenario, o.body, o.createdAt, o.updatedAt, o.version]),
         { key: ['id'], update: ['state', 'updated_at'] });
     }
@@ -378,57 +401,49 @@ export class UnitOfWork {
     if (loaded.length) {
       for (const o of loaded) o.version += 1;
       // The rows are locked by this transaction: found through the primary key, updated where they lie.
+      const { from, params } = unnestRows(COLUMNS.orderVersion, loaded.map((o) => [o.id, o.state, o.updatedAt, o.version]), 1);
       batch.raw(
         `UPDATE product_order p SET state = r.state, updated_at = r.updated_at, version = r.version
-           FROM json_populate_recordset(NULL::product_order, $1::json) r
+           FROM ${from}
           WHERE p.ctid = ANY (ARRAY(
-                  SELECT x.ctid FROM unnest($2::text[]) AS i(id) CROSS JOIN LATERAL (SELECT ctid FROM product_order x WHERE x.id = i.id OFFSET 0) x))
+                  SELECT x.ctid FROM unnest($1::text[]) AS i(id) CROSS JOIN LATERAL (SELECT ctid FROM product_order x WHERE x.id = i.id OFFSET 0) x))
             AND p.id = r.id`,
-        [recordsJson(['id', 'state', 'updated_at', 'version'], loaded.map((o) => [o.id, o.state, o.updatedAt, o.version])), loaded.map((o) => o.id)]);
+        params);
     }
     const items = [...this.dirty.items].map((k) => this.items.get(k) as ProductOrderItemRow);
     if (items.length) {
-      insertRows(tx, 'product_order_item',
-        ['product_order_id', 'id', 'parent_item_id', 'offering_id', 'action', 'characteristics', 'plan_hash', 'state', 'updated_at'],
+      batch.insert('product_order_item', COLUMNS.item,
         items.map((i) => [i.productOrderId, i.id, i.parentItemId, i.offeringId, i.action, i.characteristics, i.planHash, i.state, i.updatedAt]),
         { key: ['product_order_id', 'id'], update: ['state', 'updated_at'] });
     }
     const sagas = [...this.dirty.sagas].map((id) => this.sagas.get(id) as SagaRow);
     if (sagas.length) {
-      insertRows(tx, 'saga',
-        ['id', 'product_order_id', 'product_order_item_id', 'plan_hash', 'correlation_id', 'state', 'held_step_id', 'created_at', 'updated_at'],
+      batch.insert('saga', COLUMNS.saga,
         sagas.map((s) => [s.id, s.productOrderId, s.productOrderItemId, s.planHash, s.correlationId, s.state, s.heldStepId, s.createdAt, s.updatedAt]),
         { key: ['id'], update: ['state', 'held_step_id', 'updated_at'] });
     }
     const steps = [...this.dirty.steps].map((k) => this.steps.get(k) as SagaStepRow);
     if (steps.length) {
-      const cols = ['saga_id', 'step_id', 'kind', 'owner', 'state', 'attempt', 'deliveries', 'resumes', 'idempotency_key', 'external_ref',
-        'outcome', 'evidence', 'started_at', 'completed_at', 'updated_at'];
-      insertRows(tx, 'saga_step', cols,
+      batch.insert('saga_step', COLUMNS.step,
         steps.map((s) => [s.sagaId, s.stepId, s.kind, s.owner, s.state, s.attempt, s.deliveries, s.resumes, s.idempotencyKey, s.externalRef,
           s.outcome, s.evidence, s.startedAt, s.completedAt, s.updatedAt]),
-        { key: ['saga_id', 'step_id'], update: cols.slice(4) });
+        { key: ['saga_id', 'step_id'], update: COLUMNS.step.slice(4).map(([name]) => name) });
     }
     const activations = [...this.dirty.activations].map((id) => this.activations.get(id) as ActivationCommandRow);
     if (activations.length) {
-      insertRows(tx, 'activation_command',
-        ['id', 'saga_id', 'step_id', 'target', 'idempotency_key', 'state', 'attempts', 'created_at', 'updated_at'],
+      batch.insert('activation_command', COLUMNS.activation,
         activations.map((a) => [a.id, a.sagaId, a.stepId, a.target, a.idempotencyKey, a.state, a.attempts, a.createdAt, a.updatedAt]),
         { key: ['id'], update: ['state', 'attempts', 'updated_at'] });
     }
     const reservations = [...this.dirty.reservations].map((id) => this.reservations.get(id) as ResourceReservationRow);
     if (reservations.length) {
-      insertRows(tx, 'resource_reservation',
-        ['id', 'saga_id', 'step_id', 'resource_spec', 'resource_id', 'state', 'created_at', 'updated_at'],
+      batch.insert('resource_reservation', COLUMNS.reservation,
         reservations.map((r) => [r.id, r.sagaId, r.stepId, r.resourceSpec, r.resourceId, r.state, r.createdAt, r.updatedAt]),
         { key: ['id'], update: ['resource_id', 'state', 'updated_at'] });
     }
     const fallouts = [...this.dirty.fallouts].map((id) => this.fallouts.get(id) as FalloutCaseRow);
     if (fallouts.length) {
-      insertRows(tx, 'fallout_case',
-        ['id', 'saga_id', 'failed_step_id', 'product_order_id', 'product_order_item_id', 'correlation_id', 'failure_reason',
-          'suggested_repair', 'safe_retry', 'affected', 'sla_impact', 'owner_group', 'party', 'resume_command', 'state',
-          'created_at', 'resolved_at'],
+      batch.insert('fallout_case', COLUMNS.fallout,
         fallouts.map((f) => [f.id, f.sagaId, f.failedStepId, f.productOrderId, f.productOrderItemId, f.correlationId,
           f.failureReason, f.suggestedRepair, f.safeRetry, f.affected, f.slaImpact, f.ownerGroup, f.party,
           f.resumeCommand, f.state, f.createdAt, f.resolvedAt]),
@@ -441,28 +456,27 @@ export class UnitOfWork {
         `DELETE FROM timer WHERE ctid = ANY (ARRAY(
            SELECT t.ctid FROM unnest($1::text[], $2::text[], $3::text[]) AS d(saga_id, step_id, kind)
             CROSS JOIN LATERAL (SELECT ctid FROM timer t WHERE t.saga_id = d.saga_id AND t.step_id = d.step_id AND t.kind = d.kind OFFSET 0) t))`,
-        [dels.map((d) => d.sagaId), dels.map((d) => d.stepId), dels.map((d) => d.kind)],
+        [dels.map((d) => d.sagaId), dels.map((d) => d.stepId), dels.map((d) => d.kind)].map((values) => arrayLiteral(values, 'text')),
       );
     }
     if (this.timersSet.size) {
-      insertRows(tx, 'timer', ['saga_id', 'step_id', 'kind', 'attempt', 'due_at'],
+      batch.insert('timer', COLUMNS.timer,
         [...this.timersSet.values()].map((t) => [t.sagaId, t.stepId, t.kind, t.attempt, t.dueAt]),
         { key: ['saga_id', 'step_id', 'kind'], update: ['attempt', 'due_at'] });
     }
     if (this.outbox.length) {
-      const columns = ['message_id', 'kind', 'type', 'schema_version', 'destination', 'ordering_key', 'correlation_id', 'causation_id',
-        'product_order_id', 'product_order_item_id', 'saga_id', 'step_id', 'idempotency_key', 'payload', 'created_at'];
-      const records = recordsJson(columns, this.outbox.map((m) => [m.messageId, m.kind, m.type, m.schemaVersion, m.destination,
+      const columns = COLUMNS.outbox;
+      const { from, params } = unnestRows(columns, this.outbox.map((m) => [m.messageId, m.kind, m.type, m.schemaVersion, m.destination,
         m.orderingKey, m.correlationId, m.causationId, m.productOrderId, m.productOrderItemId, m.sagaId, m.stepId, m.idempotencyKey,
-        m.payload, m.createdAt]));
+        m.payload, m.createdAt]), 1, { ordinality: 'ord' });
       const keys = [...new Set(this.outbox.map((m) => m.orderingKey))];
       const granted = lease?.(keys);
+      const list = columns.map(([name]) => name).join(', ');
       batch.raw(
-        `INSERT INTO outbox (${columns.join(', ')})
-         SELECT ${columns.map((c) => `r.${c}`).join(', ')}
-           FROM json_populate_recordset(NULL::outbox, $1::json) WITH ORDINALITY AS r ORDER BY r.ordinality
+        `INSERT INTO outbox (${list})
+         SELECT ${list} FROM ${from} ORDER BY r.ord
          RETURNING seq, message_id, ordering_key`,
-        [records], 'outbox_rows');
+        params, 'outbox_rows');
       // Pending until published. The rows are leased to the relay of the process that writes them,
       // which publishes them right after the commit, unless an earlier message of the same key is
       // still pending and not held by that relay (another process's, or one left to the sweep):
@@ -477,7 +491,7 @@ export class UnitOfWork {
              SELECT true AS blocked FROM outbox_pending p
               WHERE p.ordering_key = o.ordering_key AND p.seq <> ALL($3::bigint[]) LIMIT 1) b ON true
          RETURNING seq, lease_until`,
-        [granted?.until ?? null, granted?.owner ?? null, granted?.held ?? []], 'pending_rows');
+        [granted?.until ?? null, granted?.owner ?? null, arrayLiteral(granted?.held ?? [], 'bigint')], 'pending_rows');
     }
     if (this.log.length) {
       // One audit row per order: its first entry in the columns, the ones after it in `more`, in
@@ -488,8 +502,7 @@ export class UnitOfWork {
         if (group) group.push(l); else byOrder.set(l.productOrderId, [l]);
       }
       const sent = new Set(this.outbox.map((m) => m.messageId));
-      insertRows(tx, 'event_log',
-        ['product_order_id', 'correlation_id', 'message_id', 'causation_id', 'direction', 'type', 'saga_id', 'step_id', 'payload', 'occurred_at', 'more'],
+      batch.insert('event_log', COLUMNS.log,
         [...byOrder.values()].map(([l, ...rest]) => {
           const head = l as LogRow;
           return [head.productOrderId, head.correlationId, head.messageId, head.causationId, head.direction, head.type, head.sagaId,

@@ -26,22 +26,56 @@ export function parseJson(value: unknown): unknown {
   return typeof value === 'string' ? JSON.parse(value) : value ?? null;
 }
 
+/** The SQL type of a column written through a batch (its values travel as one array of that type). */
+export type ColumnType = 'text' | 'integer' | 'bigint' | 'jsonb' | 'json' | 'timestamptz';
+export type Column = readonly [name: string, type: ColumnType];
+
+/**
+ * One column of rows as a PostgreSQL array literal (`{"a","b",NULL}`): the server parses it with
+ * the element type's input function, far cheaper than a JSON document per row. json/jsonb values
+ * are plain values, written as their JSON text.
+ */
+export function arrayLiteral(values: readonly unknown[], type: ColumnType): string {
+  let out = '{';
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) out += ',';
+    const value = values[i];
+    if (value === null || value === undefined) { out += 'NULL'; continue; }
+    const text = type === 'json' || type === 'jsonb' ? JSON.stringify(value) : String(value);
+    out += `"${text.replace(/[\\"]/g, '\\$&')}"`;
+  }
+  return `${out}}`;
+}
+
+/**
+ * `unnest($n::type[], ...) AS alias(columns)` over the rows, one array parameter per column
+ * (numbered from `first`), and those parameters.
+ */
+export function unnestRows(
+  columns: readonly Column[], rows: readonly unknown[][], first: number, options: { alias?: string; ordinality?: string } = {},
+): { from: string; params: string[] } {
+  const params = columns.map(([, type], c) => arrayLiteral(rows.map((row) => row[c]), type));
+  const arrays = columns.map(([, type], c) => `$${first + c}::${type}[]`).join(', ');
+  const names = columns.map(([name]) => name);
+  if (options.ordinality) names.push(options.ordinality);
+  return { from: `unnest(${arrays})${options.ordinality ? ' WITH ORDINALITY' : ''} AS ${options.alias ?? 'r'}(${names.join(', ')})`, params };
+}
+
 /**
  * Several writes sent as one statement (data-modifying CTEs): one round trip per flush. Writes in
- * one batch must not touch the same row twice. Rows travel as one JSON parameter per table
- * (`json_populate_recordset` over the table's row type), so the statement text stays short and
- * the driver serialises one value instead of one per column and row; json/jsonb columns take
- * plain values, not JSON text.
+ * one batch must not touch the same row twice. Rows travel as one array parameter per column
+ * (`unnest`), so the statement text depends only on the tables and columns written.
  */
 export class WriteBatch {
   private readonly parts: { name: string; sql: string }[] = [];
   private readonly params: unknown[] = [];
 
-  insert(table: string, columns: string[], rows: unknown[][], conflict?: Conflict): void {
+  insert(table: string, columns: readonly Column[], rows: unknown[][], conflict?: Conflict): void {
     if (rows.length === 0) return;
-    this.params.push(recordsJson(columns, rows));
-    const list = columns.join(',');
-    let sql = `INSERT INTO ${table} (${list}) SELECT ${list} FROM json_populate_recordset(NULL::${table}, $${this.params.length}::json)`;
+    const { from, params } = unnestRows(columns, rows, this.params.length + 1);
+    this.params.push(...params);
+    const list = columns.map(([name]) => name).join(',');
+    let sql = `INSERT INTO ${table} (${list}) SELECT ${list} FROM ${from}`;
     if (conflict) {
       sql += ` ON CONFLICT (${conflict.key.join(',')}) `;
       sql += conflict.update.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${conflict.update.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`;
@@ -68,14 +102,4 @@ export class WriteBatch {
     const rows = await tx.query<R>(`WITH ${ctes.join(', ')} SELECT ${select ?? '1'}`, this.params);
     return select === undefined ? [] : rows;
   }
-}
-
-/** Rows as one JSON array of records keyed by column (the parameter of `json_populate_recordset`). */
-export function recordsJson(columns: string[], rows: unknown[][]): string {
-  const records = rows.map((row) => {
-    const record: Record<string, unknown> = {};
-    for (let i = 0; i < columns.length; i++) record[columns[i] as string] = row[i] ?? null;
-    return record;
-  });
-  return JSON.stringify(records);
 }
