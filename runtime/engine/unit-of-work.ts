@@ -95,7 +95,8 @@ const key = (a: string, b: string) => `${a}\u0000${b}`;
 class Grouped<T> extends Map<string, T> {
   private groups: Map<string, Map<string, T>> | undefined;
 
-  constructor(private readonly groupOf: (row: T) => string) {
+  /** `memberOf` names a row within its group (its key there); the map's own key by default. */
+  constructor(private readonly groupOf: (row: T) => string, private readonly memberOf?: (row: T) => string) {
     super();
   }
 
@@ -104,14 +105,19 @@ class Grouped<T> extends Map<string, T> {
     const g = this.groupOf(row);
     let group = this.groups.get(g);
     if (!group) { group = new Map(); this.groups.set(g, group); }
-    group.set(k, row);
+    group.set(this.memberOf ? this.memberOf(row) : k, row);
     return super.set(k, row);
   }
 
   override delete(k: string): boolean {
     const row = super.get(k);
-    if (row !== undefined) this.groups?.get(this.groupOf(row))?.delete(k);
+    if (row !== undefined) this.groups?.get(this.groupOf(row))?.delete(this.memberOf ? this.memberOf(row) : k);
     return super.delete(k);
+  }
+
+  /** The row of a group by its key there. */
+  member(g: string, m: string): T | undefined {
+    return this.groups?.get(g)?.get(m);
   }
 
   override clear(): void {
@@ -130,7 +136,7 @@ export class UnitOfWork {
   // Grouped by order or saga as well: a transaction may hold hundreds of orders.
   readonly items = new Grouped<ProductOrderItemRow>((i) => i.productOrderId);
   readonly sagas = new Grouped<SagaRow>((s) => s.productOrderId);
-  readonly steps = new Grouped<SagaStepRow>((st) => st.sagaId);
+  readonly steps = new Grouped<SagaStepRow>((st) => st.sagaId, (st) => st.stepId);
   readonly activations = new Grouped<ActivationCommandRow>((a) => a.sagaId);
   readonly reservations = new Grouped<ResourceReservationRow>((r) => r.sagaId);
   readonly fallouts = new Grouped<FalloutCaseRow>((f) => f.sagaId);
@@ -170,7 +176,7 @@ export class UnitOfWork {
     return this.sagas.of(orderId).find((s) => s.productOrderItemId === itemId);
   }
   step(sagaId: string, stepId: string): SagaStepRow | undefined {
-    return this.steps.get(key(sagaId, stepId));
+    return this.steps.member(sagaId, stepId);
   }
   stepsOf(sagaId: string): SagaStepRow[] {
     return this.steps.of(sagaId);

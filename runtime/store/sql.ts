@@ -36,16 +36,30 @@ export type Column = readonly [name: string, type: ColumnType];
  * are plain values, written as their JSON text.
  */
 export function arrayLiteral(values: readonly unknown[], type: ColumnType): string {
+  // A JSON string literal is a valid quoted array element (same escapes for `"` and `\\`) unless
+  // it escapes a control character or a lone surrogate; JSON's null is the array's NULL. JSON
+  // text itself holds neither, so json values always take this road (as JSON strings of their text).
+  if (type === 'json' || type === 'jsonb') {
+    return `{${JSON.stringify(values.map((v) => (v === null || v === undefined ? null : JSON.stringify(v)))).slice(1, -1)}}`;
+  }
+  let plain = true;
+  for (const v of values) {
+    if (v === null || v === undefined || typeof v === 'number') continue;
+    if (typeof v !== 'string' || UNSAFE_IN_JSON.test(v)) { plain = false; break; }
+  }
+  if (plain) return `{${JSON.stringify(values.map((v) => v ?? null)).slice(1, -1)}}`;
   let out = '{';
   for (let i = 0; i < values.length; i++) {
     if (i > 0) out += ',';
     const value = values[i];
     if (value === null || value === undefined) { out += 'NULL'; continue; }
-    const text = type === 'json' || type === 'jsonb' ? JSON.stringify(value) : String(value);
-    out += `"${text.replace(/[\\"]/g, '\\$&')}"`;
+    out += `"${String(value).replace(/[\\"]/g, '\\$&')}"`;
   }
   return `${out}}`;
 }
+
+/** Characters JSON.stringify writes as escapes that an array literal would read differently. */
+const UNSAFE_IN_JSON = /[\u0000-\u001f\ud800-\udfff]/;
 
 /**
  * `unnest($n::type[], ...) AS alias(columns)` over the rows, one array parameter per column
