@@ -13,7 +13,15 @@ export class PlanGraph {
   private readonly predecessors = new Map<string, string[]>();
   private readonly successors = new Map<string, string[]>();
 
-  constructor(readonly plan: BoundPlan) {
+  /** The steps' dependency lists the graph was built from. */
+  private readonly edges: BoundStep['dependsOn'][];
+
+  /** The plan; a reused graph is moved to the plan of the newer model (`sameEdges`). */
+  plan: BoundPlan;
+
+  constructor(plan: BoundPlan) {
+    this.plan = plan;
+    this.edges = plan.steps.map((s) => s.dependsOn);
     for (const step of plan.steps) {
       this.predecessors.set(step.name, []);
       this.successors.set(step.name, []);
@@ -29,6 +37,23 @@ export class PlanGraph {
       }
     }
     if (unordered) for (const list of this.successors.values()) list.sort((a, b) => this.indexOf(a) - this.indexOf(b));
+  }
+
+  /** Whether `plan` has the same steps, in the same order, depending on the same steps. */
+  sameEdges(plan: BoundPlan): boolean {
+    const steps = plan.steps;
+    if (steps.length !== this.edges.length || steps.length !== this.plan.steps.length) return false;
+    for (let i = 0; i < steps.length; i++) {
+      const step = steps[i]!;
+      if (step.name !== this.plan.steps[i]!.name) return false;
+      const deps = step.dependsOn;
+      const was = this.edges[i]!;
+      if (deps === was) continue;
+      if (deps.length !== was.length) return false;
+      for (let j = 0; j < deps.length; j++) if (deps[j]!.name !== was[j]!.name) return false;
+      this.edges[i] = deps;
+    }
+    return true;
   }
 
   /** The graph as a graphlib Graph (built on first use). */

@@ -1,7 +1,7 @@
 // Runs every check over every plan and bundle of the bound model. Checks are independent pure
 // functions; an error in one plan never stops the checks of another.
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import type { BoundModel } from '../resolve/model.js';
+import type { BoundModel, BoundPlan } from '../resolve/model.js';
 import type { BundleCheck, PlanCheck } from './context.js';
 import { PlanGraph } from './graph.js';
 import { dependencyCycles } from './graph/cycles.js';
@@ -48,12 +48,30 @@ export interface CheckResult {
   graphs: Map<string, PlanGraph>;
 }
 
+/**
+ * The last graph of each plan (keyed by its name's node, which an incremental re-parse keeps):
+ * reused while every step has the same name and the same `dependsOn` list (the resolver reuses a
+ * step's list while nothing it depends on changed).
+ */
+const lastGraphs = new WeakMap<object, PlanGraph>();
+
+function graphOf(plan: BoundPlan): PlanGraph {
+  const last = lastGraphs.get(plan.decl.name);
+  if (last !== undefined && last.sameEdges(plan)) {
+    last.plan = plan;
+    return last;
+  }
+  const graph = new PlanGraph(plan);
+  lastGraphs.set(plan.decl.name, graph);
+  return graph;
+}
+
 export function checkModel(model: BoundModel, sourceText: (file: string) => string | undefined): CheckResult {
   const diagnostics: Diagnostic[] = [];
   const graphs = new Map<string, PlanGraph>();
   const catalog = model.catalog;
   for (const plan of model.plans.values()) {
-    const graph = new PlanGraph(plan);
+    const graph = graphOf(plan);
     graphs.set(plan.name, graph);
     if (catalog === undefined) continue;
     for (const check of planChecks) diagnostics.push(...check({ plan, catalog, model, graph, sourceText }));

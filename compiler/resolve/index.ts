@@ -80,6 +80,15 @@ interface StepBinding {
   diagnostics: Diagnostic[];
   references: SymbolReference[];
   definition: SymbolDefinition;
+  /** The `after` list, bound against the plan's step names (and the nodes of the steps it names). */
+  dependencies?: {
+    plan: string;
+    names: string;
+    targets: StepDecl[];
+    dependsOn: BoundStep['dependsOn'];
+    diagnostics: Diagnostic[];
+    references: SymbolReference[];
+  };
   /** The rule's characteristics, bound against `offering` (after every step is bound). */
   rule?: { offering: ProductOffering | undefined; diagnostics: Diagnostic[]; references: SymbolReference[] };
 }
@@ -113,6 +122,7 @@ class Resolver {
   readonly bundles = new Map<string, BoundBundle>();
   private readonly declared = new Map<string, { file: string; decl: Decl }>();
   private templateNameList?: string;
+  private readonly stepNameLists = new Map<BoundPlan, string>();
 
   constructor(readonly documents: Document[], readonly catalog: CatalogSnapshot | undefined, readonly options: ResolveOptions) {}
 
@@ -505,6 +515,39 @@ class Resolver {
   }
 
   private bindDependencies(plan: BoundPlan, step: BoundStep): void {
+    // Reused with the step's binding while the plan has the same step names and the steps it
+    // names are the same nodes (their ranges are the references' targets).
+    const binding = stepBindings.get(step.decl);
+    const names = this.stepNames(plan);
+    const cached = binding?.dependencies;
+    if (cached !== undefined && cached.plan === plan.name && cached.names === names && cached.targets.every((t, i) => plan.stepByName.get(cached.dependsOn[i]!.name)?.decl === t)) {
+      for (const d of cached.diagnostics) this.diagnostics.push(d);
+      for (const r of cached.references) this.references.push(r);
+      step.dependsOn = cached.dependsOn;
+      return;
+    }
+    const d0 = this.diagnostics.length;
+    const r0 = this.references.length;
+    this.bindDependenciesNow(plan, step);
+    if (binding !== undefined) {
+      binding.dependencies = {
+        plan: plan.name, names, targets: step.dependsOn.map((d) => plan.stepByName.get(d.name)!.decl), dependsOn: step.dependsOn,
+        diagnostics: this.diagnostics.slice(d0), references: this.references.slice(r0),
+      };
+    }
+  }
+
+  /** The plan's step names in order, one string (the same string object for one plan in one run). */
+  private stepNames(plan: BoundPlan): string {
+    let names = this.stepNameLists.get(plan);
+    if (names === undefined) {
+      names = [...plan.stepByName.keys()].join('\0');
+      this.stepNameLists.set(plan, names);
+    }
+    return names;
+  }
+
+  private bindDependenciesNow(plan: BoundPlan, step: BoundStep): void {
     const seen = new Set<string>();
     for (const ident of step.decl.after) {
       const target = this.stepRef(plan, ident, 'after');
