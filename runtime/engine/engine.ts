@@ -630,7 +630,10 @@ export class Engine {
       if (saga) return ITEM_STATE_OF_SAGA[saga.state];
       const kids = children(item);
       if (kids.length === 0) return item.state;
-      return combine(kids.map((kid) => { const state = derive(kid); return state === 'partial' ? 'completed' : state; }));
+      const combined = combine(kids.map((kid) => { const state = derive(kid); return state === 'partial' ? 'completed' : state; }));
+      // Some children completed, the others failed: partial only when the bundle allows it.
+      const plan = item.planHash ? uow.plans.get(item.planHash) : undefined;
+      return combined === 'partial' && plan?.completion.mode === 'all' ? 'failed' : combined;
     };
     for (const item of items) {
       const target = derive(item);

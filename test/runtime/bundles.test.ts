@@ -1,0 +1,77 @@
+// Bundles (§ order items with child items): every child item runs its own saga; the bundle item
+// and the order follow from the children and the bundle's completion policy.
+import { afterEach, describe, expect, it } from 'vitest';
+import { canonicalJson, sha256Hex } from '../../compiler/hash.js';
+import type { CompiledPlan } from '../../compiler/emit/schema.js';
+import { orderTrail } from '../../runtime/projection/read-model.js';
+import type { Runtime } from '../../runtime/runtime.js';
+import type { Store } from '../../runtime/store/store.js';
+import { disposeRuntime, newRuntime, outboxOf, samplePlans, storesUnderTest } from './harness.js';
+
+const stores = await storesUnderTest();
+const plans = await samplePlans();
+
+function familyOrder(id: string): unknown {
+  return {
+    id, relatedParty: [{ id: 'cust-9', role: 'customer' }],
+    productOrderItem: [{
+      id: '1', action: 'add', productOffering: { id: 'FAMILY_PACK' },
+      product: { productCharacteristic: [{ name: 'installation', value: 'technician' }, { name: 'simType', value: 'physical' }] },
+      // The streaming item is optional in the bundle: ordered explicitly here.
+      productOrderItem: [{ id: '1.tv', action: 'add', productOffering: { id: 'OTT_STREAMING' } }],
+    }],
+  };
+}
+
+/** The sample FamilyPack with another completion policy (its hash recomputed: a valid compiled plan). */
+function familyPackWith(mode: 'all' | 'partial_allowed'): CompiledPlan {
+  const sample = plans.find((p) => p.offeringId === 'FAMILY_PACK');
+  if (!sample || sample.kind !== 'bundle') throw new Error('no FamilyPack bundle among the sample plans');
+  const { hash: _hash, ...rest } = { ...sample, planVersion: sample.planVersion + 1, completion: { mode } };
+  return { ...rest, hash: sha256Hex(canonicalJson(rest)) } as CompiledPlan;
+}
+
+describe.each(stores)('bundles on $name', (storeUnderTest) => {
+  let runtime: Runtime | undefined;
+  afterEach(async () => { if (runtime) await disposeRuntime(runtime); runtime = undefined; });
+
+  async function run(orderId: string, bundle?: CompiledPlan): Promise<Store> {
+    const opened = await newRuntime(storeUnderTest);
+    runtime = opened.runtime;
+    await runtime.registerPlans(plans as CompiledPlan[]);
+    // The streaming account is never answered: its step times out, and a timeout there fails the saga.
+    const submitted = await runtime.submitOrder(familyOrder(orderId), {
+      plans: bundle ? [bundle] : undefined, scenario: { steps: { ott: { outcome: 'timeout' } } },
+    });
+    expect(submitted).toMatchObject({ ok: true });
+    await runtime.settle();
+    return opened.store;
+  }
+
+  const itemStates = async (store: Store, orderId: string) => Object.fromEntries((await store.query<{ id: string; state: string }>(
+    'SELECT id, state FROM product_order_item WHERE product_order_id = $1', [orderId])).map((r) => [r.id, r.state]));
+  const sagaStates = async (store: Store, orderId: string) => Object.fromEntries((await store.query<{ item: string; state: string }>(
+    'SELECT product_order_item_id AS item, state FROM saga WHERE product_order_id = $1', [orderId])).map((r) => [r.item, r.state]));
+
+  it('partial completion allowed: the other children complete, the order is partially completed', async () => {
+    const store = await run('po-family-partial');
+    expect(await sagaStates(store, 'po-family-partial')).toEqual({ '1.mobile': 'COMPLETED', '1.fiber': 'COMPLETED', '1.tv': 'FAILED' });
+    expect(await itemStates(store, 'po-family-partial')).toEqual({ '1': 'completed', '1.mobile': 'completed', '1.fiber': 'completed', '1.tv': 'failed' });
+    expect((await store.query('SELECT state FROM product_order WHERE id = $1', ['po-family-partial']))[0]).toEqual({ state: 'partial' });
+    const facts = (await outboxOf(store, 'po-family-partial')).map((m) => m.type);
+    expect(facts).toContain('ProductOrderPartiallyCompleted');
+    expect(facts).not.toContain('ProductOrderCompleted');
+    expect(facts.filter((t) => t === 'ServiceOrderCompleted')).toHaveLength(2);
+    expect((await orderTrail(store, 'po-family-partial')).filter((e) => e.type === 'FulfillmentFailed')).toHaveLength(1);
+  });
+
+  it('completion of all items required: the same failure fails the bundle item and the order', async () => {
+    const store = await run('po-family-all', familyPackWith('all'));
+    expect(await sagaStates(store, 'po-family-all')).toEqual({ '1.mobile': 'COMPLETED', '1.fiber': 'COMPLETED', '1.tv': 'FAILED' });
+    expect(await itemStates(store, 'po-family-all')).toEqual({ '1': 'failed', '1.mobile': 'completed', '1.fiber': 'completed', '1.tv': 'failed' });
+    expect((await store.query('SELECT state FROM product_order WHERE id = $1', ['po-family-all']))[0]).toEqual({ state: 'failed' });
+    const facts = (await outboxOf(store, 'po-family-all')).map((m) => m.type);
+    expect(facts).toContain('ProductOrderFailed');
+    expect(facts).not.toContain('ProductOrderPartiallyCompleted');
+  });
+});
