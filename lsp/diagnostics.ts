@@ -40,6 +40,14 @@ interface UnitState {
   published: Set<string>;
 }
 
+/** The last publications' timings (for `o2a/stats`): from the last edit, and of the check alone. */
+export const publishTimings: { sinceEditMs: number[]; checkMs: number[] } = { sinceEditMs: [], checkMs: [] };
+
+function record(list: number[], ms: number): void {
+  list.push(Math.round(ms * 100) / 100);
+  if (list.length > 500) list.splice(0, list.length - 500);
+}
+
 export class DiagnosticsPublisher {
   private readonly units = new Map<string, UnitState>();
 
@@ -97,7 +105,9 @@ export class DiagnosticsPublisher {
       s.timer = undefined;
     }
     try {
+      const started = performance.now();
       const analysis = ws.analyse(file);
+      record(publishTimings.checkMs, performance.now() - started);
       const byFile = new Map<string, LspDiagnostic[]>();
       for (const source of analysis.sources) byFile.set(source.file, []);
       if (analysis.catalogPath !== undefined) {
@@ -117,6 +127,7 @@ export class DiagnosticsPublisher {
           doc !== undefined ? { uri: ws.names.uriOf(f), version: doc.version, diagnostics } : { uri: ws.names.uriOf(f), diagnostics },
         );
       }
+      if (s.lastEditAt > 0) record(publishTimings.sinceEditMs, performance.now() - s.lastEditAt);
     } catch (error) {
       this.ctx.connection.console.error(`o2a: checking ${unit} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     }

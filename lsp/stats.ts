@@ -2,6 +2,7 @@
 import { getHeapSpaceStatistics } from 'node:v8';
 import { reparseCounts } from '../compiler/syntax/index.js';
 import type { ServerContext } from './context.js';
+import { publishTimings } from './diagnostics.js';
 
 export const statsRequest = 'o2a/stats';
 
@@ -15,6 +16,8 @@ export interface ServerStats {
   openDocuments: number;
   /** Edits re-parsed one step at a time, and whole-file parses after an edit. */
   reparses: { step: number; whole: number };
+  /** The last publications (up to 500): ms from the last edit to the diagnostics sent, and of the check alone. */
+  publish: { sinceEditMs: number[]; checkMs: number[] };
 }
 
 export function stats(ctx: ServerContext): ServerStats {
@@ -29,5 +32,6 @@ export function stats(ctx: ServerContext): ServerStats {
     heapSpaces,
     openDocuments: ctx.workspace.openFiles().length,
     reparses: { ...reparseCounts },
+    publish: { sinceEditMs: [...publishTimings.sinceEditMs], checkMs: [...publishTimings.checkMs] },
   };
 }

@@ -29,6 +29,15 @@ export interface LspBenchResult {
   openMs: number;
   rssMb: number;
   heapUsedMb: number;
+  /** The server's own view of the paced edits: from the edit's arrival to the diagnostics sent, and the check alone. */
+  server: { sinceEdit: LatencyFigures; check: LatencyFigures; reparses: { step: number; whole: number } };
+}
+
+interface StatsReply {
+  rssBytes: number;
+  heapUsedBytes: number;
+  reparses: { step: number; whole: number };
+  publish: { sinceEditMs: number[]; checkMs: number[] };
 }
 
 function figures(samples: number[]): LatencyFigures {
@@ -97,6 +106,7 @@ export async function runLspBench(options: { lines?: number; edits?: number; bur
       warm.push(c.ms);
       items = c.items;
     }
+    const afterPaced = await s.request<StatsReply>('o2a/stats', {});
     for (let k = 0; k < edits; k++) {
       await sleep(200);
       const v = await edit(k + edits);
@@ -110,7 +120,7 @@ export async function runLspBench(options: { lines?: number; edits?: number; bur
       await s.diagnostics(uri, v);
       burst.push(performance.now() - t0);
     }
-    const stats = await s.request<{ rssBytes: number; heapUsedBytes: number }>('o2a/stats', {});
+    const stats = await s.request<StatsReply>('o2a/stats', {});
     return {
       lines: docLines.length,
       debounceMs: 150,
@@ -119,6 +129,11 @@ export async function runLspBench(options: { lines?: number; edits?: number; bur
       openMs: Math.round(openMs),
       rssMb: Math.round(stats.rssBytes / 1e5) / 10,
       heapUsedMb: Math.round(stats.heapUsedBytes / 1e5) / 10,
+      server: {
+        sinceEdit: figures(afterPaced.publish.sinceEditMs.slice(-edits)),
+        check: figures(afterPaced.publish.checkMs.slice(-edits)),
+        reparses: stats.reparses,
+      },
     };
   } finally {
     await s.stop();

@@ -83,7 +83,7 @@ interface StepBinding {
   /** The `after` list, bound against the plan's step names (and the nodes of the steps it names). */
   dependencies?: {
     plan: string;
-    names: string;
+    names: number;
     targets: StepDecl[];
     dependsOn: BoundStep['dependsOn'];
     diagnostics: Diagnostic[];
@@ -113,6 +113,10 @@ function copyStep(s: BoundStep, index: number, template: BoundTemplate | undefin
 
 const noDefaults: StepProperty[] = [];
 
+/** Each plan's step names of the last run and their number (`Resolver.stepNamesVersion`), by the plan's name node. */
+const lastStepNames = new WeakMap<Ident, { names: string; version: number }>();
+let stepNamesCounter = 0;
+
 class Resolver {
   readonly diagnostics: Diagnostic[] = [];
   readonly references: SymbolReference[] = [];
@@ -122,7 +126,7 @@ class Resolver {
   readonly bundles = new Map<string, BoundBundle>();
   private readonly declared = new Map<string, { file: string; decl: Decl }>();
   private templateNameList?: string;
-  private readonly stepNameLists = new Map<BoundPlan, string>();
+  private readonly stepNameVersions = new Map<BoundPlan, number>();
 
   constructor(readonly documents: Document[], readonly catalog: CatalogSnapshot | undefined, readonly options: ResolveOptions) {}
 
@@ -518,13 +522,17 @@ class Resolver {
     // Reused with the step's binding while the plan has the same step names and the steps it
     // names are the same nodes (their ranges are the references' targets).
     const binding = stepBindings.get(step.decl);
-    const names = this.stepNames(plan);
+    const names = this.stepNamesVersion(plan);
     const cached = binding?.dependencies;
-    if (cached !== undefined && cached.plan === plan.name && cached.names === names && cached.targets.every((t, i) => plan.stepByName.get(cached.dependsOn[i]!.name)?.decl === t)) {
-      for (const d of cached.diagnostics) this.diagnostics.push(d);
-      for (const r of cached.references) this.references.push(r);
-      step.dependsOn = cached.dependsOn;
-      return;
+    if (cached !== undefined && cached.plan === plan.name && cached.names === names) {
+      let same = true;
+      for (let i = 0; i < cached.targets.length && same; i++) same = plan.stepByName.get(cached.dependsOn[i]!.name)?.decl === cached.targets[i];
+      if (same) {
+        for (const d of cached.diagnostics) this.diagnostics.push(d);
+        for (const r of cached.references) this.references.push(r);
+        step.dependsOn = cached.dependsOn;
+        return;
+      }
     }
     const d0 = this.diagnostics.length;
     const r0 = this.references.length;
@@ -537,14 +545,23 @@ class Resolver {
     }
   }
 
-  /** The plan's step names in order, one string (the same string object for one plan in one run). */
-  private stepNames(plan: BoundPlan): string {
-    let names = this.stepNameLists.get(plan);
-    if (names === undefined) {
-      names = [...plan.stepByName.keys()].join('\0');
-      this.stepNameLists.set(plan, names);
+  /**
+   * A number for the plan's step names in order: the same as in the last run while they are the
+   * same (the cached `after` bindings compare numbers, not a thousand names).
+   */
+  private stepNamesVersion(plan: BoundPlan): number {
+    let version = this.stepNameVersions.get(plan);
+    if (version === undefined) {
+      const names = [...plan.stepByName.keys()].join('\0');
+      const last = lastStepNames.get(plan.decl.name);
+      if (last !== undefined && last.names === names) version = last.version;
+      else {
+        version = ++stepNamesCounter;
+        lastStepNames.set(plan.decl.name, { names, version });
+      }
+      this.stepNameVersions.set(plan, version);
     }
-    return names;
+    return version;
   }
 
   private bindDependenciesNow(plan: BoundPlan, step: BoundStep): void {
