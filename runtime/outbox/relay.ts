@@ -126,7 +126,8 @@ export class OutboxRelay {
     const sweep = this.sweepWanted || Date.now() - this.sweptAt >= this.sweepIntervalMs
       || (own.length === 0 && this.queue.length === 0 && this.busy.size === 0);
     const swept = sweep && own.length < limit ? await this.claim(limit - own.length) : [];
-    // A key the sweep found is not one of ours (ours are leased): the two sets never share a key.
+    // The sweep finds keys whose head is unleased or whose lease ran out: not the keys of what is
+    // queued here (leased), short of a lease that ran out, where at least once applies as always.
     const batch = swept.length === 0 ? own : [...own, ...swept].sort(bySeq);
     if (batch.length === 0) return 0;
     for (const m of swept) this.hold(m);
