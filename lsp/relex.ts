@@ -5,7 +5,7 @@
 import { tokenMatcher, type IToken } from 'chevrotain';
 import * as T from '../compiler/syntax/tokens.js';
 import type { SyntaxToken, SyntaxTokenType } from '../compiler/syntax/index.js';
-import { detached } from '../compiler/syntax/reparse.js';
+import { commonPrefix, commonSuffix, detached } from '../compiler/syntax/reparse.js';
 
 function classify(token: IToken): SyntaxTokenType {
   if (T.keywordTokenTypes.has(token.tokenType)) return 'keyword';
@@ -68,11 +68,8 @@ function countNewlines(s: string): number {
 /** Tokens of `next`, reusing `previous` (the tokens of `before`) outside the edited lines. */
 export function relex(before: string, previous: readonly SyntaxToken[], next: string): SyntaxToken[] {
   if (before === next) return [...previous];
-  let head = 0;
-  const max = Math.min(before.length, next.length);
-  while (head < max && before.charCodeAt(head) === next.charCodeAt(head)) head++;
-  let tail = 0;
-  while (tail < max - head && before.charCodeAt(before.length - 1 - tail) === next.charCodeAt(next.length - 1 - tail)) tail++;
+  const head = commonPrefix(before, next);
+  const tail = commonSuffix(before, next, head);
   const from = lineStart(next, head);
   const oldTo = lineEnd(before, before.length - tail);
   const newTo = lineEnd(next, next.length - tail);

@@ -113,6 +113,40 @@ function copyStep(s: BoundStep, index: number, template: BoundTemplate | undefin
 
 const noDefaults: StepProperty[] = [];
 
+/** The bound template of a template node (with the catalog its kind was resolved in). */
+const boundTemplates = new WeakMap<TemplateDecl, { catalog: CatalogSnapshot | undefined; template: BoundTemplate }>();
+
+/**
+ * What resolving a plan gave last time (by the plan's name node, which an incremental re-parse
+ * keeps), with where each step's part lies in its diagnostics, references and definitions: when
+ * only steps changed (same names), the next run re-binds those steps (and the `after` lists
+ * naming them) and copies the rest, instead of visiting a thousand steps.
+ */
+interface PlanRun {
+  catalog: CatalogSnapshot | undefined;
+  file: string;
+  decl: PlanDecl;
+  templates: BoundTemplate[];
+  plan: BoundPlan;
+  namesVersion: number;
+  /** Plan members by index: the step index, or -1. */
+  memberStep: Int32Array;
+  /** The plan's part of the resolver's output. */
+  diagnostics: Diagnostic[];
+  references: SymbolReference[];
+  definitions: SymbolDefinition[];
+  /** Where the step part starts (after the offering, the defaults and the singletons). */
+  prefix: { d: number; r: number };
+  /** Per step, [d0, d1, r0, r1, f0, f1] of its binding; [d0, d1, r0, r1] of its `after` list and of its rule. */
+  bind: Int32Array;
+  deps: Int32Array;
+  rule: Int32Array;
+  /** Steps by the step names their `after` lists give. */
+  dependents: Map<string, number[]>;
+}
+
+const planRuns = new WeakMap<Ident, PlanRun>();
+
 /** Each plan's step names of the last run and their number (`Resolver.stepNamesVersion`), by the plan's name node. */
 const lastStepNames = new WeakMap<Ident, { names: string; version: number }>();
 let stepNamesCounter = 0;
@@ -205,7 +239,11 @@ class Resolver {
       this.definitions.push(d);
     };
     if (decl.kind === 'Template') {
-      this.templates.set(name, { name, file, decl });
+      // The same object as last time for the same node and catalog: steps bound from it can be reused.
+      const last = boundTemplates.get(decl);
+      const template = last !== undefined && last.catalog === this.catalog && last.template.file === file ? last.template : { name, file, decl };
+      if (last?.template !== template) boundTemplates.set(decl, { catalog: this.catalog, template });
+      this.templates.set(name, template);
       def({ kind: 'template', name, file, range: decl.name.range });
     } else if (decl.kind === 'Plan') {
       this.plans.set(name, {
@@ -344,7 +382,208 @@ class Resolver {
 
   // --- plans -----------------------------------------------------------------------------------
 
+  /** Runs `f`, and takes out what it added to the diagnostics, references and definitions. */
+  private captured(f: () => void): { d: Diagnostic[]; r: SymbolReference[]; f: SymbolDefinition[] } {
+    const d0 = this.diagnostics.length;
+    const r0 = this.references.length;
+    const f0 = this.definitions.length;
+    f();
+    return { d: this.diagnostics.splice(d0), r: this.references.splice(r0), f: this.definitions.splice(f0) };
+  }
+
   private resolvePlan(plan: BoundPlan): void {
+    if (this.resolvePlanAgain(plan)) return;
+    const d0 = this.diagnostics.length;
+    const r0 = this.references.length;
+    const f0 = this.definitions.length;
+    const marks: number[] = [];
+    const mark = (): void => {
+      marks.push(this.diagnostics.length - d0, this.references.length - r0, this.definitions.length - f0);
+    };
+    const duplicates = this.resolvePlanNow(plan, mark);
+    if (duplicates) {
+      planRuns.delete(plan.decl.name);
+      return;
+    }
+    // marks: prefix, then per step after binding, after its `after` list, after its rule.
+    const n = plan.steps.length;
+    const bind = new Int32Array(6 * n);
+    const deps = new Int32Array(4 * n);
+    const rule = new Int32Array(4 * n);
+    let at = 3;
+    let d = marks[0]!;
+    let r = marks[1]!;
+    let f = marks[2]!;
+    for (let k = 0; k < n; k++, at += 3) {
+      bind.set([d, marks[at]!, r, marks[at + 1]!, f, marks[at + 2]!], 6 * k);
+      [d, r, f] = [marks[at]!, marks[at + 1]!, marks[at + 2]!];
+    }
+    for (let k = 0; k < n; k++, at += 3) {
+      deps.set([d, marks[at]!, r, marks[at + 1]!], 4 * k);
+      [d, r] = [marks[at]!, marks[at + 1]!];
+    }
+    for (let k = 0; k < n; k++, at += 3) {
+      rule.set([d, marks[at]!, r, marks[at + 1]!], 4 * k);
+      [d, r] = [marks[at]!, marks[at + 1]!];
+    }
+    const memberStep = new Int32Array(plan.decl.members.length).fill(-1);
+    let k = 0;
+    plan.decl.members.forEach((m, j) => {
+      if (m.kind === 'Step' && usable(m.name)) memberStep[j] = k++;
+    });
+    const dependents = new Map<string, number[]>();
+    plan.steps.forEach((step, i) => {
+      for (const a of step.decl.after) {
+        const list = dependents.get(a.name);
+        if (list === undefined) dependents.set(a.name, [i]);
+        else list.push(i);
+      }
+    });
+    planRuns.set(plan.decl.name, {
+      catalog: this.catalog, file: plan.file, decl: plan.decl, templates: [...this.templates.values()], plan,
+      namesVersion: this.stepNamesVersion(plan), memberStep,
+      diagnostics: this.diagnostics.slice(d0), references: this.references.slice(r0), definitions: this.definitions.slice(f0),
+      prefix: { d: marks[0]!, r: marks[1]! }, bind, deps, rule, dependents,
+    });
+  }
+
+  /**
+   * The plan bound from its last run when only steps changed, each for a step of the same name:
+   * those steps are bound again, and the `after` lists of the steps that name them; the rest of
+   * the output is copied in the order a full run makes it. False when that does not apply.
+   */
+  private resolvePlanAgain(plan: BoundPlan): boolean {
+    const { decl } = plan;
+    const last = planRuns.get(decl.name);
+    if (
+      last === undefined || last.catalog !== this.catalog || last.file !== plan.file || last.plan.name !== plan.name
+      || last.decl.offering !== decl.offering || last.decl.members.length !== decl.members.length
+      || last.templates.length !== this.templates.size
+    ) return false;
+    let t = 0;
+    for (const template of this.templates.values()) if (template !== last.templates[t++]) return false;
+    const before = last.plan;
+    const changed: number[] = [];
+    for (let j = 0; j < decl.members.length; j++) {
+      const m = decl.members[j]!;
+      if (m === last.decl.members[j]) continue;
+      const k = last.memberStep[j]!;
+      if (k < 0 || m.kind !== 'Step' || !usable(m.name) || m.name.name !== before.steps[k]!.name) return false;
+      changed.push(k);
+    }
+
+    plan.offering = before.offering;
+    plan.defaults = before.defaults;
+    if (before.billing !== undefined) plan.billing = before.billing;
+    if (before.completion !== undefined) plan.completion = before.completion;
+    plan.cancel = before.cancel;
+    plan.status = before.status;
+    plan.amendments = before.amendments;
+    const steps = before.steps.slice();
+    const stepByName = new Map(before.stepByName);
+    plan.steps = steps;
+    plan.stepByName = stepByName;
+    this.stepNameVersions.set(plan, last.namesVersion);
+
+    // New parts, by step index.
+    const bound = new Map<number, { d: Diagnostic[]; r: SymbolReference[]; f: SymbolDefinition[] }>();
+    for (const k of changed) {
+      const stepDecl = decl.members[last.memberStep.indexOf(k)] as StepDecl;
+      bound.set(k, this.captured(() => {
+        const step = this.bindStepCached(plan, stepDecl, k);
+        steps[k] = step;
+        stepByName.set(step.name, step);
+      }));
+    }
+    const rebind = new Set(changed);
+    for (const k of changed) for (const i of last.dependents.get(before.steps[k]!.name) ?? []) rebind.add(i);
+    const depsParts = new Map<number, { d: Diagnostic[]; r: SymbolReference[] }>();
+    for (const k of [...rebind].sort((a, b) => a - b)) {
+      // A step of the last model is copied before its `after` list is bound again.
+      if (!bound.has(k)) steps[k] = copyStep(steps[k]!, k, steps[k]!.template);
+      const step = steps[k]!;
+      if (!bound.has(k)) stepByName.set(step.name, step);
+      depsParts.set(k, this.captured(() => this.bindDependencies(plan, step)));
+    }
+    const ruleParts = new Map<number, { d: Diagnostic[]; r: SymbolReference[] }>();
+    for (const k of changed) ruleParts.set(k, this.captured(() => this.bindRuleCharacteristics(plan, steps[k]!)));
+    const tail = this.captured(() => this.bindPlanTail(plan));
+
+    // The output in a full run's order, and the offsets for the next run.
+    const n = steps.length;
+    const diagnostics: Diagnostic[] = last.diagnostics.slice(0, last.prefix.d);
+    const references: SymbolReference[] = last.references.slice(0, last.prefix.r);
+    const definitions: SymbolDefinition[] = [];
+    const bind = new Int32Array(6 * n);
+    const deps = new Int32Array(4 * n);
+    const rule = new Int32Array(4 * n);
+    const copy = <T>(into: T[], from: T[], a: number, b: number): void => {
+      for (let i = a; i < b; i++) into.push(from[i]!);
+    };
+    for (let k = 0; k < n; k++) {
+      const o = 6 * k;
+      bind[o] = diagnostics.length;
+      bind[o + 2] = references.length;
+      bind[o + 4] = definitions.length;
+      const part = bound.get(k);
+      if (part !== undefined) {
+        copy(diagnostics, part.d, 0, part.d.length);
+        copy(references, part.r, 0, part.r.length);
+        copy(definitions, part.f, 0, part.f.length);
+      } else {
+        copy(diagnostics, last.diagnostics, last.bind[o]!, last.bind[o + 1]!);
+        copy(references, last.references, last.bind[o + 2]!, last.bind[o + 3]!);
+        copy(definitions, last.definitions, last.bind[o + 4]!, last.bind[o + 5]!);
+      }
+      bind[o + 1] = diagnostics.length;
+      bind[o + 3] = references.length;
+      bind[o + 5] = definitions.length;
+    }
+    const parts = (offsets: Int32Array, lastOffsets: Int32Array, fresh: Map<number, { d: Diagnostic[]; r: SymbolReference[] }>): void => {
+      for (let k = 0; k < n; k++) {
+        const o = 4 * k;
+        offsets[o] = diagnostics.length;
+        offsets[o + 2] = references.length;
+        const part = fresh.get(k);
+        if (part !== undefined) {
+          copy(diagnostics, part.d, 0, part.d.length);
+          copy(references, part.r, 0, part.r.length);
+        } else {
+          copy(diagnostics, last.diagnostics, lastOffsets[o]!, lastOffsets[o + 1]!);
+          copy(references, last.references, lastOffsets[o + 2]!, lastOffsets[o + 3]!);
+        }
+        offsets[o + 1] = diagnostics.length;
+        offsets[o + 3] = references.length;
+      }
+    };
+    parts(deps, last.deps, depsParts);
+    parts(rule, last.rule, ruleParts);
+    copy(diagnostics, tail.d, 0, tail.d.length);
+    copy(references, tail.r, 0, tail.r.length);
+    for (const x of diagnostics) this.diagnostics.push(x);
+    for (const x of references) this.references.push(x);
+    for (const x of definitions) this.definitions.push(x);
+
+    let dependents = last.dependents;
+    const sameAfter = (a: Ident[], b: Ident[]): boolean => a.length === b.length && a.every((x, i) => x.name === b[i]!.name);
+    if (changed.some((k) => !sameAfter(steps[k]!.decl.after, before.steps[k]!.decl.after))) {
+      dependents = new Map();
+      steps.forEach((step, i) => {
+        for (const a of step.decl.after) {
+          const list = dependents.get(a.name);
+          if (list === undefined) dependents.set(a.name, [i]);
+          else list.push(i);
+        }
+      });
+    }
+    planRuns.set(decl.name, {
+      ...last, decl, plan, diagnostics, references, definitions, bind, deps, rule, dependents,
+    });
+    return true;
+  }
+
+  /** Resolves a plan (all of it); calls `mark` after the prefix and after each step's parts. True if it has duplicate step names. */
+  private resolvePlanNow(plan: BoundPlan, mark: () => void): boolean {
     const { file, decl } = plan;
     const offering = this.resolveOffering(file, decl.offering);
     if (offering !== undefined) plan.offering = offering;
@@ -382,10 +621,13 @@ class Resolver {
       }
     }
 
+    mark();
+    let duplicates = false;
     for (const m of decl.members) {
       if (m.kind !== 'Step' || !usable(m.name)) continue;
       const earlier = stepByName.get(m.name.name);
       if (earlier !== undefined) {
+        duplicates = true;
         this.report('O2A2030', file, m.name.range, `step '${m.name.name}' is already declared in plan ${plan.name}`, {
           help: 'step names are unique within a plan: rename one of them',
           related: [{ file, range: earlier.decl.name.range, message: `first declaration of '${m.name.name}'` }],
@@ -396,11 +638,24 @@ class Resolver {
       const step = this.bindStepCached(plan, m, plan.steps.length);
       stepByName.set(step.name, step);
       plan.steps.push(step);
+      mark();
     }
     plan.stepByName = stepByName;
 
-    for (const step of plan.steps) this.bindDependencies(plan, step);
-    for (const step of plan.steps) this.bindRuleCharacteristics(plan, step);
+    for (const step of plan.steps) {
+      this.bindDependencies(plan, step);
+      mark();
+    }
+    for (const step of plan.steps) {
+      this.bindRuleCharacteristics(plan, step);
+      mark();
+    }
+    this.bindPlanTail(plan);
+    return duplicates;
+  }
+
+  /** The plan's billing characteristic and the step names of its cancel, amend and status rules. */
+  private bindPlanTail(plan: BoundPlan): void {
     if (plan.billing !== undefined) this.bindBillingCharacteristic(plan.file, plan.offering, plan.billing);
     for (const rule of plan.cancel) this.stepRef(plan, rule.step, 'cancel');
     for (const amend of plan.amendments) {

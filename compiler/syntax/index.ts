@@ -175,6 +175,7 @@ function parseUnsafe(source: string, file: string, lines: LineMap): ParseResult 
     built: builder.diagnostics,
     strays: builder.strayDiagnostics,
     stepSegments: builder.stepSegments,
+    stepStarts: Int32Array.from(document.declarations.flatMap((d) => (d.kind === 'Plan' ? d.members.filter((m) => m.kind === 'Step').map((m) => m.range.start.offset) : []))),
     nameOffsets: sortedOffsets(builder.nameOffsets),
     versionOffsets: sortedOffsets(builder.versionOffsets),
   };

@@ -54,6 +54,8 @@ export interface ParseState {
   strays: Diagnostic[];
   /** Per step in source order: `[d0, d1, s0, s1]`, its slices of `built` and `strays`. */
   stepSegments: readonly number[];
+  /** The start offset of every step of every plan, in source order. */
+  stepStarts: Int32Array;
   /** Start offsets of the tokens that stand as names, and of version numbers: sorted. */
   nameOffsets: Int32Array;
   versionOffsets: Int32Array;
@@ -194,6 +196,33 @@ export function isMissingBrace(d: Diagnostic): boolean {
 // ---- the incremental path
 
 /**
+ * The length of the common prefix of two texts. Compared a slice at a time (native comparison):
+ * an editor's text is often a concatenation, whose characters cost a hop each from JavaScript.
+ */
+export function commonPrefix(a: string, b: string): number {
+  let lo = 0;
+  let hi = Math.min(a.length, b.length);
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (a.slice(lo, mid) === b.slice(lo, mid)) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** The length of the common suffix of two texts, not reaching into the first `skip` characters of either. */
+export function commonSuffix(a: string, b: string, skip: number): number {
+  let lo = 0;
+  let hi = Math.min(a.length, b.length) - skip;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (a.slice(a.length - mid, a.length - lo) === b.slice(b.length - mid, b.length - lo)) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/**
  * A copy of a piece of a string that does not keep the whole string alive: V8 makes substrings
  * views of their parent, so the names of a step lexed from a slice of the file's text would each
  * pin that version of the text (one more 150 kB text per edit of a large file).
@@ -278,38 +307,33 @@ export function reparseStep(previous: ParseResult, source: string, file: string)
   if (old === source) return previous;
 
   // The edit: old[head, oldEnd) became source[head, newEnd).
-  const max = Math.min(old.length, source.length);
-  let head = 0;
-  while (head < max && old.charCodeAt(head) === source.charCodeAt(head)) head++;
-  let tail = 0;
-  while (tail < max - head && old.charCodeAt(old.length - 1 - tail) === source.charCodeAt(source.length - 1 - tail)) tail++;
+  const head = commonPrefix(old, source);
+  const tail = commonSuffix(old, source, head);
   const oldEnd = old.length - tail;
   const delta = source.length - old.length;
 
   // The step the edit is strictly inside of: its first and last characters unchanged.
   const document = previous.document;
-  let ordinal = 0;
-  let declIndex = -1;
-  let memberIndex = -1;
-  for (let i = 0; i < document.declarations.length && declIndex < 0; i++) {
-    const decl = document.declarations[i]!;
-    if (decl.kind !== 'Plan') continue;
-    if (decl.range.end.offset <= head || decl.range.start.offset >= head) {
-      for (const m of decl.members) if (m.kind === 'Step') ordinal++;
-      continue;
+  // The last declaration, and in it the last member, that starts before the edit.
+  const lastBefore = <T extends { range: A.Ident['range'] }>(list: readonly T[]): number => {
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid]!.range.start.offset < head) lo = mid + 1;
+      else hi = mid;
     }
-    for (let j = 0; j < decl.members.length; j++) {
-      const m = decl.members[j]!;
-      if (m.range.start.offset < head && oldEnd < m.range.end.offset && m.kind === 'Step') {
-        declIndex = i;
-        memberIndex = j;
-        break;
-      }
-      if (m.kind === 'Step') ordinal++;
-    }
-    if (declIndex < 0) return undefined;
-  }
-  if (declIndex < 0) return undefined;
+    return lo - 1;
+  };
+  const declIndex = lastBefore(document.declarations);
+  const container = document.declarations[declIndex];
+  if (container?.kind !== 'Plan') return undefined;
+  const memberIndex = lastBefore(container.members);
+  const candidate = container.members[memberIndex];
+  if (candidate?.kind !== 'Step' || !(oldEnd < candidate.range.end.offset)) return undefined;
+  // Which step of the file it is (the steps' start offsets are sorted).
+  const ordinal = lowerBound(state.stepStarts, candidate.range.start.offset);
+  if (state.stepStarts[ordinal] !== candidate.range.start.offset) return undefined;
   const plan = document.declarations[declIndex] as A.PlanDecl;
   const step = plan.members[memberIndex] as A.StepDecl;
   const ms = step.range.start.offset;
@@ -434,6 +458,8 @@ export function reparseStep(previous: ParseResult, source: string, file: string)
     return out;
   };
 
+  const stepStarts = state.stepStarts.slice();
+  if (delta !== 0) for (let i = ordinal + 1; i < stepStarts.length; i++) stepStarts[i] = stepStarts[i]! + delta;
   const next: ParseState = {
     source,
     file,
@@ -443,6 +469,7 @@ export function reparseStep(previous: ParseResult, source: string, file: string)
     built,
     strays,
     stepSegments,
+    stepStarts,
     nameOffsets: offsets(state.nameOffsets, builder.nameOffsets),
     versionOffsets: offsets(state.versionOffsets, builder.versionOffsets),
   };

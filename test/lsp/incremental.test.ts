@@ -199,3 +199,18 @@ describe('line map after an edit', () => {
     }), { numRuns: 3000 });
   });
 });
+
+describe('common prefix and suffix', () => {
+  it('are those of the texts', async () => {
+    const { commonPrefix, commonSuffix } = await import('../../compiler/syntax/reparse.js');
+    const text = fc.array(fc.constantFrom('a', 'b', 'c'), { maxLength: 40 }).map((p) => p.join(''));
+    fc.assert(fc.property(text, text, (a, b) => {
+      let head = 0;
+      while (head < Math.min(a.length, b.length) && a[head] === b[head]) head++;
+      let tail = 0;
+      while (tail < Math.min(a.length, b.length) - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail++;
+      expect(commonPrefix(a, b)).toBe(head);
+      expect(commonSuffix(a, b, head)).toBe(tail);
+    }), { numRuns: 3000 });
+  });
+});
