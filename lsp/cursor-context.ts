@@ -61,10 +61,23 @@ function blockAt(tokens: Token[], i: number): Block {
   return { kind: 'other', open: i };
 }
 
+/** The tokens without comments, once per token list (completion asks again and again on one text). */
+const significantTokens = new WeakMap<readonly Token[], Token[]>();
+
 export function cursorContext(allTokens: readonly Token[], offset: number): CursorContext {
-  const tokens = allTokens.filter((t) => t.type !== 'comment');
+  let tokens = significantTokens.get(allTokens);
+  if (tokens === undefined) {
+    tokens = allTokens.filter((t) => t.type !== 'comment');
+    significantTokens.set(allTokens, tokens);
+  }
+  // The first token that ends at or after the cursor (tokens are in order and do not overlap).
   let at = 0;
-  while (at < tokens.length && tokens[at]!.range.end.offset < offset) at++;
+  let hi = tokens.length;
+  while (at < hi) {
+    const mid = (at + hi) >> 1;
+    if (tokens[mid]!.range.end.offset < offset) at = mid + 1;
+    else hi = mid;
+  }
   let prefixStart = offset;
   const current = tokens[at];
   // The cursor touches a word, number or string being typed: it is the prefix, not context.
@@ -73,13 +86,14 @@ export function cursorContext(allTokens: readonly Token[], offset: number): Curs
   } else if (current !== undefined && current.range.start.offset < offset) {
     at++;
   }
-  const stack: Block[] = [];
+  // The braces still open at the cursor; only those blocks are described.
+  const open: number[] = [];
   for (let i = 0; i < at; i++) {
-    const t = tokens[i]!;
-    if (t.text === '{') stack.push(blockAt(tokens, i));
-    else if (t.text === '}') stack.pop();
+    const t = tokens[i]!.text;
+    if (t === '{') open.push(i);
+    else if (t === '}') open.pop();
   }
-  return { tokens, at, prefixStart, blocks: stack.reverse() };
+  return { tokens, at, prefixStart, blocks: open.map((i) => blockAt(tokens, i)).reverse() };
 }
 
 /** The n-th significant token before the prefix (1 = the last one). */

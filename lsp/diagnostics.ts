@@ -41,7 +41,7 @@ interface UnitState {
 }
 
 /** The last publications' timings (for `o2a/stats`): from the last edit, and of the check alone. */
-export const publishTimings: { sinceEditMs: number[]; checkMs: number[] } = { sinceEditMs: [], checkMs: [] };
+export const publishTimings: { sinceEditMs: number[]; checkMs: number[]; checkCpuMs: number[] } = { sinceEditMs: [], checkMs: [], checkCpuMs: [] };
 
 function record(list: number[], ms: number): void {
   list.push(Math.round(ms * 100) / 100);
@@ -106,8 +106,11 @@ export class DiagnosticsPublisher {
     }
     try {
       const started = performance.now();
+      const cpu = process.cpuUsage();
       const analysis = ws.analyse(file);
       record(publishTimings.checkMs, performance.now() - started);
+      const used = process.cpuUsage(cpu);
+      record(publishTimings.checkCpuMs, (used.user + used.system) / 1000);
       const byFile = new Map<string, LspDiagnostic[]>();
       for (const source of analysis.sources) byFile.set(source.file, []);
       if (analysis.catalogPath !== undefined) {

@@ -16,8 +16,8 @@ export interface ServerStats {
   openDocuments: number;
   /** Edits re-parsed one step at a time, and whole-file parses after an edit. */
   reparses: { step: number; whole: number };
-  /** The last publications (up to 500): ms from the last edit to the diagnostics sent, and of the check alone. */
-  publish: { sinceEditMs: number[]; checkMs: number[] };
+  /** The last publications (up to 500): ms from the last edit to the diagnostics sent, of the check alone, and its CPU time. */
+  publish: { sinceEditMs: number[]; checkMs: number[]; checkCpuMs: number[] };
 }
 
 export function stats(ctx: ServerContext): ServerStats {
@@ -32,6 +32,6 @@ export function stats(ctx: ServerContext): ServerStats {
     heapSpaces,
     openDocuments: ctx.workspace.openFiles().length,
     reparses: { ...reparseCounts },
-    publish: { sinceEditMs: [...publishTimings.sinceEditMs], checkMs: [...publishTimings.checkMs] },
+    publish: { sinceEditMs: [...publishTimings.sinceEditMs], checkMs: [...publishTimings.checkMs], checkCpuMs: [...publishTimings.checkCpuMs] },
   };
 }

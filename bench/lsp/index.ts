@@ -29,15 +29,15 @@ export interface LspBenchResult {
   openMs: number;
   rssMb: number;
   heapUsedMb: number;
-  /** The server's own view of the paced edits: from the edit's arrival to the diagnostics sent, and the check alone. */
-  server: { sinceEdit: LatencyFigures; check: LatencyFigures; reparses: { step: number; whole: number } };
+  /** The server's own view of the paced edits: from the edit's arrival to the diagnostics sent, the check alone (wall and CPU time). */
+  server: { sinceEdit: LatencyFigures; check: LatencyFigures; checkCpu: LatencyFigures; reparses: { step: number; whole: number } };
 }
 
 interface StatsReply {
   rssBytes: number;
   heapUsedBytes: number;
   reparses: { step: number; whole: number };
-  publish: { sinceEditMs: number[]; checkMs: number[] };
+  publish: { sinceEditMs: number[]; checkMs: number[]; checkCpuMs: number[] };
 }
 
 function figures(samples: number[]): LatencyFigures {
@@ -132,6 +132,7 @@ export async function runLspBench(options: { lines?: number; edits?: number; bur
       server: {
         sinceEdit: figures(afterPaced.publish.sinceEditMs.slice(-edits)),
         check: figures(afterPaced.publish.checkMs.slice(-edits)),
+        checkCpu: figures(afterPaced.publish.checkCpuMs.slice(-edits)),
         reparses: stats.reparses,
       },
     };
