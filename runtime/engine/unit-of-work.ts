@@ -472,7 +472,7 @@ export class UnitOfWork {
     }
     if (this.outbox.length) {
       const columns = COLUMNS.outbox;
-      const { from, params } = unnestRows(columns, this.outbox.map((m) => [m.messageId, m.kind, m.type, m.schemaVersion, m.destination,
+      const { from, select, params } = unnestRows(columns, this.outbox.map((m) => [m.messageId, m.kind, m.type, m.schemaVersion, m.destination,
         m.orderingKey, m.correlationId, m.causationId, m.productOrderId, m.productOrderItemId, m.sagaId, m.stepId, m.idempotencyKey,
         m.payload, m.createdAt]), 1, { ordinality: 'ord' });
       const keys = [...new Set(this.outbox.map((m) => m.orderingKey))];
@@ -480,7 +480,7 @@ export class UnitOfWork {
       const list = columns.map(([name]) => name).join(', ');
       batch.raw(
         `INSERT INTO outbox (${list})
-         SELECT ${list} FROM ${from} ORDER BY r.ord
+         SELECT ${select} FROM ${from} ORDER BY r.ord
          RETURNING seq, message_id, ordering_key`,
         params, 'outbox_rows');
       // Pending until published. The rows are leased to the relay of the process that writes them,

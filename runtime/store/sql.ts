@@ -62,17 +62,40 @@ export function arrayLiteral(values: readonly unknown[], type: ColumnType): stri
 const UNSAFE_IN_JSON = /[\u0000-\u001f\ud800-\udfff]/;
 
 /**
- * `unnest($n::type[], ...) AS alias(columns)` over the rows, one array parameter per column
- * (numbered from `first`), and those parameters.
+ * The rows as a set of one row per element (`ROWS FROM (...) AS alias(columns)`, numbered from
+ * parameter `first`): one array parameter per column, except json and jsonb columns, which take
+ * one JSON array each (their values as they are, no second encoding). `select` lists the columns
+ * for a SELECT over them (a JSON null stands for NULL there).
  */
 export function unnestRows(
   columns: readonly Column[], rows: readonly unknown[][], first: number, options: { alias?: string; ordinality?: string } = {},
-): { from: string; params: string[] } {
-  const params = columns.map(([, type], c) => arrayLiteral(rows.map((row) => row[c]), type));
-  const arrays = columns.map(([, type], c) => `$${first + c}::${type}[]`).join(', ');
+): { from: string; select: string; params: string[] } {
+  const alias = options.alias ?? 'r';
+  const params: string[] = [];
+  const sources: string[] = [];
+  const selected: string[] = [];
+  columns.forEach(([name, type], c) => {
+    const values = rows.map((row) => row[c]);
+    const n = first + c;
+    if (type === 'json' || type === 'jsonb') {
+      params.push(JSON.stringify(values.map((v) => v ?? null)));
+      sources.push(`${type}_array_elements($${n}::${type})`);
+      selected.push(type === 'jsonb'
+        ? `NULLIF(${alias}.${name}, 'null'::jsonb)`
+        : `CASE WHEN json_typeof(${alias}.${name}) = 'null' THEN NULL ELSE ${alias}.${name} END`);
+    } else {
+      params.push(arrayLiteral(values, type));
+      sources.push(`unnest($${n}::${type}[])`);
+      selected.push(`${alias}.${name}`);
+    }
+  });
   const names = columns.map(([name]) => name);
   if (options.ordinality) names.push(options.ordinality);
-  return { from: `unnest(${arrays})${options.ordinality ? ' WITH ORDINALITY' : ''} AS ${options.alias ?? 'r'}(${names.join(', ')})`, params };
+  return {
+    from: `ROWS FROM (${sources.join(', ')})${options.ordinality ? ' WITH ORDINALITY' : ''} AS ${alias}(${names.join(', ')})`,
+    select: selected.join(', '),
+    params,
+  };
 }
 
 /**
@@ -86,10 +109,10 @@ export class WriteBatch {
 
   insert(table: string, columns: readonly Column[], rows: unknown[][], conflict?: Conflict): void {
     if (rows.length === 0) return;
-    const { from, params } = unnestRows(columns, rows, this.params.length + 1);
+    const { from, select, params } = unnestRows(columns, rows, this.params.length + 1);
     this.params.push(...params);
     const list = columns.map(([name]) => name).join(',');
-    let sql = `INSERT INTO ${table} (${list}) SELECT ${list} FROM ${from}`;
+    let sql = `INSERT INTO ${table} (${list}) SELECT ${select} FROM ${from}`;
     if (conflict) {
       sql += ` ON CONFLICT (${conflict.key.join(',')}) `;
       sql += conflict.update.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${conflict.update.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`;
