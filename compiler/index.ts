@@ -47,6 +47,12 @@ export interface CompileOptions {
    * (a bundle blocked by a plan with errors, O2A5004, is still reported).
    */
   emit?: boolean;
+  /**
+   * Reuse what binding and checking gave last time for the AST nodes an incremental re-parse
+   * kept (`reparse`): the language server, compiling the same documents edit after edit. The
+   * result is the same; only the work is less.
+   */
+  reuse?: boolean;
 }
 
 export interface CompileResult {
@@ -86,10 +92,11 @@ export function compileWorkspace(sources: SourceInput[], catalog: CatalogSnapsho
   }
 
   const catalogProblemReported = (options.catalogDiagnostics ?? []).some((d) => d.severity === 'error');
-  const resolved = resolveWorkspace([...documents.values()], catalog, { catalogProblemReported });
+  const reuse = options.reuse === true;
+  const resolved = resolveWorkspace([...documents.values()], catalog, { catalogProblemReported, reuse });
   diagnostics.push(...resolved.diagnostics);
   const model = resolved.model;
-  const checked = checkModel(model, (file) => texts.get(file));
+  const checked = checkModel(model, (file) => texts.get(file), { reuse });
   diagnostics.push(...checked.diagnostics);
 
   const plans: CompiledPlan[] = [];

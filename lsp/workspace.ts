@@ -179,7 +179,8 @@ export class Workspace {
       sources.map((s) => ({ file: s.file, text: s.text })),
       cat?.catalog,
       // The editor never uses compiled plans: skip lowering and emitting.
-      { catalogDiagnostics, parses, emit: false },
+      // Edit after edit: reuse the binding of the steps an edit did not touch.
+      { catalogDiagnostics, parses, emit: false, reuse: true },
     );
     const analysis: UnitAnalysis = {
       unit,

@@ -66,12 +66,12 @@ function graphOf(plan: BoundPlan): PlanGraph {
   return graph;
 }
 
-export function checkModel(model: BoundModel, sourceText: (file: string) => string | undefined): CheckResult {
+export function checkModel(model: BoundModel, sourceText: (file: string) => string | undefined, options: { reuse?: boolean } = {}): CheckResult {
   const diagnostics: Diagnostic[] = [];
   const graphs = new Map<string, PlanGraph>();
   const catalog = model.catalog;
   for (const plan of model.plans.values()) {
-    const graph = graphOf(plan);
+    const graph = options.reuse === true ? graphOf(plan) : new PlanGraph(plan);
     graphs.set(plan.name, graph);
     if (catalog === undefined) continue;
     for (const check of planChecks) diagnostics.push(...check({ plan, catalog, model, graph, sourceText }));

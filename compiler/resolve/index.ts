@@ -23,6 +23,11 @@ export { compileOutcomeAction, compileRetry, noRetry } from './policies.js';
 export interface ResolveOptions {
   /** The catalog stage already reported why there is no snapshot: do not report it again. */
   catalogProblemReported?: boolean;
+  /**
+   * Keep what binding each plan and step gave, and reuse it for the nodes that an incremental
+   * re-parse kept (the language server, on every edit). Off for one-off compiles.
+   */
+  reuse?: boolean;
 }
 
 export interface ResolveResult {
@@ -94,6 +99,13 @@ interface StepBinding {
 }
 
 const stepBindings = new WeakMap<StepDecl, StepBinding>();
+
+function stepDefinition(plan: BoundPlan, decl: StepDecl): SymbolDefinition {
+  return {
+    file: plan.file, range: decl.name.range, declarationRange: decl.range, ...(decl.doc !== undefined ? { doc: decl.doc } : {}),
+    target: { kind: 'step', plan: plan.name, step: decl.name.name, file: plan.file, range: decl.name.range },
+  };
+}
 
 /** A bound step with its own index and an empty `dependsOn` (fields in one order: one object shape). */
 function copyStep(s: BoundStep, index: number, template: BoundTemplate | undefined): BoundStep {
@@ -240,9 +252,9 @@ class Resolver {
     };
     if (decl.kind === 'Template') {
       // The same object as last time for the same node and catalog: steps bound from it can be reused.
-      const last = boundTemplates.get(decl);
+      const last = this.options.reuse === true ? boundTemplates.get(decl) : undefined;
       const template = last !== undefined && last.catalog === this.catalog && last.template.file === file ? last.template : { name, file, decl };
-      if (last?.template !== template) boundTemplates.set(decl, { catalog: this.catalog, template });
+      if (this.options.reuse === true && last?.template !== template) boundTemplates.set(decl, { catalog: this.catalog, template });
       this.templates.set(name, template);
       def({ kind: 'template', name, file, range: decl.name.range });
     } else if (decl.kind === 'Plan') {
@@ -392,6 +404,10 @@ class Resolver {
   }
 
   private resolvePlan(plan: BoundPlan): void {
+    if (this.options.reuse !== true) {
+      this.resolvePlanNow(plan, () => undefined);
+      return;
+    }
     if (this.resolvePlanAgain(plan)) return;
     const d0 = this.diagnostics.length;
     const r0 = this.references.length;
@@ -673,6 +689,11 @@ class Resolver {
 
   /** `bindStep`, or what it gave last time for the same node in the same surroundings. */
   private bindStepCached(plan: BoundPlan, decl: StepDecl, index: number): BoundStep {
+    if (this.options.reuse !== true) {
+      const step = this.bindStep(plan, decl, index);
+      this.definitions.push(stepDefinition(plan, decl));
+      return step;
+    }
     const template = decl.template !== undefined && usable(decl.template) ? this.templates.get(decl.template.name) : undefined;
     const templateNames = decl.template !== undefined && usable(decl.template) && template === undefined ? this.templateNames() : undefined;
     const defaults = plan.defaults.length === 0 ? noDefaults : plan.defaults;
@@ -691,10 +712,7 @@ class Resolver {
     const d0 = this.diagnostics.length;
     const r0 = this.references.length;
     const step = this.bindStep(plan, decl, index);
-    const definition: SymbolDefinition = {
-      file: plan.file, range: decl.name.range, declarationRange: decl.range, ...(decl.doc !== undefined ? { doc: decl.doc } : {}),
-      target: { kind: 'step', plan: plan.name, step: step.name, file: plan.file, range: decl.name.range },
-    };
+    const definition = stepDefinition(plan, decl);
     this.definitions.push(definition);
     stepBindings.set(decl, {
       catalog: this.catalog, file: plan.file, plan: plan.name, template: template?.decl, templateFile: template?.file,
@@ -774,6 +792,10 @@ class Resolver {
   }
 
   private bindDependencies(plan: BoundPlan, step: BoundStep): void {
+    if (this.options.reuse !== true) {
+      this.bindDependenciesNow(plan, step);
+      return;
+    }
     // Reused with the step's binding while the plan has the same step names and the steps it
     // names are the same nodes (their ranges are the references' targets).
     const binding = stepBindings.get(step.decl);
@@ -841,7 +863,7 @@ class Resolver {
     const rule = step.rule;
     if (rule === undefined) return;
     // Reused with the step's binding (same rule node) while the offering is the same.
-    const binding = stepBindings.get(step.decl);
+    const binding = this.options.reuse === true ? stepBindings.get(step.decl) : undefined;
     const cached = binding?.step.rule === rule ? binding.rule : undefined;
     if (cached !== undefined && cached.offering === plan.offering) {
       for (const d of cached.diagnostics) this.diagnostics.push(d);
