@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import Ajv2020Module from 'ajv/dist/2020.js';
+import { createRequire } from 'node:module';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { catalogSnapshotSchema } from './catalog/schema.js';
 import { compiledPlanSchema } from './emit/schema.js';
@@ -42,8 +42,14 @@ export function schemaFileText(schema: object): string {
   return JSON.stringify(schema, null, 2) + '\n';
 }
 
-// ajv ships CommonJS with the class on `default`.
-const Ajv2020 = Ajv2020Module.default;
+// ajv (CommonJS, some hundred modules) loads on the first schema compiled: `o2a check` of a
+// valid catalog never needs it.
+type Ajv2020Class = typeof import('ajv/dist/2020.js').default;
+let Ajv2020: Ajv2020Class | undefined;
+function ajvClass(): Ajv2020Class {
+  Ajv2020 ??= (createRequire(import.meta.url)('ajv/dist/2020.js') as { default: Ajv2020Class }).default;
+  return Ajv2020;
+}
 
 /**
  * An ajv validator for a generated schema. `allErrors` so one pass reports every problem;
@@ -51,7 +57,7 @@ const Ajv2020 = Ajv2020Module.default;
  * union types (`["string", "null"]`) are how zod writes nullable scalars.
  */
 export function compileJsonSchema(schema: object): ValidateFunction {
-  const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true, verbose: true });
+  const ajv = new (ajvClass())({ strict: true, allowUnionTypes: true, allErrors: true, verbose: true });
   return ajv.compile(schema);
 }
 

@@ -111,7 +111,8 @@ export const allTokenTypes: TokenType[] = [
 // Chevrotain's validation of the token definitions takes ~50 ms a lexer, at every start of every
 // command: it is skipped here and run by the syntax tests instead (test/syntax/lexer.test.ts).
 export const lexerConfig = { ensureOptimizations: true, skipValidations: true } as const;
-const wordLexer = new Lexer(allTokenTypes, { ...lexerConfig, positionTracking: 'full' });
+// With lines and columns: for the language server's re-lexing only, so built on first use.
+let wordLexer: Lexer | undefined;
 // The parser needs offsets only (ranges come from a line map): a third faster. Chevrotain's
 // 'onlyOffset' tracks start offsets; end offsets are filled in from the images.
 const offsetWordLexer = new Lexer(allTokenTypes, { ...lexerConfig, positionTracking: 'onlyOffset' });
@@ -136,7 +137,7 @@ function markKeywords(result: ILexingResult, withEnds = false): ILexingResult {
 /** The lexer of the language: words, then keywords among them. */
 export const o2aLexer = {
   /** Tokens with offsets, lines and columns. */
-  tokenize: (text: string): ILexingResult => markKeywords(wordLexer.tokenize(text)),
+  tokenize: (text: string): ILexingResult => markKeywords((wordLexer ??= new Lexer(allTokenTypes, { ...lexerConfig, positionTracking: 'full' })).tokenize(text)),
   /** Tokens with start and end offsets only (no line or column). */
   tokenizeOffsets: (text: string): ILexingResult => markKeywords(offsetWordLexer.tokenize(text), true),
 };
