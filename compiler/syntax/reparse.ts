@@ -425,13 +425,23 @@ export function reparseStep(previous: ParseResult, source: string, file: string)
   // From here on the previous parse is given up: the AST after the step moves in place (a second
   // re-parse from it parses the whole text).
   states.delete(previous);
-  const comments: A.Comment[] = [];
-  for (const c of document.comments) if (c.range.start.offset < ms) comments.push(c);
+  // Comments are in source order: those before the step, the step's new ones, those after it.
+  const firstFrom = (offset: number): number => {
+    let lo = 0;
+    let hi = document.comments.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (document.comments[mid]!.range.start.offset < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const comments: A.Comment[] = document.comments.slice(0, firstFrom(ms));
   for (const c of windowComments) {
     comments.push({ kind: tokenMatcher(c, T.DocComment) ? 'doc' : tokenMatcher(c, T.LineComment) ? 'line' : 'block', text: c.image, range: lines.range(c.startOffset, c.endOffset! + 1) });
   }
-  for (const c of document.comments) {
-    if (c.range.start.offset < me) continue;
+  for (let i = firstFrom(me); i < document.comments.length; i++) {
+    const c = document.comments[i]!;
     shift.move(c);
     comments.push(c);
   }

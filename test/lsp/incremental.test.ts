@@ -21,6 +21,10 @@ const samples = [
   readFileSync(join(repoRoot, 'plans', 'home-fiber.o2a'), 'utf8'),
   readFileSync(join(repoRoot, 'plans', 'family-pack.o2a'), 'utf8'),
   readFileSync(join(repoRoot, 'plans', 'mobile-postpaid.o2a'), 'utf8'),
+  // Several plans and templates in one file: the declarations after the edited one move too.
+  [plan, readFileSync(join(repoRoot, 'plans', 'templates.o2a'), 'utf8'), readFileSync(join(repoRoot, 'plans', 'mobile-postpaid.o2a'), 'utf8')]
+    .map((text, i) => (i === 0 ? text : text.replace(/^catalog .*\n/, '')))
+    .join('\n'),
 ];
 
 /** The same parse, field by field (tokens included). */
