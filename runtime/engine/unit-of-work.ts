@@ -84,10 +84,14 @@ const COLUMNS = {
   log: columns('product_order_id correlation_id message_id causation_id direction type saga_id step_id payload:jsonb occurred_at:timestamptz more:json'),
 } as const;
 
-/** What a relay gives the transactions that write outbox rows: its name, a lease end, the unpublished rows it holds. */
-export interface OutboxLease { owner: string; until: string; held: string[] }
-/** An outbox row as stored: the envelope, its sequence number, and its lease when written leased. */
-export interface StoredMessage extends Envelope { seq: string; leaseUntil: string | null }
+/**
+ * What a relay gives the transactions that write outbox rows: its name, a lease end, the
+ * unpublished rows it holds, and its epoch (which tells it later whether it let go of any of
+ * those rows before the transaction committed).
+ */
+export interface OutboxLease { owner: string; until: string; held: string[]; epoch?: number }
+/** An outbox row as stored: the envelope, its sequence number, and its lease (and the lease's epoch) when written leased. */
+export interface StoredMessage extends Envelope { seq: string; leaseUntil: string | null; leaseEpoch?: number }
 
 const key = (a: string, b: string) => `${a}\u0000${b}`;
 
@@ -470,13 +474,14 @@ export class UnitOfWork {
         [...this.timersSet.values()].map((t) => [t.sagaId, t.stepId, t.kind, t.attempt, t.dueAt]),
         { key: ['saga_id', 'step_id', 'kind'], update: ['attempt', 'due_at'] });
     }
+    let granted: OutboxLease | undefined;
     if (this.outbox.length) {
       const columns = COLUMNS.outbox;
       const { from, select, params } = unnestRows(columns, this.outbox.map((m) => [m.messageId, m.kind, m.type, m.schemaVersion, m.destination,
         m.orderingKey, m.correlationId, m.causationId, m.productOrderId, m.productOrderItemId, m.sagaId, m.stepId, m.idempotencyKey,
         m.payload, m.createdAt]), 1, { ordinality: 'ord' });
       const keys = [...new Set(this.outbox.map((m) => m.orderingKey))];
-      const granted = lease?.(keys);
+      granted = lease?.(keys);
       const list = columns.map(([name]) => name).join(', ');
       batch.raw(
         `INSERT INTO outbox (${list})
@@ -521,7 +526,8 @@ export class UnitOfWork {
     this.stored = this.outbox.map((m) => {
       const row = byId.get(m.messageId);
       if (!row) throw new Error(`outbox: message ${m.messageId} was not stored`);
-      return { ...m, seq: String(row.seq), leaseUntil: iso(row.lease_until) };
+      const leaseUntil = iso(row.lease_until);
+      return { ...m, seq: String(row.seq), leaseUntil, ...(leaseUntil !== null && granted?.epoch !== undefined ? { leaseEpoch: granted.epoch } : {}) };
     });
   }
 }

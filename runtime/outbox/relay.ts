@@ -47,6 +47,10 @@ export class OutboxRelay {
   private sweptAt = 0;
   /** A commit left rows unleased: sweep in the next round. */
   private sweepWanted = false;
+  /** Counts the times this relay let go of held rows (see `lease` and `accept`). */
+  private epoch = 0;
+  /** Keys whose held rows this relay let go of (failed publish, lease running out): when, at which epoch. */
+  private readonly dropped = new Map<string, { epoch: number; at: number }>();
 
   constructor(private readonly options: RelayOptions) {
     this.leaseMs = options.leaseMs ?? 30_000;
@@ -61,14 +65,23 @@ export class OutboxRelay {
   lease(orderingKeys: string[]): OutboxLease {
     const held: string[] = [];
     for (const key of orderingKeys) for (const seq of this.held.get(key) ?? []) held.push(seq);
-    return { owner: this.options.workerId, until: new Date(this.options.clock.now().getTime() + this.leaseMs).toISOString(), held };
+    return {
+      owner: this.options.workerId, until: new Date(this.options.clock.now().getTime() + this.leaseMs).toISOString(), held,
+      epoch: this.epoch,
+    };
   }
 
-  /** Rows a commit wrote: the ones leased to this relay are queued; the others wait for a sweep. */
+  /**
+   * Rows a commit wrote: the ones leased to this relay are queued; the others wait for a sweep.
+   * A row whose lease was granted while this relay held earlier rows of its key, and whose key
+   * this relay has let go of since (a failed publish, a lease running out), is not queued either:
+   * those earlier rows now wait for the sweep, and this one must not overtake them. It waits
+   * for its lease to run out, and the sweep takes it after them.
+   */
   accept(messages: StoredMessage[]): void {
     let ready = false;
     for (const message of messages) {
-      if (message.leaseUntil === null) { this.sweepWanted = true; continue; }
+      if (message.leaseUntil === null || this.letGoSince(message)) { this.sweepWanted = true; continue; }
       this.queue.push(message);
       this.hold(message);
       if (!this.busy.has(message.orderingKey)) ready = true;
@@ -83,8 +96,9 @@ export class OutboxRelay {
 
   /**
    * Claims due messages (the sweep): the head (oldest unpublished) message of each ordering key
-   * whose lease is free, plus every later unpublished message of the same key. A key whose head
-   * another relay holds is skipped whole, which keeps publication in order per key.
+   * whose lease is free, plus the later unpublished messages of the same key up to the first one
+   * a lease still holds. A key whose head another relay holds is skipped whole, which keeps
+   * publication in order per key.
    */
   async claim(limit = this.batchSize): Promise<ClaimedMessage[]> {
     const now = this.options.clock.now();
@@ -100,9 +114,13 @@ export class OutboxRelay {
             AND NOT EXISTS (SELECT 1 FROM outbox_pending p WHERE p.ordering_key = o.ordering_key AND p.seq < o.seq)
           ORDER BY o.seq LIMIT $2 FOR UPDATE SKIP LOCKED),
        claimed AS (
-         UPDATE outbox_pending SET lease_until = $3, lease_owner = $4
-          WHERE ordering_key IN (SELECT ordering_key FROM heads) AND (lease_until IS NULL OR lease_until < $1)
-          RETURNING seq)
+         UPDATE outbox_pending u SET lease_until = $3, lease_owner = $4
+          WHERE u.ordering_key IN (SELECT ordering_key FROM heads) AND (u.lease_until IS NULL OR u.lease_until < $1)
+            -- Only the free rows before the first one a lease still holds: a row leased later
+            -- than the head (its holder died holding both) must not be overtaken by the rows after it.
+            AND NOT EXISTS (SELECT 1 FROM outbox_pending q
+                             WHERE q.ordering_key = u.ordering_key AND q.seq < u.seq AND q.lease_until >= $1)
+          RETURNING u.seq)
        SELECT m.* FROM claimed c CROSS JOIN LATERAL (SELECT * FROM outbox m WHERE m.seq = c.seq OFFSET 0) m`,
       [now.toISOString(), limit, until.toISOString(), this.options.workerId]);
     return rows.map(toClaimed).sort(bySeq);
@@ -138,7 +156,9 @@ export class OutboxRelay {
       await this.markPublished(batch);
     } catch (error) {
       // Not marked: the leases run out and a sweep publishes these again (at least once). The
-      // queued messages of the same keys must not overtake them: they are left to the sweep too.
+      // queued messages of the same keys must not overtake them: they are left to the sweep too,
+      // and so are the ones of transactions still open that were leased counting on them.
+      this.letGo(keys);
       this.dropKeys(new Set(keys));
       throw error;
     } finally {
@@ -195,12 +215,31 @@ export class OutboxRelay {
     }
     if (expiring.size > 0) {
       // What was taken or kept of those keys before the expiring message goes too: the sweep takes a key whole.
+      this.letGo(expiring);
       for (const m of this.queue) if (expiring.has(m.orderingKey)) this.unhold(m);
       this.queue = keep.filter((m) => !expiring.has(m.orderingKey));
       return taken.filter((m) => !expiring.has(m.orderingKey)).sort(bySeq).map(stripLease);
     }
     this.queue = keep;
     return taken.sort(bySeq).map(stripLease);
+  }
+
+  /** This relay lets go of what it holds of these keys: leases granted before now may count on none of it. */
+  private letGo(keys: Iterable<string>): void {
+    const at = this.options.clock.now().getTime();
+    this.epoch += 1;
+    for (const [key, drop] of this.dropped) {
+      // A transaction that took its lease longer ago than a lease lasts writes rows whose lease
+      // runs out before they could be published from here: `takeQueued` leaves them to the sweep.
+      if (at - drop.at > 2 * this.leaseMs) this.dropped.delete(key);
+    }
+    for (const key of keys) this.dropped.set(key, { epoch: this.epoch, at });
+  }
+
+  /** Whether a message was leased before this relay let go of its key. */
+  private letGoSince(message: StoredMessage): boolean {
+    const drop = this.dropped.get(message.orderingKey);
+    return drop !== undefined && message.leaseEpoch !== undefined && message.leaseEpoch < drop.epoch;
   }
 
   private dropKeys(keys: Set<string>): void {
@@ -255,6 +294,6 @@ function bySeq(a: { seq: string }, b: { seq: string }): number {
 }
 
 function stripLease(message: StoredMessage): ClaimedMessage {
-  const { leaseUntil: _lease, ...claimed } = message;
+  const { leaseUntil: _lease, leaseEpoch: _epoch, ...claimed } = message;
   return claimed;
 }
