@@ -404,7 +404,10 @@ export class UnitOfWork {
     if (created.length) {
       batch.insert('product_order', COLUMNS.order,
         created.map((o) => [o.id, o.externalId, o.correlationId, o.customerId, o.state, o.scenario, o.body, o.createdAt, o.updatedAt, o.version]),
-        { key: ['id'], update: ['state', 'updated_at'] });
+        // An order another intake committed under this one (the same id taken twice at once) is
+        // overwritten in part: its version moves on, so that no process's cache takes either
+        // intake's view of it (the one cached here keeps version 0) for what the database holds.
+        { key: ['id'], update: ['state', 'updated_at'], bump: 'version' });
     }
     // Every order loaded here gets a new version, changed or not (its state with it, when changed).
     const loaded = [...this.orders.values()].filter((o) => !this.created.has(o.id));
