@@ -16,7 +16,7 @@ export class PlanGraph {
   /** The steps' dependency lists the graph was built from. */
   private readonly edges: BoundStep['dependsOn'][];
 
-  /** The plan; a reused graph is moved to the plan of the newer model (`sameEdges`). */
+  /** The plan; a reused graph is moved to the plan of a newer model with `moveTo`. */
   plan: BoundPlan;
 
   constructor(plan: BoundPlan) {
@@ -37,6 +37,15 @@ export class PlanGraph {
       }
     }
     if (unordered) for (const list of this.successors.values()) list.sort((a, b) => this.indexOf(a) - this.indexOf(b));
+  }
+
+  /**
+   * Serves `plan` (of a newer model, for which `sameEdges` holds) from now on: the reachability
+   * memos hold step names and stay; the topological order holds the older model's steps.
+   */
+  moveTo(plan: BoundPlan): void {
+    this.plan = plan;
+    if (this.order !== null && this.order !== undefined) this.order = null;
   }
 
   /** Whether `plan` has the same steps, in the same order, depending on the same steps. */

@@ -58,7 +58,7 @@ const lastGraphs = new WeakMap<object, PlanGraph>();
 function graphOf(plan: BoundPlan): PlanGraph {
   const last = lastGraphs.get(plan.decl.name);
   if (last !== undefined && last.sameEdges(plan)) {
-    last.plan = plan;
+    last.moveTo(plan);
     return last;
   }
   const graph = new PlanGraph(plan);
