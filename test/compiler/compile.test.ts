@@ -1,10 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it, expect } from 'vitest';
 import { compileWorkspace } from '../../compiler/index.js';
 import { serializeCompiledPlan } from '../../compiler/emit/index.js';
 import { compiledPlanSchema, type CompiledSinglePlan } from '../../compiler/emit/schema.js';
 import { canonicalJson, sha256Hex } from '../../compiler/hash.js';
 import { compiledPlanValidator } from '../../compiler/emit/validate.js';
-import { bundlePeers, catalog, codes, compile, errors, languageExample } from './helpers.js';
+import { bundlePeers, catalog, codes, compile, errors, languageExample, repoRoot } from './helpers.js';
 
 function exampleWorkspace() {
   return [
@@ -117,5 +119,15 @@ describe('errors', () => {
     const result = compile(text);
     expect(codes(result)).toContain('O2A4002');
     expect(result.plans).toEqual([]);
+  });
+
+  it('reports a misspelt template of the billing step once, not also as a missing billing step', () => {
+    const source = readFileSync(join(repoRoot, 'plans', 'home-fiber.o2a'), 'utf8');
+    const templates = readFileSync(join(repoRoot, 'plans', 'templates.o2a'), 'utf8');
+    expect(source).toContain('step billing from BillingReadiness');
+    const typo = source.replace('step billing from BillingReadiness', 'step billing from BilingReadiness');
+    const result = compileWorkspace([{ file: 'plans/home-fiber.o2a', text: typo }, { file: 'plans/templates.o2a', text: templates }], catalog());
+    expect(codes(result)).toEqual(['O2A2021']);
+    expect(result.diagnostics[0]!.message).toContain('BilingReadiness');
   });
 });

@@ -25,7 +25,9 @@ export const billingPolicyDeclared: PlanCheck = ({ plan, sourceText }) => {
         fixes,
       })];
   }
-  if (plan.billing !== undefined && billingSteps.length === 0) {
+  // A step of unknown kind (an unknown template or kind, reported already) may be the billing
+  // step: no second error for the same typo.
+  if (plan.billing !== undefined && billingSteps.length === 0 && plan.steps.every((s) => s.kind !== undefined)) {
     return [diagnostic('O2A4010', plan.file, plan.billing.range,
       `plan ${plan.name} declares a billing policy but has no billing_trigger step`, {
         help: 'add a billing_trigger step, or remove the policy if the offering is not billed through this plan',
