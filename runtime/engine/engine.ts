@@ -22,7 +22,7 @@ import {
   type SagaStepState,
 } from './states.js';
 import {
-  ORDER_COLUMNS, UnitOfWork, falloutFromRow, type OutboxLease, type StoredMessage, type ActivationCommandRow, type FalloutCaseRow, type LogRow, type ProductOrderItemRow, type ProductOrderRow,
+  ORDER_COLUMNS, UnitOfWork, falloutFromRow, isOrderIdTaken, type OutboxLease, type StoredMessage, type ActivationCommandRow, type FalloutCaseRow, type LogRow, type ProductOrderItemRow, type ProductOrderRow,
   type ResourceReservationRow, type SagaRow, type SagaStepRow, type TimerKind,
 } from './unit-of-work.js';
 
@@ -116,9 +116,25 @@ export class Engine {
     });
     if (valid.length === 0) return results;
     const now = this.options.clock.now();
+    // The duplicate check reads without a lock: an intake of the same id committed after it (two
+    // intakes at once) makes this one's insert fail on the order's key, and the whole intake runs
+    // again, to find the order there and answer as a duplicate. Nothing of the other is overwritten.
+    // Each run that fails so finds one more order committed: one run per order at most.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.intake(valid, results, now, options.plans ?? []);
+      } catch (error) {
+        if (!isOrderIdTaken(error) || attempt > valid.length) throw error;
+      }
+    }
+  }
+
+  private async intake(
+    valid: { index: number; order: Tmf622ProductOrder; scenario: unknown }[], results: SubmitResult[], now: Date, plans: CompiledPlan[],
+  ): Promise<SubmitResult[]> {
     const uow = await this.store.transaction(async (tx) => {
       const uow = new UnitOfWork(now);
-      for (const plan of options.plans ?? []) await this.registry.register(tx, plan, uow.now);
+      for (const plan of plans) await this.registry.register(tx, plan, uow.now);
       const ids = valid.map((v) => v.order.id ?? `po-${randomUUID()}`);
       // The duplicate check and the newest plan of every offering named, in one round trip.
       const [found] = await tx.query<{ existing: Record<string, { correlation_id: string; state: ProductOrderState }> | string | null; newest: Record<string, string> | string | null }>(
@@ -149,7 +165,7 @@ export class Engine {
         taken.set(orderId, row);
         uow.addOrder(row);
         const problems: string[] = [];
-        for (const item of order.productOrderItem) await this.addItem(tx, uow, row, item, null, options.plans ?? [], problems, newest);
+        for (const item of order.productOrderItem) await this.addItem(tx, uow, row, item, null, plans, problems, newest);
         const ctx: Ctx = { uow, order: row, cause: null };
         uow.recordState(row, null, 'ProductOrderCreated', {}, { state: 'acknowledged', items: uow.itemsOf(orderId).length });
         if (problems.length > 0) {

@@ -22,6 +22,15 @@ export interface ProductOrderRow {
 
 /** The product order columns a transaction locks and reads (the body stays in the database). */
 export const ORDER_COLUMNS = 'id, external_id, correlation_id, customer_id, state, created_at, updated_at, version';
+
+/**
+ * True for the failure of an intake whose order insert met an order of the same id that another
+ * transaction took meanwhile (a unique violation on product_order's key; see `flush`).
+ */
+export function isOrderIdTaken(error: unknown): boolean {
+  const e = error as { code?: unknown; constraint?: unknown } | null;
+  return e?.code === '23505' && e.constraint === 'product_order_pkey';
+}
 export interface ProductOrderItemRow {
   productOrderId: string; id: string; parentItemId: string | null; offeringId: string; action: string;
   characteristics: Record<string, string | number | boolean>; planHash: string | null;
@@ -400,14 +409,14 @@ export class UnitOfWork {
    */
   async flush(tx: Queryable, lease?: (orderingKeys: string[]) => OutboxLease): Promise<void> {
     const batch = new WriteBatch();
-    const created = [...this.created].map((id) => this.orders.get(id) as ProductOrderRow);
+    const created = [...this.created].sort().map((id) => this.orders.get(id) as ProductOrderRow);
     if (created.length) {
+      // A plain insert, never an upsert: an order another transaction took under this one (the
+      // same id twice at once) is never overwritten. The statement fails on its key instead
+      // (ORDER_ID_TAKEN) and the intake runs again, to find it a duplicate. In id order, so two
+      // intakes of overlapping batches wait on each other rather than deadlock.
       batch.insert('product_order', COLUMNS.order,
-        created.map((o) => [o.id, o.externalId, o.correlationId, o.customerId, o.state, o.scenario, o.body, o.createdAt, o.updatedAt, o.version]),
-        // An order another intake committed under this one (the same id taken twice at once) is
-        // overwritten in part: its version moves on, so that no process's cache takes either
-        // intake's view of it (the one cached here keeps version 0) for what the database holds.
-        { key: ['id'], update: ['state', 'updated_at'], bump: 'version' });
+        created.map((o) => [o.id, o.externalId, o.correlationId, o.customerId, o.state, o.scenario, o.body, o.createdAt, o.updatedAt, o.version]));
     }
     // Every order loaded here gets a new version, changed or not (its state with it, when changed).
     const loaded = [...this.orders.values()].filter((o) => !this.created.has(o.id));

@@ -5,8 +5,6 @@ export interface Conflict {
   key: string[];
   /** Columns to overwrite on conflict; empty: DO NOTHING. */
   update: string[];
-  /** An integer column incremented on conflict (with `update` not empty). */
-  bump?: string;
 }
 
 export function json(value: unknown): string | null {
@@ -117,9 +115,7 @@ export class WriteBatch {
     let sql = `INSERT INTO ${table} (${list}) SELECT ${select} FROM ${from}`;
     if (conflict) {
       sql += ` ON CONFLICT (${conflict.key.join(',')}) `;
-      const set = conflict.update.map((c) => `${c} = EXCLUDED.${c}`);
-      if (conflict.bump) set.push(`${conflict.bump} = ${table}.${conflict.bump} + 1`);
-      sql += conflict.update.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${set.join(', ')}`;
+      sql += conflict.update.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${conflict.update.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`;
     }
     this.parts.push({ name: `w${this.parts.length}`, sql: `${sql} RETURNING 1` });
   }

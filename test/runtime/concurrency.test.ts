@@ -1,0 +1,116 @@
+// Two transactions on the server database doing the same thing at once must end as if they had
+// run one after the other: the same product order id taken twice (one intake accepts it, the
+// other answers as a sequential duplicate would).
+import { afterEach, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import type { CompiledPlan } from '../../compiler/emit/schema.js';
+import type { SubmitResult } from '../../runtime/engine/engine.js';
+import type { Runtime } from '../../runtime/runtime.js';
+import type { Store } from '../../runtime/store/store.js';
+import {
+  disposeRuntime, mobileOrder, newRuntime, one, outboxOf, PG_URL, samplePlans, storesUnderTest,
+} from './harness.js';
+
+const server = (await storesUnderTest()).find((s) => s.name === 'postgres');
+const plans = await samplePlans();
+
+/**
+ * Runs `start` while another connection holds a lock (taken by `lock`, in an open transaction),
+ * waits until `waiters` statements wait on that connection, then lets them go.
+ */
+function releasedTogether<T>(store: Store, lock: string, params: unknown[], waiters: number, start: () => Promise<T>[]): Promise<PromiseSettledResult<T>[]> {
+  return releasedTogetherOn(PG_URL, store, lock, params, waiters, start);
+}
+
+async function releasedTogetherOn<T>(
+  url: string, store: Pick<Store, 'schema'>, lock: string, params: unknown[], waiters: number, start: () => Promise<T>[],
+): Promise<PromiseSettledResult<T>[]> {
+  const other = new pg.Client({ connectionString: url });
+  await other.connect();
+  try {
+    await other.query(`SET search_path TO "${store.schema}"`);
+    await other.query('BEGIN');
+    await other.query(lock, params);
+    const [{ pid }] = (await other.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows as [{ pid: number }];
+    const started = start().map((p) => p.then((v) => v));
+    const settled = Promise.allSettled(started);
+    for (let i = 0; i < 250; i++) {
+      // Waiting on this connection, or on one that waits on it (a row lock's second waiter).
+      // (pg_locks, not pg_stat_activity: the latter is read once per transaction.)
+      const { rows } = await other.query<{ n: string }>(
+        `WITH RECURSIVE w(pid) AS (
+           SELECT pid FROM pg_locks WHERE NOT granted AND $1 = ANY(pg_blocking_pids(pid))
+           UNION SELECT l.pid FROM pg_locks l JOIN w ON w.pid = ANY(pg_blocking_pids(l.pid)) WHERE NOT l.granted)
+         SELECT count(*) AS n FROM w`, [pid]);
+      if (Number(rows[0]?.n) >= waiters) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await other.query('COMMIT');
+    return await settled;
+  } finally {
+    await other.end();
+  }
+}
+
+function values<T>(settled: PromiseSettledResult<T>[]): T[] {
+  return settled.map((s) => {
+    if (s.status === 'rejected') throw s.reason;
+    return s.value;
+  });
+}
+
+describe.skipIf(!server)('concurrent duplicates on postgres', () => {
+  let runtime: Runtime | undefined;
+  afterEach(async () => { if (runtime) await disposeRuntime(runtime); runtime = undefined; });
+
+  async function open(): Promise<{ runtime: Runtime; store: Store }> {
+    const opened = await newRuntime(server as NonNullable<typeof server>);
+    runtime = opened.runtime;
+    await runtime.registerPlans(plans as CompiledPlan[]);
+    return opened;
+  }
+
+  it('the same product order id taken twice at once: one intake accepts it, the other answers duplicate', async () => {
+    const { runtime, store } = await open();
+    // Both intakes wait at their first statement (it reads the plans) and go on together: each
+    // finds no order of that id, as two intakes arriving at the same instant would.
+    const results = values(await releasedTogether(store, 'LOCK TABLE plan IN ACCESS EXCLUSIVE MODE', [], 2, () => [
+      runtime.submitOrder(mobileOrder('po-twice', { simType: 'physical' })),
+      runtime.submitOrder(mobileOrder('po-twice', { simType: 'esim' })),
+    ]));
+    const accepted = results.filter((r): r is Extract<SubmitResult, { ok: true }> => r.ok && !r.duplicate);
+    expect(accepted).toHaveLength(1);
+    const first = accepted[0] as Extract<SubmitResult, { ok: true }>;
+    // The duplicate's answer is the one a second submission after the first gives.
+    const sequential = await runtime.submitOrder(mobileOrder('po-twice'));
+    expect(sequential).toMatchObject({ ok: true, duplicate: true, correlationId: first.correlationId });
+    expect(results.find((r) => r !== first)).toEqual({ ...sequential, state: 'acknowledged' });
+
+    await runtime.settle();
+    const order = await one<{ correlation_id: string; state: string }>(store, 'SELECT correlation_id, state FROM product_order WHERE id = $1', ['po-twice']);
+    expect(order).toEqual({ correlation_id: first.correlationId, state: 'completed' });
+    const items = await store.query<{ characteristics: unknown }>('SELECT characteristics FROM product_order_item WHERE product_order_id = $1', ['po-twice']);
+    expect(items).toHaveLength(1);
+    const outbox = await outboxOf(store, 'po-twice');
+    expect(outbox.filter((m) => m.type === 'ProductOrderAccepted')).toHaveLength(1);
+    expect(new Set(outbox.map((m) => m.correlationId))).toEqual(new Set([first.correlationId]));
+    expect(await store.query('SELECT id FROM saga WHERE product_order_id = $1', ['po-twice'])).toHaveLength(1);
+  });
+
+  it('intakes of overlapping batches at once: every order accepted exactly once', async () => {
+    const { runtime, store } = await open();
+    const ids = Array.from({ length: 6 }, (_, i) => `po-batch-${i}`);
+    const results = values(await releasedTogether(store, 'LOCK TABLE plan IN ACCESS EXCLUSIVE MODE', [], 2, () => [
+      runtime.submitOrders(ids.map((id) => ({ order: mobileOrder(id) }))),
+      runtime.submitOrders([...ids].reverse().map((id) => ({ order: mobileOrder(id) }))),
+    ])).flat();
+    for (const id of ids) {
+      const of = results.filter((r) => r.ok && r.productOrderId === id);
+      expect(of.filter((r) => r.ok && !r.duplicate), id).toHaveLength(1);
+      expect(of.filter((r) => r.ok && r.duplicate), id).toHaveLength(1);
+    }
+    await runtime.settle();
+    const accepted = await store.query<{ n: string }>(`SELECT count(*) AS n FROM outbox WHERE type = 'ProductOrderAccepted'`);
+    expect(Number(accepted[0]?.n)).toBe(ids.length);
+  });
+});
