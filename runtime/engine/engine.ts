@@ -302,7 +302,14 @@ export class Engine {
       const found = falloutFromRow(rows[0]);
       if (found.state !== 'OPEN') return { ok: false, problem: `fallout case ${caseId} is ${found.state}, not OPEN` };
       await uow.load(tx, [found.productOrderId], this.registry, false, this.cache);
-      const fallout = uow.fallouts.get(caseId) as FalloutCaseRow;
+      // Checked again under the order's lock: a resume of the same case that held it first has
+      // resolved it meanwhile (the load takes open cases only).
+      const fallout = uow.fallouts.get(caseId);
+      if (!fallout || fallout.state !== 'OPEN') {
+        const [current] = await tx.query<{ state: string }>('SELECT state FROM fallout_case WHERE id = $1', [caseId]);
+        if (!current) return { ok: false, problem: `no fallout case ${caseId}` };
+        return { ok: false, problem: `fallout case ${caseId} is ${current.state}, not OPEN` };
+      }
       const order = uow.orders.get(found.productOrderId) as ProductOrderRow;
       const saga = uow.sagas.get(fallout.sagaId) as SagaRow;
       const step = uow.step(saga.id, fallout.failedStepId) as SagaStepRow;

@@ -1,14 +1,18 @@
 // Two transactions on the server database doing the same thing at once must end as if they had
 // run one after the other: the same product order id taken twice (one intake accepts it, the
-// other answers as a sequential duplicate would).
+// other answers as a sequential duplicate would), the same fallout case resumed twice (one resume
+// goes through, the other is refused as a resolved case would be).
+import { Writable } from 'node:stream';
+import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
+import { resumeCommand } from '../../runtime/cli-commands.js';
 import type { CompiledPlan } from '../../compiler/emit/schema.js';
 import type { SubmitResult } from '../../runtime/engine/engine.js';
-import type { Runtime } from '../../runtime/runtime.js';
+import { Runtime } from '../../runtime/runtime.js';
 import type { Store } from '../../runtime/store/store.js';
 import {
-  disposeRuntime, mobileOrder, newRuntime, one, outboxOf, PG_URL, samplePlans, storesUnderTest,
+  disposeRuntime, homeFiberOrder, mobileOrder, newRuntime, one, outboxOf, PG_URL, samplePlans, storesUnderTest,
 } from './harness.js';
 
 const server = (await storesUnderTest()).find((s) => s.name === 'postgres');
@@ -113,4 +117,65 @@ describe.skipIf(!server)('concurrent duplicates on postgres', () => {
     const accepted = await store.query<{ n: string }>(`SELECT count(*) AS n FROM outbox WHERE type = 'ProductOrderAccepted'`);
     expect(Number(accepted[0]?.n)).toBe(ids.length);
   });
+
+  it('the same fallout case resumed twice at once: one resume goes through, the other is refused cleanly', async () => {
+    const { runtime, store } = await open();
+    await runtime.submitOrder(homeFiberOrder('po-resume-twice'), { scenario: { steps: { ont: { outcome: 'rejected', reason: 'warehouse out of stock' } } } });
+    await runtime.settle();
+    const fallout = await one<{ id: string }>(store, 'SELECT id FROM fallout_case WHERE product_order_id = $1', ['po-resume-twice']);
+    // Both resumes find the case open, then wait for the order's lock.
+    const results = values(await releasedTogether(store, 'SELECT 1 FROM product_order WHERE id = $1 FOR UPDATE', ['po-resume-twice'], 2, () => [
+      runtime.resume(fallout.id), runtime.resume(fallout.id),
+    ]));
+    expect(results.filter((r) => r.ok)).toHaveLength(1);
+    const refused = results.find((r) => !r.ok);
+    expect(refused).toEqual(await runtime.resume(fallout.id));
+    expect(refused).toEqual({ ok: false, problem: `fallout case ${fallout.id} is RESUMED, not OPEN` });
+    await runtime.settle();
+    expect(await one(store, 'SELECT state FROM product_order WHERE id = $1', ['po-resume-twice'])).toEqual({ state: 'completed' });
+    const ont = (await outboxOf(store, 'po-resume-twice')).filter((m) => m.type === 'ReserveResources' && m.stepId === 'ont');
+    expect(ont).toHaveLength(2);
+  });
+
+  it('o2a resume of the same case twice at once: the second prints a clean refusal, no stack trace', async () => {
+    // The CLI works in a database's public schema: a database of its own for this test.
+    const database = `o2a_resume_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${database}`);
+    const url = new URL(PG_URL);
+    url.pathname = `/${database}`;
+    const databaseUrl = url.toString();
+    try {
+      const setup = await Runtime.open({ databaseUrl });
+      let caseId: string;
+      try {
+        await setup.registerPlans(plans as CompiledPlan[]);
+        await setup.submitOrder(homeFiberOrder('po-cli-twice'), { scenario: { steps: { ont: { outcome: 'rejected', reason: 'warehouse out of stock' } } } });
+        await setup.settle();
+        caseId = (await one<{ id: string }>(setup.store, 'SELECT id FROM fallout_case WHERE product_order_id = $1', ['po-cli-twice'])).id;
+      } finally {
+        await setup.close();
+      }
+      const outputs = [new Capture(), new Capture()];
+      const codes = await releasedTogetherOn(databaseUrl, { schema: 'public' }, 'SELECT 1 FROM product_order WHERE id = $1 FOR UPDATE', ['po-cli-twice'], 2,
+        () => outputs.map((out) => resumeCommand({ caseId, databaseUrl, json: true }, out)));
+      const refused = codes.findIndex((c) => c.status === 'fulfilled' && c.value === 1);
+      expect(codes.map((c) => c.status)).toEqual(['fulfilled', 'fulfilled']);
+      expect(refused).toBeGreaterThanOrEqual(0);
+      expect(outputs[refused]?.text).toBe(`error: fallout case ${caseId} is RESUMED, not OPEN\n`);
+      expect(outputs[1 - refused]?.text).toContain(`resumed ${caseId}: order po-cli-twice continues from step ont`);
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
+      await admin.end();
+    }
+  });
 });
+
+class Capture extends Writable {
+  text = '';
+  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
+    this.text += String(chunk);
+    done();
+  }
+}
