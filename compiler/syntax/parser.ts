@@ -312,16 +312,7 @@ class O2aParser extends CstParser {
   });
 
   plan = this.RULE('plan', () => {
-    this.CONSUME(Kw.plan);
-    this.SUBRULE(this.declName);
-    this.OPTION(() => {
-      this.CONSUME(Kw.version);
-      this.CONSUME(T.Numeric, versionLabel);
-    });
-    this.CONSUME(Kw.for);
-    this.CONSUME(Kw.offering);
-    this.SUBRULE(this.offeringRef);
-    this.CONSUME(T.LCurly);
+    this.declarationHead(Kw.plan);
     this.MANY((this.planMembers ??= this.block('plan', [
       { ALT: () => this.SUBRULE(this.step) },
       { ALT: () => this.SUBRULE(this.defaults) },
@@ -333,6 +324,23 @@ class O2aParser extends CstParser {
     ])));
     this.closeBlock();
   });
+
+  /**
+   * `plan|bundle <name> [version <n>] for offering <offering> {`: called inside the `plan` and
+   * `bundle` rules (not a rule of its own), so its tokens stay children of their CST node.
+   */
+  private declarationHead(keyword: TokenType): void {
+    this.CONSUME(keyword);
+    this.SUBRULE(this.declName);
+    this.OPTION(() => {
+      this.CONSUME(Kw.version);
+      this.CONSUME(T.Numeric, versionLabel);
+    });
+    this.CONSUME(Kw.for);
+    this.CONSUME(Kw.offering);
+    this.SUBRULE(this.offeringRef);
+    this.CONSUME(T.LCurly);
+  }
 
   template = this.RULE('template', () => {
     this.CONSUME(Kw.template);
@@ -752,16 +760,7 @@ class O2aParser extends CstParser {
   });
 
   bundle = this.RULE('bundle', () => {
-    this.CONSUME(Kw.bundle);
-    this.SUBRULE(this.declName);
-    this.OPTION(() => {
-      this.CONSUME(Kw.version);
-      this.CONSUME(T.Numeric, versionLabel);
-    });
-    this.CONSUME(Kw.for);
-    this.CONSUME(Kw.offering);
-    this.SUBRULE(this.offeringRef);
-    this.CONSUME(T.LCurly);
+    this.declarationHead(Kw.bundle);
     this.MANY((this.bundleMembers ??= this.block('bundle', [
       { ALT: () => this.SUBRULE(this.item) },
       { ALT: () => this.SUBRULE(this.billing) },
