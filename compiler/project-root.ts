@@ -5,18 +5,25 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-let root: string | undefined;
+let root: { dir: string; version: string } | undefined;
 
-export function projectRoot(): string {
+function findRoot(): { dir: string; version: string } {
   if (root !== undefined) return root;
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'o2a') return (root = dir);
+    if (existsSync(manifest)) {
+      const { name, version } = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string; version?: string };
+      if (name === 'o2a') return (root = { dir, version: version ?? '0.0.0' });
+    }
     const parent = dirname(dir);
     if (parent === dir) throw new Error(`o2a: cannot find the o2a package above ${fileURLToPath(import.meta.url)}`);
     dir = parent;
   }
+}
+
+export function projectRoot(): string {
+  return findRoot().dir;
 }
 
 /** A path inside the o2a package, e.g. `projectPath('catalogs', '2026.11')`. */
@@ -24,7 +31,7 @@ export function projectPath(...segments: string[]): string {
   return join(projectRoot(), ...segments);
 }
 
-/** The version in o2a's package.json. */
+/** The version in o2a's package.json (read once, with the root). */
 export function toolVersion(): string {
-  return (JSON.parse(readFileSync(projectPath('package.json'), 'utf8')) as { version: string }).version;
+  return findRoot().version;
 }
