@@ -180,8 +180,9 @@ function parseUnsafe(source: string, file: string, lines: LineMap): ParseResult 
     versionOffsets: sortedOffsets(builder.versionOffsets),
   };
   if (first !== undefined) state.firstToken = { start: first.startOffset, end: first.endOffset! + 1 };
-  const lexedTokens = lexed.tokens;
-  return finishParse(state, document, early, () => syntaxTokens(lexedTokens, comments, state));
+  // Lexed again when asked (the language server only): keeping every file's tokens alive until
+  // then would hold most of a workspace check's memory, and lexing one file takes a millisecond.
+  return finishParse(state, document, early, () => syntaxTokens(T.o2aLexer.tokenizeOffsets(source).tokens, comments, state));
 }
 
 /**
