@@ -7,7 +7,7 @@ import { loadCatalog } from '../../compiler/catalog/load.js';
 import { compiledPlanFileName, serializeCompiledPlan } from '../../compiler/emit/index.js';
 import { compiledPlanValidator } from '../../compiler/emit/validate.js';
 import { format } from '../../compiler/format/index.js';
-import { parse } from '../../compiler/syntax/index.js';
+import { catalogBindingOf } from '../../compiler/syntax/index.js';
 import { diagnosticCatalogue, severityAtLeast, type Diagnostic, type Severity } from '../../compiler/diagnostics/index.js';
 import { closestMatch } from '../../compiler/diagnostics/suggest.js';
 import type { CatalogSnapshot } from '../../compiler/catalog/schema.js';
@@ -70,11 +70,11 @@ export function compilePaths(paths: readonly string[], catalogPath: string | und
 
 export function inferCatalogPath(inputs: { file: string; text: string }[]): string {
   for (const input of inputs) {
-    const binding = parse(input.text, input.file).document.catalog;
-    if (binding && binding.version.name !== '') {
-      const candidate = join('catalogs', binding.version.name);
+    const binding = catalogBindingOf(input.text);
+    if (binding) {
+      const candidate = join('catalogs', binding.version);
       if (existsSync(candidate)) return candidate;
-      throw new UsageError(`${input.file} is pinned to catalog version ${binding.version.name}, but ${candidate} does not exist: pass --catalog <snapshot dir>`);
+      throw new UsageError(`${input.file} is pinned to catalog version ${binding.version}, but ${candidate} does not exist: pass --catalog <snapshot dir>`);
     }
   }
   throw new UsageError('no --catalog given and no file has a `catalog <id> <version>` line');

@@ -186,6 +186,19 @@ function parseUnsafe(source: string, file: string, lines: LineMap): ParseResult 
 }
 
 /**
+ * The `catalog <id> <version>` line a file opens with, read from its first tokens without parsing
+ * the file (the CLI picks the default snapshot from it). What the parser would take as the binding:
+ * the keyword, then a name and a number; otherwise undefined.
+ */
+export function catalogBindingOf(source: string): { id: string; version: string } | undefined {
+  const tokens = T.o2aLexer.tokenizeOffsets(source).tokens;
+  const [keyword, id, version] = tokens;
+  if (keyword === undefined || !tokenMatcher(keyword, T.Kw.catalog)) return undefined;
+  if (id === undefined || !tokenMatcher(id, T.Name) || version === undefined || !tokenMatcher(version, T.Numeric)) return undefined;
+  return { id: id.image, version: version.image };
+}
+
+/**
  * The parse of `source`, a new text of the file that `previous` is a parse of: when the edit lies
  * inside one step of a plan, only that step is parsed again (the language server, on each edit).
  * Always exactly what `parse(source, file)` gives. `previous` is given up: the nodes after the

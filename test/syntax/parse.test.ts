@@ -1,5 +1,7 @@
 import { describe, it, expect } from 'vitest';
-import { parse, expectedAt } from '../../compiler/syntax/index.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, expectedAt, catalogBindingOf } from '../../compiler/syntax/index.js';
 import type { PlanDecl, StepDecl, BundleDecl, TemplateDecl, Expr } from '../../compiler/syntax/index.js';
 import { docsExample } from './docs-example.js';
 
@@ -316,5 +318,29 @@ describe('content assist', () => {
   it('offers top-level declarations after the catalog line and nothing inside a comment', () => {
     expect(expectedAt(header, header.length).keywords).toEqual(['bundle', 'plan', 'template']);
     expect(expectedAt(`${header}// plan`, header.length + 7).keywords).toEqual([]);
+  });
+});
+
+describe('the catalog line, read without parsing', () => {
+  const cases = [
+    header,
+    `// Home fiber\n/* pinned */\n${header}plan P for offering OFF {}\n`,
+    'catalog plan 2026.11\n',
+    'catalog telco-core\nplan P for offering OFF {}\n',
+    'catalog 2026.11\n',
+    'plan P for offering OFF {}\ncatalog telco-core 2026.11\n',
+    '',
+    'catalog telco-core 2026.11.\n',
+  ];
+  it.each(cases)('agrees with the parser on %j', (source) => {
+    const bound = parse(source, 'a.o2a').document.catalog;
+    const expected = bound && !bound.id.missing && !bound.version.missing ? { id: bound.id.name, version: bound.version.name } : undefined;
+    expect(catalogBindingOf(source)).toEqual(expected);
+  });
+
+  it('reads the binding of every sample plan', () => {
+    const files = readdirSync('plans').filter((f) => f.endsWith('.o2a'));
+    expect(files.length).toBeGreaterThan(5);
+    for (const f of files) expect(catalogBindingOf(readFileSync(join('plans', f), 'utf8')), f).toEqual({ id: 'telco-core', version: '2026.11' });
   });
 });
