@@ -8,7 +8,7 @@ import { registerGraphCommands } from './commands/graph.js';
 import { registerLspCommands } from './commands/lsp.js';
 import { registerRuntimeCommands } from './commands/runtime.js';
 import { registerSagaCommands } from './commands/sagas.js';
-import { UsageError } from './workspace.js';
+import { describeError } from './workspace.js';
 import { toolVersion as readToolVersion } from '../compiler/project-root.js';
 
 export const toolVersion: string = readToolVersion();
@@ -51,11 +51,7 @@ export async function main(argv: readonly string[], streams: Partial<Pick<Comman
       // A command may set its own usage-error code (diff uses 1: 2 and 3 mean changes there).
       return error.exitCode === 0 ? 0 : ctx.exitCode || 2;
     }
-    if (error instanceof UsageError) {
-      ctx.stderr.write(`o2a: ${error.message}\n`);
-      return 2;
-    }
-    ctx.stderr.write(`o2a: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    ctx.stderr.write(`o2a: ${describeError(error)}\n`);
     return 2;
   }
 }

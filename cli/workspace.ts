@@ -4,6 +4,21 @@ import { join, relative, sep } from 'node:path';
 
 export class UsageError extends Error {}
 
+/**
+ * What the CLI prints for a failure. A usage error, a failure of the system (a file it cannot
+ * read, a database it cannot reach: Node and PostgreSQL errors carry a `code`) or a failed child
+ * process is the user's to act on: its message. Anything else is a bug in o2a: named so, its stack
+ * printed only with O2A_DEBUG=1 (an operator reading CI logs wants the message first).
+ */
+export function describeError(error: unknown, env: NodeJS.ProcessEnv = process.env): string {
+  if (!(error instanceof Error)) return `internal error: ${String(error)}`;
+  if (error instanceof UsageError) return error.message;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' || 'stderr' in error) return error.message.trim();
+  if (env['O2A_DEBUG'] === '1') return `internal error: ${error.stack ?? error.message}`;
+  return `internal error: ${error.message} (a bug in o2a; O2A_DEBUG=1 prints its stack trace)`;
+}
+
 /** Expands files and directories (recursively) into a sorted list of .o2a files. */
 export function collectPlanFiles(paths: readonly string[]): string[] {
   const files = new Set<string>();

@@ -19,7 +19,7 @@ import { renderDiffMarkdown } from '../printers/diff-markdown.js';
 import { renderDiffSarif } from '../printers/diff-sarif.js';
 import { renderDiffGithub } from '../printers/diff-github.js';
 import { locatorFromSources } from '../printers/diff-location.js';
-import { collectPlanFiles, UsageError } from '../workspace.js';
+import { collectPlanFiles, describeError } from '../workspace.js';
 import type { CommandContext } from '../main.js';
 import { toolVersion as readToolVersion } from '../../compiler/project-root.js';
 
@@ -292,7 +292,7 @@ export function registerDiffCommands(program: Command, ctx: CommandContext): voi
         ctx.stdout.write(renderDiff(report, opts.format, { color: useColor, locate }));
         ctx.exitCode = report.exitCode;
       } catch (error) {
-        ctx.stderr.write(`o2a diff: ${describeError(error)}\n`);
+        ctx.stderr.write(`o2a diff: ${describeDiffError(error)}\n`);
         ctx.exitCode = 1;
       }
     });
@@ -313,8 +313,6 @@ export function renderDiff(report: DiffReport, format: DiffFormat, options: { co
   }
 }
 
-function describeError(error: unknown): string {
-  if (error instanceof DiffInputError || error instanceof UsageError) return error.message;
-  if (error instanceof Error && 'stderr' in error) return `${error.message}`.trim();
-  return `internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+function describeDiffError(error: unknown): string {
+  return error instanceof DiffInputError ? error.message : describeError(error);
 }

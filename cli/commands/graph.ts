@@ -8,7 +8,7 @@ import type { GraphFormat } from '../../compiler/graph/index.js';
 import type { CompiledPlan } from '../../compiler/emit/schema.js';
 import { closestMatch } from '../../compiler/diagnostics/suggest.js';
 import { DiffInputError, readSide } from './diff.js';
-import { UsageError } from '../workspace.js';
+import { describeError } from '../workspace.js';
 import type { CommandContext } from '../main.js';
 
 const stateName = z.string().transform((s) => s.toUpperCase()).pipe(z.enum(stepStates));
@@ -87,7 +87,7 @@ export function registerGraphCommands(program: Command, ctx: CommandContext): vo
         }
         ctx.exitCode = 0;
       } catch (error) {
-        const message = error instanceof DiffInputError || error instanceof UsageError ? error.message : `internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+        const message = error instanceof DiffInputError ? error.message : describeError(error);
         ctx.stderr.write(`o2a graph: ${message}\n`);
         ctx.exitCode = 1;
       }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { main } from '../../cli/main.js';
+import { describeError, UsageError } from '../../cli/workspace.js';
 import { compiledPlanValidator } from '../../compiler/emit/validate.js';
 
 function capture() {
@@ -116,5 +117,24 @@ describe('o2a fmt and compile', () => {
       expect(validate(plan)).toEqual({ ok: true });
       expect(f).toContain(`.${plan.hash.slice(0, 12)}.json`);
     }
+  });
+});
+
+describe('failures the CLI reports', () => {
+  it('names a system failure by its message, with no stack trace', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'o2a-cli-'));
+    writeFileSync(join(dir, 'file'), 'not a directory');
+    const r = await o2a('compile', 'plans', '--catalog', 'catalogs/2026.11', '--out', join(dir, 'file', 'out'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`o2a: ENOTDIR: not a directory, mkdir '${join(dir, 'file', 'out')}'\n`);
+  });
+
+  it('calls anything else a bug, with its stack only under O2A_DEBUG=1', () => {
+    const bug = new TypeError("Cannot read properties of undefined (reading 'steps')");
+    expect(describeError(bug, {})).toBe("internal error: Cannot read properties of undefined (reading 'steps') (a bug in o2a; O2A_DEBUG=1 prints its stack trace)");
+    expect(describeError(bug, { O2A_DEBUG: '1' })).toBe(`internal error: ${bug.stack}`);
+    expect(describeError(new UsageError('no .o2a files in x'), {})).toBe('no .o2a files in x');
+    expect(describeError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }), {})).toBe('connect ECONNREFUSED 127.0.0.1:1');
+    expect(describeError('thrown string', {})).toBe('internal error: thrown string');
   });
 });
