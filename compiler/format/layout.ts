@@ -2,9 +2,10 @@
 // a comment on the same line as the code before it stays trailing that code, a comment on its own
 // line stays above what follows it (or above the closing brace), and a comment inside a construct
 // printed on one line is moved to the end of that line. Comments are never dropped or reordered.
+// A step of one property is printed on one line when it fits and holds no comment.
 import type { Comment } from '../syntax/ast.js';
 import type { LineMap } from '../syntax/positions.js';
-import type { LayoutElement } from './print.js';
+import { maxLineWidth, type LayoutElement } from './print.js';
 
 type Previous = 'start' | 'open' | 'element' | 'comment';
 type Mode = 'document' | 'block';
@@ -100,6 +101,14 @@ export class Layout {
     if (children.length === 0 && headerComments.length === 0 && bodyComments.length === 0) {
       this.push(indent, `${e.head} {}`);
       return;
+    }
+    const only = children[0];
+    if (e.inline && children.length === 1 && only && !only.block && headerComments.length === 0 && bodyComments.length === 0) {
+      const line = `${e.head} { ${only.head} }`;
+      if (indentUnit.length * indent + line.length <= maxLineWidth) {
+        this.push(indent, line);
+        return;
+      }
     }
     this.push(indent, `${e.head} {`);
     for (const c of headerComments) this.appendComment(c, indent);

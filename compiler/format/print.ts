@@ -9,7 +9,15 @@ export interface LayoutElement {
   end: number;
   head: string;
   block?: { open: number; close: number; children: LayoutElement[] };
+  /**
+   * A block of one child that may be printed on one line, `head { child }`, when it fits in
+   * `maxLineWidth` and holds no comment: a step with a single property.
+   */
+  inline?: boolean;
 }
+
+/** The widest line the formatter writes on its own accord (longer heads and properties stay as written). */
+export const maxLineWidth = 100;
 
 export function quoteString(value: string): string {
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\t/g, '\\t').replace(/\r/g, '\\r')}"`;
@@ -124,7 +132,8 @@ export class ElementPrinter {
         const origin = m.template ? ` from ${m.template.name}` : `: ${m.stepKind?.name ?? ''}`;
         const after = m.after.length > 0 ? ` after ${m.after.map((a) => a.name).join(', ')}` : '';
         const head = `step ${m.name.name}${origin}${after}`;
-        return m.properties.length === 0 ? this.leaf(m, head) : this.block(m, head, m.properties.map((p) => this.property(p)));
+        if (m.properties.length === 0) return this.leaf(m, head);
+        return { ...this.block(m, head, m.properties.map((p) => this.property(p))), inline: m.properties.length === 1 };
       }
       case 'Defaults':
         return this.block(m, 'defaults', m.properties.map((p) => this.property(p)));
