@@ -18,27 +18,30 @@ const ansi = {
 export function renderText(diagnostics: readonly Diagnostic[], sources: ReadonlyMap<string, string>, options: TextOptions = {}): string {
   const paint = (code: keyof typeof ansi, text: string) => (options.color ? `${ansi[code]}${text}${ansi.reset}` : text);
   const out: string[] = [];
+  // Each file split into lines once, not once per diagnostic.
+  const linesOf = new Map<string, string[] | undefined>();
+  const sourceLines = (file: string): string[] | undefined => {
+    if (!linesOf.has(file)) linesOf.set(file, sources.get(file)?.split(/\r?\n/));
+    return linesOf.get(file);
+  };
   for (const d of diagnostics) {
     const { line, character } = d.range.start;
     const severityColor = d.severity === 'error' ? 'red' : d.severity === 'warning' ? 'yellow' : 'blue';
     out.push(`${d.file}:${line + 1}:${character + 1}: ${paint(severityColor, `${d.severity}[${d.code}]`)}: ${paint('bold', d.message)}`);
-    const source = sources.get(d.file);
-    const sourceLine = source?.split(/\r?\n/)[line];
+    const sourceLine = sourceLines(d.file)?.[line];
+    // help, fix and note lines line up with the source excerpt's gutter (two spaces without one).
+    const gutter = String(line + 1);
+    const pad = sourceLine !== undefined ? ' '.repeat(gutter.length) : ' ';
     if (sourceLine !== undefined) {
-      const gutter = String(line + 1);
-      const pad = ' '.repeat(gutter.length);
       const endCharacter = d.range.end.line === line ? d.range.end.character : sourceLine.length;
       const width = Math.max(1, Math.min(endCharacter, sourceLine.length + 1) - character);
       out.push(`${pad} |`);
       out.push(`${gutter} | ${sourceLine}`);
       out.push(`${pad} | ${' '.repeat(character)}${paint(severityColor, '^'.repeat(width))}`);
-      if (d.help) out.push(`${pad} = ${paint('cyan', 'help')}: ${d.help}`);
-      for (const fix of d.fixes ?? []) out.push(`${pad} = fix: ${fix.title}`);
-    } else {
-      if (d.help) out.push(`  = ${paint('cyan', 'help')}: ${d.help}`);
-      for (const fix of d.fixes ?? []) out.push(`  = fix: ${fix.title}`);
     }
-    for (const r of d.related ?? []) out.push(`  = note: ${r.file}:${r.range.start.line + 1}:${r.range.start.character + 1}: ${r.message}`);
+    if (d.help) out.push(`${pad} = ${paint('cyan', 'help')}: ${d.help}`);
+    for (const fix of d.fixes ?? []) out.push(`${pad} = fix: ${fix.title}`);
+    for (const r of d.related ?? []) out.push(`${pad} = note: ${r.file}:${r.range.start.line + 1}:${r.range.start.character + 1}: ${r.message}`);
     out.push('');
   }
   return out.join('\n');
