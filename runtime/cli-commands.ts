@@ -7,6 +7,7 @@ import type { Writable } from 'node:stream';
 import type { CompiledPlan } from '../compiler/emit/schema.js';
 import { loadScenarioFile, type Scenario } from './adapters/scenario.js';
 import { ManualClock, systemClock, type Clock } from './clock.js';
+import { isConflict } from './engine/engine.js';
 import { checkPlan } from './engine/plans.js';
 import type { LogRow } from './engine/unit-of-work.js';
 import { orderTrail, projectOrder, type OrderReadModel, type TrailEntry } from './projection/read-model.js';
@@ -210,6 +211,8 @@ export async function runOrderCommand(options: RunOrderOptions, out: Writable): 
     const labels = new Map<string, string>();
     if (!options.quiet && !options.json) runtime.onCommit(progressPrinter(out, labels));
     const submitted = await runtime.submitOrder(order, { plans: loaded.plans, scenario });
+    // An id the database knows with another body: refused, nothing run (bad input: exit 1).
+    if (isConflict(submitted)) { for (const p of submitted.problems) line(out, `error: ${p}`); return 1; }
     if (!submitted.ok) { for (const p of submitted.problems) line(out, `rejected: ${p}`); return 2; }
     labels.set(submitted.productOrderId, basename(options.order, '.json'));
     await drive(runtime, options.realTime === true, submitted.productOrderId);
@@ -380,7 +383,7 @@ export async function demo(out: Writable, options: DemoOptions = {}): Promise<nu
     line(out, 'running two orders through the simulated components (time is simulated: timeouts fire at once)');
     for (const d of DEMO_ORDERS) {
       const result = await runtime.submitOrder(d.order, { scenario: d.scenario });
-      if (!result.ok) { for (const p of result.problems) line(out, `rejected: ${p}`); return 1; }
+      if (!result.ok) { for (const p of result.problems) line(out, `${isConflict(result) ? 'error' : 'rejected'}: ${p}`); return 1; }
       line(out, `  submitted ${d.order.id} (${d.label}, scenario: ${d.scenario.name})`);
     }
     await runtime.settle();

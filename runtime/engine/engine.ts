@@ -12,7 +12,9 @@ import {
   ENGINE, EVENTS, MESSAGE_SCHEMA_VERSION, READ_TARGET_STATE, TARGET_STATE_READ, newMessageId,
   type Envelope, type StepCommandPayload, type StepReplyPayload,
 } from './messages.js';
-import { characteristicsOf, customerOf, parseProductOrder, type Tmf622OrderItem, type Tmf622ProductOrder } from './orders.js';
+import {
+  characteristicsOf, customerOf, firstDifference, orderBodyHash, parseProductOrder, type Tmf622OrderItem, type Tmf622ProductOrder,
+} from './orders.js';
 import type { PlanRegistry } from './plans.js';
 import { stepApplies } from './rules.js';
 import {
@@ -54,7 +56,26 @@ export interface SubmitOptions {
 
 export type SubmitResult =
   | { ok: true; productOrderId: string; correlationId: string; state: ProductOrderState; duplicate: boolean }
-  | { ok: false; problems: string[] };
+  | { ok: false; problems: string[] }
+  | SubmitConflict;
+
+/**
+ * A product order id already taken by an order that says something else (TMF622: 409 Conflict).
+ * Nothing is written: the order of that id stays as it was. `field` is the first field that
+ * differs, named as a validation problem names a field (`productOrderItem.0.action`); null when
+ * the whole order differs. `problems` says it in one line, in the form of a validation problem.
+ */
+export interface SubmitConflict {
+  ok: false;
+  code: 'conflict';
+  productOrderId: string;
+  field: string | null;
+  problems: string[];
+}
+
+export function isConflict(result: SubmitResult): result is SubmitConflict {
+  return !result.ok && 'code' in result && result.code === 'conflict';
+}
 
 export type ResumeResult =
   | { ok: true; caseId: string; sagaId: string; stepId: string; productOrderId: string }
@@ -103,22 +124,25 @@ export class Engine {
 
   /**
    * Several orders taken in one transaction (one commit for the lot, as an intake that groups the
-   * orders arriving together). Each order gets its own result, in the order given; an id already
-   * known, or given twice, is a duplicate.
+   * orders arriving together). Each order gets its own result, in the order given. An id already
+   * known, or given twice, with the same body (`orderBodyHash`) is a duplicate: answered as the
+   * order taken first, nothing written. With another body it is a conflict (`SubmitConflict`),
+   * refused, nothing written; the other orders of the lot go on.
    */
   async submitOrders(entries: { order: unknown; scenario?: unknown }[], options: { plans?: CompiledPlan[] } = {}): Promise<SubmitResult[]> {
     const results: SubmitResult[] = new Array(entries.length);
-    const valid: { index: number; order: Tmf622ProductOrder; scenario: unknown }[] = [];
+    const valid: Intake[] = [];
     entries.forEach((entry, index) => {
       const parsed = parseProductOrder(entry.order);
-      if (parsed.ok) valid.push({ index, order: parsed.order, scenario: entry.scenario });
+      if (parsed.ok) valid.push({ index, order: parsed.order, bodyHash: orderBodyHash(parsed.order), scenario: entry.scenario });
       else results[index] = parsed;
     });
     if (valid.length === 0) return results;
     const now = this.options.clock.now();
     // The duplicate check reads without a lock: an intake of the same id committed after it (two
     // intakes at once) makes this one's insert fail on the order's key, and the whole intake runs
-    // again, to find the order there and answer as a duplicate. Nothing of the other is overwritten.
+    // again, to find the order there and answer as a duplicate, or as a conflict when its body
+    // differs. Nothing of the other is overwritten.
     // Each run that fails so finds one more order committed: one run per order at most.
     for (let attempt = 1; ; attempt++) {
       try {
@@ -130,28 +154,38 @@ export class Engine {
   }
 
   private async intake(
-    valid: { index: number; order: Tmf622ProductOrder; scenario: unknown }[], results: SubmitResult[], now: Date, plans: CompiledPlan[],
+    valid: Intake[], results: SubmitResult[], now: Date, plans: CompiledPlan[],
   ): Promise<SubmitResult[]> {
     const uow = await this.store.transaction(async (tx) => {
       const uow = new UnitOfWork(now);
       for (const plan of plans) await this.registry.register(tx, plan, uow.now);
       const ids = valid.map((v) => v.order.id ?? `po-${randomUUID()}`);
       // The duplicate check and the newest plan of every offering named, in one round trip.
-      const [found] = await tx.query<{ existing: Record<string, { correlation_id: string; state: ProductOrderState }> | string | null; newest: Record<string, string> | string | null }>(
-        `SELECT (SELECT json_object_agg(id, json_build_object('correlation_id', correlation_id, 'state', state))
+      const [found] = await tx.query<{ existing: Record<string, KnownOrder> | string | null; newest: Record<string, string> | string | null }>(
+        `SELECT (SELECT json_object_agg(id, json_build_object('correlation_id', correlation_id, 'state', state, 'body_hash', body_hash))
                    FROM product_order WHERE id = ANY($1)) AS existing,
                 (SELECT json_object_agg(offering_id, hash) FROM (
                    SELECT DISTINCT ON (offering_id) offering_id, hash FROM plan WHERE offering_id = ANY($2)
                     ORDER BY offering_id, plan_version DESC, registered_at DESC) p) AS newest`,
         [ids, [...new Set(valid.flatMap((v) => offeringsOf(v.order.productOrderItem)))]]);
-      const existing = parsedJson(found?.existing) as Record<string, { correlation_id: string; state: ProductOrderState }>;
+      const existing = parsedJson(found?.existing) as Record<string, KnownOrder>;
       const newest = parsedJson(found?.newest) as Record<string, string>;
       const taken = new Map<string, ProductOrderRow>();
-      for (const [n, { index, order, scenario }] of valid.entries()) {
+      // Resubmissions under a known id with another body: answered once the bodies are read.
+      const conflicts: { index: number; orderId: string; order: Tmf622ProductOrder; stored: unknown }[] = [];
+      for (const [n, { index, order, bodyHash, scenario }] of valid.entries()) {
         const orderId = ids[n] as string;
         const known = existing[orderId];
         const earlier = taken.get(orderId);
         if (known || earlier) {
+          // The same id with the same body is the same order (a duplicate); with another body, a
+          // conflict. An order taken before migration 008 has no stored hash: its resubmission is
+          // answered as a duplicate whatever its body, as every resubmission was before.
+          const storedHash = known ? known.body_hash : (earlier as ProductOrderRow).bodyHash;
+          if (storedHash !== null && storedHash !== bodyHash) {
+            conflicts.push({ index, orderId, order, stored: known ? undefined : (earlier as ProductOrderRow).body });
+            continue;
+          }
           results[index] = {
             ok: true, productOrderId: orderId, correlationId: known ? known.correlation_id : (earlier as ProductOrderRow).correlationId,
             state: known ? known.state : (earlier as ProductOrderRow).state, duplicate: true,
@@ -160,7 +194,7 @@ export class Engine {
         }
         const row: ProductOrderRow = {
           id: orderId, externalId: order.externalId ?? null, correlationId: `ota-${randomUUID()}`, customerId: customerOf(order),
-          state: 'acknowledged', scenario: scenario ?? null, body: order, createdAt: uow.at, updatedAt: uow.at, version: 0,
+          state: 'acknowledged', scenario: scenario ?? null, body: order, bodyHash, createdAt: uow.at, updatedAt: uow.at, version: 0,
         };
         taken.set(orderId, row);
         uow.addOrder(row);
@@ -180,6 +214,13 @@ export class Engine {
           }, null));
           results[index] = { ok: true, productOrderId: orderId, correlationId: row.correlationId, state: row.state, duplicate: false };
         }
+      }
+      if (conflicts.length > 0) {
+        // Rare: the stored bodies, read only to name the first field that differs.
+        const unread = [...new Set(conflicts.filter((c) => c.stored === undefined).map((c) => c.orderId))];
+        const rows = unread.length === 0 ? [] : await tx.query<{ id: string; body: unknown }>('SELECT id, body FROM product_order WHERE id = ANY($1)', [unread]);
+        const bodies = new Map(rows.map((r) => [r.id, parsedJson(r.body)]));
+        for (const c of conflicts) results[c.index] = conflictOf(c.orderId, c.stored ?? bodies.get(c.orderId), c.order);
       }
       await this.flush(tx, uow);
       return uow;
@@ -849,4 +890,22 @@ function offeringsOf(items: Tmf622OrderItem[] | undefined): string[] {
 function parsedJson(value: unknown): Record<string, unknown> {
   if (value === null || value === undefined) return {};
   return (typeof value === 'string' ? JSON.parse(value) : value) as Record<string, unknown>;
+}
+
+/** A valid order of an intake, with its index in the lot and the hash of what it says. */
+interface Intake { index: number; order: Tmf622ProductOrder; bodyHash: string; scenario: unknown }
+
+/** An order found by the intake's duplicate check (`body_hash` null: taken before migration 008). */
+interface KnownOrder { correlation_id: string; state: ProductOrderState; body_hash: string | null }
+
+/** The answer to a resubmission under a known id with another body, naming the first field that differs. */
+// The stored value is not quoted: whoever resubmits under an id learns where the order of that id
+// differs from theirs, not what it says.
+function conflictOf(orderId: string, stored: unknown, submitted: unknown): SubmitConflict {
+  const field = (stored === undefined || stored === null ? null : firstDifference(stored, submitted)) || null;
+  return {
+    ok: false, code: 'conflict', productOrderId: orderId, field,
+    problems: [`${field ?? '(order)'}: conflict: product order ${orderId} already exists with a different body`
+      + `${field ? ' (the first field that differs)' : ''}; resubmit it unchanged, or give a changed order an id of its own`],
+  };
 }

@@ -1,4 +1,5 @@
 // TMF622 v4 product order intake: the subset of ProductOrder_Create the runtime reads.
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { CharacteristicValue } from './rules.js';
 
@@ -49,4 +50,81 @@ export function characteristicsOf(item: Tmf622OrderItem): Record<string, Charact
 export function customerOf(order: Tmf622ProductOrder): string | null {
   const party = order.relatedParty?.find((p) => p.role === undefined || /customer/i.test(p.role));
   return party?.id ?? null;
+}
+
+// --- what an order says: the duplicate / conflict test of the intake -------------------------
+
+/**
+ * Fields of a TMF622 v4 ProductOrder the server assigns (ProductOrder_Create skips them), and of
+ * its items at any depth: not part of what the customer ordered. A client that resubmits what it
+ * got back from the server still resubmits the same order.
+ */
+const SERVER_ASSIGNED_ORDER = new Set(['id', 'href', 'state', 'orderDate', 'completionDate', 'expectedCompletionDate']);
+const SERVER_ASSIGNED_ITEM = new Set(['state']);
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/**
+ * The order as the customer stated it: the validated order as it is stored (JSON: undefined
+ * fields dropped), without the fields the server assigns. Objects compare by their keys (their
+ * order in the text does not matter); arrays by position (items, characteristics and related
+ * parties in another order make another body).
+ */
+export function orderContent(order: unknown): Json {
+  const plain = JSON.parse(JSON.stringify(order ?? null)) as Json;
+  return without(plain, SERVER_ASSIGNED_ORDER);
+}
+
+function without(value: Json, assigned: Set<string>): Json {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const out: { [key: string]: Json } = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (assigned.has(key)) continue;
+    out[key] = key === 'productOrderItem' && Array.isArray(v) ? v.map((item) => without(item, SERVER_ASSIGNED_ITEM)) : v;
+  }
+  return out;
+}
+
+/** JSON with the keys of every object sorted: one text for one content. */
+function canonicalJson(value: Json): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  return `{${Object.keys(value).sort().map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key] as Json)}`).join(',')}}`;
+}
+
+/** The sha256 (hex) of the canonical JSON of `orderContent(order)`: stored as product_order.body_hash. */
+export function orderBodyHash(order: unknown): string {
+  return createHash('sha256').update(canonicalJson(orderContent(order))).digest('hex');
+}
+
+/**
+ * The first field where two orders' contents differ (server-assigned fields left out), named as a
+ * validation problem names a field (`productOrderItem.0.action`; '' for the whole order). Walks
+ * the submitted order's fields in its own order, then the fields only the stored one has. Null
+ * when they say the same.
+ */
+export function firstDifference(stored: unknown, submitted: unknown): string | null {
+  return differ(orderContent(stored), orderContent(submitted), []);
+}
+
+function differ(a: Json | undefined, b: Json | undefined, path: (string | number)[]): string | null {
+  const here = (): string => path.join('.');
+  if (a === undefined || b === undefined || a === null || b === null || typeof a !== 'object' || typeof b !== 'object') {
+    return a === b ? null : here();
+  }
+  if (Array.isArray(a) !== Array.isArray(b)) return here();
+  if (Array.isArray(a) && Array.isArray(b)) {
+    for (let i = 0; i < Math.max(a.length, b.length); i++) {
+      const d = differ(a[i], b[i], [...path, i]);
+      if (d) return d;
+    }
+    return null;
+  }
+  const x = a as { [key: string]: Json };
+  const y = b as { [key: string]: Json };
+  for (const key of [...Object.keys(y), ...Object.keys(x).filter((k) => !Object.hasOwn(y, k))]) {
+    const d = differ(Object.hasOwn(x, key) ? x[key] : undefined, Object.hasOwn(y, key) ? y[key] : undefined, [...path, key]);
+    if (d) return d;
+  }
+  return null;
 }

@@ -16,6 +16,8 @@ export interface ProductOrderRow {
   id: string; externalId: string | null; correlationId: string; customerId: string | null;
   /** The TMF622 body and the scenario: set on an order taken in this transaction, not loaded otherwise. */
   state: ProductOrderState; scenario: unknown; body: unknown; createdAt: string; updatedAt: string;
+  /** The hash of what the body says (orders.ts, `orderBodyHash`): set with the body, not loaded otherwise. */
+  bodyHash: string | null;
   /** Bumped by every transaction that changes what lies under the order (see AggregateCache). */
   version: number;
 }
@@ -77,7 +79,7 @@ function columns(spec: string): Column[] {
 
 /** The columns each table is written with, in the order the rows list their values. */
 const COLUMNS = {
-  order: columns('id external_id correlation_id customer_id state scenario:jsonb body:jsonb created_at:timestamptz updated_at:timestamptz version:integer'),
+  order: columns('id external_id correlation_id customer_id state scenario:jsonb body:jsonb body_hash created_at:timestamptz updated_at:timestamptz version:integer'),
   orderVersion: columns('id state updated_at:timestamptz version:integer'),
   item: columns('product_order_id id parent_item_id offering_id action characteristics:jsonb plan_hash state updated_at:timestamptz'),
   saga: columns('id product_order_id product_order_item_id plan_hash correlation_id state held_step_id created_at:timestamptz updated_at:timestamptz'),
@@ -334,7 +336,7 @@ export class UnitOfWork {
     for (const o of orders) {
       this.orders.set(String(o.id), {
         id: String(o.id), externalId: nullable(o.external_id), correlationId: String(o.correlation_id),
-        customerId: nullable(o.customer_id), state: o.state as ProductOrderState, scenario: null, body: null,
+        customerId: nullable(o.customer_id), state: o.state as ProductOrderState, scenario: null, body: null, bodyHash: null,
         createdAt: iso(o.created_at) as string, updatedAt: iso(o.updated_at) as string, version: Number(o.version),
       });
     }
@@ -413,10 +415,11 @@ export class UnitOfWork {
     if (created.length) {
       // A plain insert, never an upsert: an order another transaction took under this one (the
       // same id twice at once) is never overwritten. The statement fails on its key instead
-      // (ORDER_ID_TAKEN) and the intake runs again, to find it a duplicate. In id order, so two
+      // (ORDER_ID_TAKEN) and the intake runs again, to find it a duplicate (the same body) or a
+      // conflict (another body under the same id, refused; see Engine.intake). In id order, so two
       // intakes of overlapping batches wait on each other rather than deadlock.
       batch.insert('product_order', COLUMNS.order,
-        created.map((o) => [o.id, o.externalId, o.correlationId, o.customerId, o.state, o.scenario, o.body, o.createdAt, o.updatedAt, o.version]));
+        created.map((o) => [o.id, o.externalId, o.correlationId, o.customerId, o.state, o.scenario, o.body, o.bodyHash, o.createdAt, o.updatedAt, o.version]));
     }
     // Every order loaded here gets a new version, changed or not (its state with it, when changed).
     const loaded = [...this.orders.values()].filter((o) => !this.created.has(o.id));

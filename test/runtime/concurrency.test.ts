@@ -1,14 +1,15 @@
 // Two transactions on the server database doing the same thing at once must end as if they had
 // run one after the other: the same product order id taken twice (one intake accepts it, the
-// other answers as a sequential duplicate would), the same fallout case resumed twice (one resume
-// goes through, the other is refused as a resolved case would be).
+// other answers as a sequential resubmission would: a duplicate for the same body, a conflict for
+// another), the same fallout case resumed twice (one resume goes through, the other is refused as
+// a resolved case would be).
 import { Writable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { resumeCommand } from '../../runtime/cli-commands.js';
 import type { CompiledPlan } from '../../compiler/emit/schema.js';
-import type { SubmitResult } from '../../runtime/engine/engine.js';
+import { isConflict, type SubmitResult } from '../../runtime/engine/engine.js';
 import { Runtime } from '../../runtime/runtime.js';
 import type { Store } from '../../runtime/store/store.js';
 import {
@@ -74,13 +75,13 @@ describe.skipIf(!server)('concurrent duplicates on postgres', () => {
     return opened;
   }
 
-  it('the same product order id taken twice at once: one intake accepts it, the other answers duplicate', async () => {
+  it('the same product order taken twice at once: one intake accepts it, the other answers duplicate', async () => {
     const { runtime, store } = await open();
     // Both intakes wait at their first statement (it reads the plans) and go on together: each
     // finds no order of that id, as two intakes arriving at the same instant would.
     const results = values(await releasedTogether(store, 'LOCK TABLE plan IN ACCESS EXCLUSIVE MODE', [], 2, () => [
-      runtime.submitOrder(mobileOrder('po-twice', { simType: 'physical' })),
-      runtime.submitOrder(mobileOrder('po-twice', { simType: 'esim' })),
+      runtime.submitOrder(mobileOrder('po-twice')),
+      runtime.submitOrder(mobileOrder('po-twice')),
     ]));
     const accepted = results.filter((r): r is Extract<SubmitResult, { ok: true }> => r.ok && !r.duplicate);
     expect(accepted).toHaveLength(1);
@@ -99,6 +100,50 @@ describe.skipIf(!server)('concurrent duplicates on postgres', () => {
     expect(outbox.filter((m) => m.type === 'ProductOrderAccepted')).toHaveLength(1);
     expect(new Set(outbox.map((m) => m.correlationId))).toEqual(new Set([first.correlationId]));
     expect(await store.query('SELECT id FROM saga WHERE product_order_id = $1', ['po-twice'])).toHaveLength(1);
+  });
+
+  it('two different orders under one id at once: one intake accepts its order, the other gets the conflict', async () => {
+    const { runtime, store } = await open();
+    const bodies = [mobileOrder('po-clash', { simType: 'physical' }), mobileOrder('po-clash', { simType: 'esim' })];
+    const results = values(await releasedTogether(store, 'LOCK TABLE plan IN ACCESS EXCLUSIVE MODE', [], 2, () => bodies.map((b) => runtime.submitOrder(b))));
+    const won = results.findIndex((r) => r.ok && !r.duplicate);
+    expect(won).toBeGreaterThanOrEqual(0);
+    const lost = 1 - won;
+    const conflict = results[lost] as SubmitResult;
+    expect(isConflict(conflict)).toBe(true);
+    // The loser's answer is the one its body gets when sent after the winner's.
+    expect(conflict).toEqual(await runtime.submitOrder(bodies[lost]));
+    const simTypes = ['physical', 'esim'];
+    expect(conflict).toMatchObject({ productOrderId: 'po-clash', field: 'productOrderItem.0.product.productCharacteristic.0.value' });
+    // The order is the winner's, run once.
+    await runtime.settle();
+    expect(await one(store, 'SELECT state FROM product_order WHERE id = $1', ['po-clash'])).toEqual({ state: 'completed' });
+    expect(await store.query('SELECT characteristics FROM product_order_item WHERE product_order_id = $1', ['po-clash']))
+      .toEqual([{ characteristics: { simType: simTypes[won] } }]);
+    expect((await outboxOf(store, 'po-clash')).filter((m) => m.type === 'ProductOrderAccepted')).toHaveLength(1);
+    expect(await store.query('SELECT id FROM saga WHERE product_order_id = $1', ['po-clash'])).toHaveLength(1);
+  });
+
+  it('intakes of overlapping batches with different bodies at once: each order accepted once, the other lot gets conflicts', async () => {
+    const { runtime, store } = await open();
+    const ids = Array.from({ length: 4 }, (_, i) => `po-clash-${i}`);
+    const [a, b] = values(await releasedTogether(store, 'LOCK TABLE plan IN ACCESS EXCLUSIVE MODE', [], 2, () => [
+      runtime.submitOrders(ids.map((id) => ({ order: mobileOrder(id, { simType: 'physical' }) }))),
+      runtime.submitOrders([...ids].reverse().map((id) => ({ order: mobileOrder(id, { simType: 'esim' }) }))),
+    ])) as [SubmitResult[], SubmitResult[]];
+    expect(a).toHaveLength(ids.length);
+    expect(b).toHaveLength(ids.length);
+    await runtime.settle();
+    for (const [n, id] of ids.entries()) {
+      const mine = [a[n] as SubmitResult, b[ids.length - 1 - n] as SubmitResult];
+      const won = mine.findIndex((r) => r.ok && !r.duplicate);
+      expect(won, id).toBeGreaterThanOrEqual(0);
+      expect(mine[1 - won], id).toMatchObject({ ok: false, code: 'conflict', productOrderId: id });
+      expect(await store.query('SELECT characteristics FROM product_order_item WHERE product_order_id = $1', [id]), id)
+        .toEqual([{ characteristics: { simType: won === 0 ? 'physical' : 'esim' } }]);
+    }
+    const accepted = await store.query<{ n: string }>(`SELECT count(*) AS n FROM outbox WHERE type = 'ProductOrderAccepted'`);
+    expect(Number(accepted[0]?.n)).toBe(ids.length);
   });
 
   it('intakes of overlapping batches at once: every order accepted exactly once', async () => {
