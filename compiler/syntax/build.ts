@@ -173,16 +173,13 @@ export class AstBuilder {
 
   // ---- leaves
 
-  private identFromToken(token: IToken | undefined, fallback: number): A.Ident {
+  /** A name: the token of a name slot (`declName`, `stepRef`, ...; see the parser's `slot`), or missing. */
+  private ident(token: IToken | undefined, fallback: number): A.Ident {
     if (!real(token)) return { name: '', range: this.emptyRange(fallback), missing: true };
     this.nameOffsets.add(token.startOffset);
     return { name: token.image, range: this.tokenRange(token) };
   }
 
-  /** A name-slot rule (`declName`, `stepRef`, ...) or `name`. */
-  private ident(node: CstNode | undefined, fallback: number): A.Ident {
-    return this.identFromToken(tokenOf(node, 'Name'), this.endOf(node, fallback));
-  }
 
   private string(token: IToken | undefined): A.StringLiteral | undefined {
     if (!real(token)) return undefined;
@@ -274,7 +271,7 @@ export class AstBuilder {
 
   private catalogBinding(node: CstNode): A.CatalogBinding {
     const range = this.nodeRange(node, 0);
-    const id = this.ident(nodeOf(node, 'id'), range.end.offset);
+    const id = this.ident(tokenOf(node, 'id'), range.end.offset);
     const versionToken = tokenOf(node, 'version');
     let version: A.Ident;
     if (!real(versionToken)) version = { name: '', range: this.emptyRange(range.end.offset), missing: true };
@@ -301,8 +298,8 @@ export class AstBuilder {
     const end = range.end.offset;
     const plan: A.PlanDecl = {
       kind: 'Plan',
-      name: this.ident(nodeOf(node, 'declName'), end),
-      offering: this.ident(nodeOf(node, 'offeringRef'), end),
+      name: this.ident(tokenOf(node, 'declName'), end),
+      offering: this.ident(tokenOf(node, 'offeringRef'), end),
       members: [],
       range,
     };
@@ -335,11 +332,11 @@ export class AstBuilder {
 
   private template(node: CstNode): A.TemplateDecl {
     const range = this.nodeRange(node, 0);
-    const name = this.ident(nodeOf(node, 'declName'), range.end.offset);
+    const name = this.ident(tokenOf(node, 'declName'), range.end.offset);
     return {
       kind: 'Template',
       name,
-      stepKind: this.ident(nodeOf(node, 'kindRef'), range.end.offset),
+      stepKind: this.ident(tokenOf(node, 'kindRef'), range.end.offset),
       properties: this.properties(nodeOf(node, 'propertyBlock'), `template '${name.name}'`),
       range,
     };
@@ -353,17 +350,17 @@ export class AstBuilder {
   private step(node: CstNode): A.StepDecl {
     const range = this.nodeRange(node, 0);
     const end = range.end.offset;
-    const name = this.ident(nodeOf(node, 'declName'), end);
+    const name = this.ident(tokenOf(node, 'declName'), end);
     const step: A.StepDecl = {
       kind: 'Step',
       name,
-      after: nodesOf(node, 'stepRef').map((n) => this.ident(n, end)),
+      after: tokensOf(node, 'stepRef').map((n) => this.ident(n, end)),
       properties: this.properties(nodeOf(node, 'propertyBlock'), `step '${name.name}'`),
       range,
     };
-    const templateRef = nodeOf(node, 'templateRef');
+    const templateRef = tokenOf(node, 'templateRef');
     if (templateRef) step.template = this.ident(templateRef, end);
-    else step.stepKind = this.ident(nodeOf(node, 'kindRef'), end);
+    else step.stepKind = this.ident(tokenOf(node, 'kindRef'), end);
     return step;
   }
 
@@ -388,22 +385,22 @@ export class AstBuilder {
     const keyword = tokenOf(node, 'keyword');
     if (!real(keyword)) return undefined;
     const type = keyword.tokenType;
-    if (type === Kw.owner) return { kind: 'Owner', component: this.ident(nodeOf(node, 'name'), end), range };
+    if (type === Kw.owner) return { kind: 'Owner', component: this.ident(tokenOf(node, 'name'), end), range };
     if (type === Kw.service || type === Kw.resource || type === Kw.work || type === Kw.target || type === Kw.template) {
-      return { kind: 'CatalogRef', key: keyword.image as A.CatalogRefKey, ref: this.ident(nodeOf(node, 'catalogEntryRef'), end), range };
+      return { kind: 'CatalogRef', key: keyword.image as A.CatalogRefKey, ref: this.ident(tokenOf(node, 'catalogEntryRef'), end), range };
     }
     if (type === Kw.timeout) return { kind: 'Timeout', duration: this.duration(tokenOf(node, 'duration'), end), range };
     if (type === Kw.on) {
-      const outcome = this.ident(nodeOf(node, 'outcome'), end);
+      const outcome = this.ident(tokenOf(node, 'outcome'), end);
       const action = this.action(nodeOf(node, 'action'), end);
       if (outcome.name === 'timeout') return { kind: 'OnTimeout', action, range };
       return { kind: 'Outcome', outcome, action, range };
     }
     if (type === Kw.compensate) {
-      return { kind: 'Compensate', action: this.ident(nodeOf(node, 'compensation'), end), requiresApproval: has(node, 'Kw_approval'), range };
+      return { kind: 'Compensate', action: this.ident(tokenOf(node, 'compensation'), end), requiresApproval: has(node, 'Kw_approval'), range };
     }
     if (type === Kw.irreversible) return { kind: 'Irreversible', range };
-    if (type === Kw.evidence) return { kind: 'Evidence', items: nodesOf(node, 'evidence').map((n) => this.ident(n, end)), range };
+    if (type === Kw.evidence) return { kind: 'Evidence', items: tokensOf(node, 'evidence').map((n) => this.ident(n, end)), range };
     const expression = nodeOf(node, 'expression');
     return {
       kind: 'Rule',
@@ -439,7 +436,7 @@ export class AstBuilder {
       return action;
     }
     if (has(node, 'Kw_fallout')) {
-      const groupNode = nodeOf(node, 'group');
+      const groupNode = tokenOf(node, 'group');
       const action: A.OutcomeAction = { kind: 'fallout', range };
       if (groupNode) action.group = this.ident(groupNode, range.end.offset);
       return action;
@@ -510,7 +507,7 @@ export class AstBuilder {
 
   private reference(node: CstNode, fallback: number): A.CharacteristicRef {
     const range = this.nodeRange(node, fallback);
-    const path = tokensOf(node, 'segment').map((t) => this.identFromToken(t, range.end.offset));
+    const path = tokensOf(node, 'segment').map((t) => this.ident(t, range.end.offset));
     return { kind: 'CharacteristicRef', path, range };
   }
 
@@ -580,7 +577,7 @@ export class AstBuilder {
       const action = tokenOf(child, 'action');
       const rule: A.CancelRule = {
         phase: real(phase) && tokenMatcher(phase, Kw.before) ? 'before' : 'after',
-        step: this.ident(nodeOf(child, 'stepRef'), range.end.offset),
+        step: this.ident(tokenOf(child, 'stepRef'), range.end.offset),
         action: real(action) ? (action.image as A.CancelRule['action']) : 'stop',
         requiresApproval: has(child, 'Kw_approval'),
         range,
@@ -595,14 +592,14 @@ export class AstBuilder {
 
   private amend(node: CstNode): A.AmendRule {
     const range = this.nodeRange(node, 0);
-    const amend: A.AmendRule = { kind: 'Amend', name: this.ident(nodeOf(node, 'declName'), range.end.offset), replan: [], range };
+    const amend: A.AmendRule = { kind: 'Amend', name: this.ident(tokenOf(node, 'declName'), range.end.offset), replan: [], range };
     for (const child of this.ordered(node, ['amendEntry', 'stray'])) {
       if (child.name === 'stray') {
         this.stray(child, 'amend');
         continue;
       }
       const entryRange = this.nodeRange(child, range.end.offset);
-      const steps = nodesOf(child, 'stepRef').map((n) => this.ident(n, entryRange.end.offset));
+      const steps = tokensOf(child, 'stepRef').map((n) => this.ident(n, entryRange.end.offset));
       if (has(child, 'Kw_replan')) amend.replan.push(...steps);
       else if (has(child, 'Kw_until')) amend.until = steps[0] ?? this.ident(undefined, entryRange.end.offset);
       else {
@@ -624,9 +621,9 @@ export class AstBuilder {
         continue;
       }
       const range = this.nodeRange(child, 0);
-      const stepNode = nodeOf(child, 'stepRef');
+      const stepNode = tokenOf(child, 'stepRef');
       const entry: A.StatusEntry = {
-        state: this.ident(nodeOf(child, 'state'), range.end.offset),
+        state: this.ident(tokenOf(child, 'state'), range.end.offset),
         text: this.string(tokenOf(child, 'StringLiteral')) ?? { value: '', range: this.emptyRange(range.end.offset) },
         range,
       };
@@ -646,8 +643,8 @@ export class AstBuilder {
     const end = range.end.offset;
     const bundle: A.BundleDecl = {
       kind: 'Bundle',
-      name: this.ident(nodeOf(node, 'declName'), end),
-      offering: this.ident(nodeOf(node, 'offeringRef'), end),
+      name: this.ident(tokenOf(node, 'declName'), end),
+      offering: this.ident(tokenOf(node, 'offeringRef'), end),
       members: [],
       range,
     };
@@ -657,8 +654,8 @@ export class AstBuilder {
         const itemRange = this.nodeRange(child, end);
         bundle.members.push({
           kind: 'Item',
-          name: this.ident(nodeOf(child, 'declName'), itemRange.end.offset),
-          plan: this.ident(nodeOf(child, 'planRef'), itemRange.end.offset),
+          name: this.ident(tokenOf(child, 'declName'), itemRange.end.offset),
+          plan: this.ident(tokenOf(child, 'planRef'), itemRange.end.offset),
           optional: has(child, 'Kw_optional'),
           range: itemRange,
         });
