@@ -1,8 +1,8 @@
 // Name resolution: binds every name of the workspace's documents to its definition (a step, a
 // template, a plan, or a catalog entry) and reports what does not bind.
-import type { Diagnostic, Range } from '../diagnostics/diagnostic.js';
+import type { Diagnostic, Fix, Range } from '../diagnostics/diagnostic.js';
 import { diagnostic } from '../diagnostics/index.js';
-import { closestMatch } from '../diagnostics/suggest.js';
+import { closestMatch, fewCandidates } from '../diagnostics/suggest.js';
 import type { CatalogSnapshot, ProductOffering, StepKind } from '../catalog/schema.js';
 import type {
   BillingPolicy, BundleDecl, CatalogRefKey, CharacteristicRef, Document, Expr, Ident, PlanDecl, StepDecl, StepProperty, TemplateDecl,
@@ -63,6 +63,17 @@ export function aKind(id: string): string {
 
 function didYouMean(candidate: string | undefined): string | undefined {
   return candidate === undefined ? undefined : `did you mean '${candidate}'?`;
+}
+
+/**
+ * Help for an unknown catalog name: "did you mean" with its fix, else the names the catalog has,
+ * when they are few enough to list (`nouns`: what they are, e.g. 'step kinds').
+ */
+function unknownNameHelp(file: string, ident: Ident, candidates: readonly string[], nouns: string): { help?: string; fixes?: Fix[] } {
+  const suggestion = closestMatch(ident.name, candidates);
+  if (suggestion !== undefined) return { help: didYouMean(suggestion)!, fixes: [replaceFix(`Replace with '${suggestion}'`, file, ident.range, suggestion)] };
+  const few = fewCandidates(candidates);
+  return few !== undefined ? { help: `the ${nouns} of this catalog are: ${few.join(', ')}` } : {};
 }
 
 /**
@@ -274,11 +285,9 @@ class Resolver {
     if (catalog === undefined || !usable(ident)) return undefined;
     const offering = catalog.offerings.get(ident.name);
     if (offering === undefined) {
-      const suggestion = closestMatch(ident.name, activeCatalogIds(catalog, 'offering'));
       this.report('O2A2010', file, ident.range,
-        `unknown product offering '${ident.name}' in catalog ${catalog.data.catalogId} ${catalog.data.version}`, {
-          ...(suggestion !== undefined ? { help: didYouMean(suggestion)!, fixes: [replaceFix(`Replace with '${suggestion}'`, file, ident.range, suggestion)] } : {}),
-        });
+        `unknown product offering '${ident.name}' in catalog ${catalog.data.catalogId} ${catalog.data.version}`,
+        unknownNameHelp(file, ident, activeCatalogIds(catalog, 'offering'), 'active product offerings'));
       return undefined;
     }
     this.reference(file, ident, 'offering', { kind: 'catalog', section: 'offering', id: offering.id });
@@ -353,11 +362,9 @@ class Resolver {
     const section = catalogRefSection[p.key];
     const info = lookupCatalog(catalog, section, p.ref.name);
     if (!info.exists) {
-      const suggestion = closestMatch(p.ref.name, activeCatalogIds(catalog, section));
       this.report(unknownCode[p.key], file, p.ref.range,
-        `unknown ${sectionNoun[section]} '${p.ref.name}' in catalog ${catalog.data.catalogId} ${catalog.data.version}`, {
-          ...(suggestion !== undefined ? { help: didYouMean(suggestion)!, fixes: [replaceFix(`Replace with '${suggestion}'`, file, p.ref.range, suggestion)] } : {}),
-        });
+        `unknown ${sectionNoun[section]} '${p.ref.name}' in catalog ${catalog.data.catalogId} ${catalog.data.version}`,
+        unknownNameHelp(file, p.ref, activeCatalogIds(catalog, section), `active ${sectionNoun[section]}s`));
       return;
     }
     this.reference(file, p.ref, 'catalogRef', { kind: 'catalog', section, id: p.ref.name });
@@ -376,10 +383,7 @@ class Resolver {
     if (catalog === undefined || !usable(ident)) return undefined;
     const kind = catalog.stepKinds.get(ident.name);
     if (kind === undefined) {
-      const suggestion = closestMatch(ident.name, catalogIds(catalog, 'stepKind'));
-      this.report('O2A2012', file, ident.range, `unknown step kind '${ident.name}'`, {
-        ...(suggestion !== undefined ? { help: didYouMean(suggestion)!, fixes: [replaceFix(`Replace with '${suggestion}'`, file, ident.range, suggestion)] } : {}),
-      });
+      this.report('O2A2012', file, ident.range, `unknown step kind '${ident.name}'`, unknownNameHelp(file, ident, catalogIds(catalog, 'stepKind'), 'step kinds'));
       return undefined;
     }
     this.reference(file, ident, 'stepKind', { kind: 'catalog', section: 'stepKind', id: kind.id });
