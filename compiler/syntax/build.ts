@@ -70,6 +70,15 @@ const strayExpectations: Readonly<Record<string, { expected: string; words: read
   status: { expected: "a status entry ('[<step>] <state>: \"<text>\"')", words: [] },
 };
 
+/** The words that may go on a property of each kind, for "did you mean" on a stray word after it. */
+const continuationWords: Partial<Record<A.StepProperty['kind'], readonly string[]>> = {
+  Retry: ['every', 'exponential', 'max', 'jitter', 'same', 'key'],
+  Compensate: ['requires', 'approval'],
+  Outcome: ['fail', 'hold', 'customer', 'provider', 'fallout', 'unknown', 'then', 'reconcile'],
+  OnTimeout: ['fail', 'hold', 'customer', 'provider', 'fallout', 'unknown', 'then', 'reconcile'],
+  Rule: ['and', 'or', 'not', 'in'],
+};
+
 /** Decodes `\"`, `\\`, `\n`, `\t`, `\r`; any other escaped character is kept with its backslash. */
 export function unescapeString(body: string): string {
   return body.replace(/\\(.)/g, (_, c: string) => {
@@ -250,14 +259,16 @@ export class AstBuilder {
       .map((x) => x.n);
   }
 
-  private stray(node: CstNode, context: string): void {
+  private stray(node: CstNode, context: string, continuation?: readonly string[]): void {
     const first = tokensOf(node, 'AnyToken').find(real);
     if (!first) return;
     // Already reported by the lexer; a second diagnostic would not help.
     if (tokenMatcher(first, T.UnterminatedString)) return;
     const expectation = strayExpectations[context]!;
     const range = this.tokenRange(first);
-    const suggestion = tokenMatcher(first, T.Name) ? closestMatch(first.image, expectation.words) : undefined;
+    const suggestion = tokenMatcher(first, T.Name)
+      ? (closestMatch(first.image, expectation.words) ?? (continuation !== undefined ? closestMatch(first.image, continuation) : undefined))
+      : undefined;
     const shown = tokenMatcher(first, T.StringLiteral) ? 'string' : `'${first.image}'`;
     this.report(
       SyntaxCode.unexpectedToken,
@@ -367,12 +378,16 @@ export class AstBuilder {
   private properties(block: CstNode | undefined, owner: string): A.StepProperty[] {
     this.requireClose(block, `the properties of ${owner}`);
     const result: A.StepProperty[] = [];
+    let previous: A.StepProperty | undefined;
     for (const child of this.ordered(block, ['stepProperty', 'stray'])) {
-      if (child.name === 'stray') this.stray(child, 'properties');
-      else {
+      if (child.name === 'stray') {
+        // A misspelt word right after a property is more likely the rest of that property.
+        this.stray(child, 'properties', previous !== undefined ? continuationWords[previous.kind] : undefined);
+      } else {
         const p = this.property(child);
         if (p) result.push(p);
       }
+      previous = child.name === 'stray' ? undefined : result[result.length - 1];
     }
     return result;
   }

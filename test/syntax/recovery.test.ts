@@ -33,6 +33,9 @@ const typos: [string, string, string, string, string?][] = [
   ['step ont from', 'step ont frm', 'O2A0004', "expected ':' or 'from' after the step name 'ont', found 'frm'"],
   ['irreversible\n  }\n  step install:', 'irreversible;\n  }\n  step install:', 'O2A0001', "unexpected character ';'", 'need no separator'],
   ['version 2 for', 'version 2.5 for', 'O2A0009', "plan version must be a whole number, found '2.5'"],
+  // A misspelt word after a property is matched against what may go on that property.
+  ['retry 3 exponential 30s max 10m', 'retry 3 exponentail 30s max 10m', 'O2A0004', "unexpected 'exponentail': expected a step property", "did you mean 'exponential'?"],
+  ['compensate cancel_dispatch requires approval', 'compensate cancel_dispatch requries approval', 'O2A0004', "unexpected 'requries'", "did you mean 'requires'?"],
 ];
 
 describe('error recovery', () => {
