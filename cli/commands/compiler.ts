@@ -175,7 +175,7 @@ export function registerCompilerCommands(program: Command, ctx: CommandContext):
   program
     .command('explain')
     .description('explain a diagnostic code: what it means, why it matters, a wrong and a right example')
-    .argument('[code]', 'diagnostic code, e.g. O2A2004')
+    .argument('[code]', 'diagnostic code or its name, e.g. O2A2004, 2004 or unknown-step-kind')
     .option('--list', 'list every code')
     .option('--markdown', 'with --list: a Markdown table (as in the README)')
     .action((code: string | undefined, opts: { list?: boolean; markdown?: boolean }) => {
@@ -191,9 +191,11 @@ export function registerCompilerCommands(program: Command, ctx: CommandContext):
         }
         return;
       }
-      const def = diagnosticCatalogue.get(code.toUpperCase());
+      // `O2A2012`, `o2a2012`, `2012` or the code's name, `unknown-step-kind`.
+      const wanted = /^\d{4}$/.test(code) ? `O2A${code}` : code.toUpperCase();
+      const def = diagnosticCatalogue.get(wanted) ?? [...diagnosticCatalogue.values()].find((d) => d.name === code.toLowerCase());
       if (!def) {
-        const suggestion = closestMatch(code.toUpperCase(), diagnosticCatalogue.keys());
+        const suggestion = closestMatch(wanted, diagnosticCatalogue.keys()) ?? closestMatch(code.toLowerCase(), [...diagnosticCatalogue.values()].map((d) => d.name));
         throw new UsageError(`unknown diagnostic code '${code}'${suggestion ? `: did you mean '${suggestion}'?` : ''} (o2a explain --list shows them all)`);
       }
       ctx.stdout.write(

@@ -92,6 +92,18 @@ describe('o2a explain', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("did you mean 'O2A2014'?");
   });
+
+  it('takes the number alone, lower case or the code\'s name', async () => {
+    const full = (await o2a('explain', 'O2A2012')).stdout;
+    for (const spelling of ['2012', 'o2a2012', 'unknown-step-kind']) {
+      const r = await o2a('explain', spelling);
+      expect(r.code, spelling).toBe(0);
+      expect(r.stdout, spelling).toBe(full);
+    }
+    const typo = await o2a('explain', 'unknown-step-knd');
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain("did you mean 'unknown-step-kind'?");
+  });
 });
 
 describe('o2a fmt and compile', () => {
