@@ -1,6 +1,14 @@
 // The runtime's CLI commands as functions: parsed options and an output stream in, an exit code
-// out. `cli/` wires them into commander. Exit codes: 0 done, 1 bad input or error, 2 the order
-// ended held or failed (fallout needs a person).
+// out. `cli/` wires them into commander. Exit codes (the CLI's 0/1/2, with `run` and `resume`
+// giving 2 a meaning of their own, as documented in README's CLI table):
+//   0  done: the order completed (run, resume), the query answered (status, events, fallout list)
+//   1  refused input, nothing run: an order that is not a valid TMF622 order, a conflict, an order
+//      rejected at intake now or before, an unknown order or fallout case, no usable plan or scenario
+//   2  the order ended held or failed (fallout needs a person); as for every command, a usage
+//      error, a file that cannot be read, or an internal error
+// With --json every outcome of run, status and events is one JSON value on stdout: what the
+// command shows, or for a refusal `{ ok: false, code, message, problems: [{ field, message }] }`
+// (see `Refusal`). resume --json still prints its `resumed` line and refusals as text.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -8,11 +16,13 @@ import type { CompiledPlan } from '../compiler/emit/schema.js';
 import { loadScenarioFile, type Scenario } from './adapters/scenario.js';
 import { ManualClock, systemClock, type Clock } from './clock.js';
 import { isConflict } from './engine/engine.js';
+import { parseProductOrder } from './engine/orders.js';
 import { checkPlan } from './engine/plans.js';
 import type { LogRow } from './engine/unit-of-work.js';
 import { orderTrail, projectOrder, type OrderReadModel, type TrailEntry } from './projection/read-model.js';
 import { Runtime } from './runtime.js';
 import { listMigrations, migrate } from './store/migrate.js';
+import { parseJson } from './store/sql.js';
 import { openStore, type StoreOptions } from './store/store.js';
 import { falloutFromRow } from './engine/unit-of-work.js';
 import { projectRoot } from '../compiler/project-root.js';
@@ -33,6 +43,63 @@ function storeOptions(flags: StoreFlags): StoreOptions {
 
 function line(out: Writable, text = ''): void {
   out.write(`${text}\n`);
+}
+
+// --- refusals -------------------------------------------------------------------------------
+
+/** Why a command did nothing (run: nothing was run). One JSON object under --json. */
+export type RefusalCode =
+  | 'invalid-order'    // not a valid TMF622 product order (or not JSON): nothing recorded
+  | 'conflict'         // the id is taken by an order with another body: nothing recorded
+  | 'rejected'         // valid, but rejected at intake (no plan for an offering): recorded as rejected
+  | 'rejected-before'  // the same order again, rejected at intake the first time: nothing recorded
+  | 'no-plan'          // no plan could be loaded or compiled
+  | 'invalid-scenario' // the scenario file is not a valid scenario
+  | 'unreadable-file'  // a file given cannot be read (a usage error: exit 2)
+  | 'unknown-order';   // status, events: no order of that id
+
+export interface Problem {
+  /** The field at fault (`productOrderItem.0.action`), the order item (`productOrderItem 1`), or null. */
+  field: string | null;
+  message: string;
+}
+
+export interface Refusal {
+  ok: false;
+  code: RefusalCode;
+  productOrderId?: string;
+  /** conflict: the first field that differs. */
+  field?: string | null;
+  message: string;
+  problems: Problem[];
+}
+
+/** `field: message` (validation problems, intake rejections, conflicts) split; anything else has no field. */
+export function problemOf(text: string): Problem {
+  const match = /^(productOrderItem [^\s:]+|[^\s:]+): (.*)$/s.exec(text);
+  if (!match || match[1] === '(order)' || match[1] === '(scenario)') return { field: null, message: match ? match[2] as string : text };
+  return { field: match[1] as string, message: match[2] as string };
+}
+
+/**
+ * Prints a refusal: under --json one object; otherwise `prefix: <problem>` per problem (the form
+ * the conflict has always had) and the message after them, or the message first and the problems
+ * under it, or the problems alone.
+ */
+function refuse(out: Writable, json: boolean | undefined, refusal: Omit<Refusal, 'ok'>,
+  text: { prefix?: string; message?: 'after' | 'first' | 'none' } = {}): void {
+  if (json) { line(out, JSON.stringify({ ok: false, ...refusal }, null, 2)); return; }
+  const prefix = text.prefix ?? 'error';
+  const problems = refusal.problems.map((p) => `${p.field !== null ? `${p.field}: ` : ''}${p.message}`);
+  const message = text.message ?? 'after';
+  if (message === 'first') {
+    line(out, `${prefix}: ${refusal.message}`);
+    for (const p of problems) line(out, `  ${p}`);
+    return;
+  }
+  for (const p of problems) line(out, `${prefix}: ${p}`);
+  if (problems.length === 0) line(out, `${prefix}: ${refusal.message}`);
+  else if (message === 'after' && !(problems.length === 1 && problems[0] === refusal.message)) line(out, refusal.message);
 }
 
 // --- plans ----------------------------------------------------------------------------------
@@ -190,40 +257,131 @@ export interface RunOrderOptions extends StoreFlags {
 
 /** `o2a run --plan <file> --catalog <dir> --order <file> [--scenario <file>]`. */
 export async function runOrderCommand(options: RunOrderOptions, out: Writable): Promise<number> {
+  const json = options.json;
+  // A file that cannot be read is a usage error (exit 2), as everywhere in the CLI.
+  const unreadable = [...options.plan.filter((p) => !existsSync(p)), ...[options.order, options.scenario].filter((f): f is string => f !== undefined && !readable(f))];
+  if (unreadable.length > 0) {
+    refuse(out, json, {
+      code: 'unreadable-file', message: `cannot read ${unreadable.join(', ')}`,
+      problems: unreadable.map((f) => ({ field: null, message: `cannot read ${f}: ${readError(f)}` })),
+    }, { message: 'none' });
+    return 2;
+  }
   const loaded = await loadPlans(options.plan, options.catalog);
+  if (loaded.plans.length === 0) {
+    refuse(out, json, { code: 'no-plan', message: 'no plan to run', problems: loaded.problems.map((p) => ({ field: null, message: p })) });
+    return 1;
+  }
   // Plans with errors are not emitted; the others run (an order for a missing one is rejected).
-  for (const p of loaded.problems) line(out, `${loaded.plans.length === 0 ? 'error' : 'warning'}: ${p}`);
-  if (loaded.plans.length === 0) { line(out, 'error: no plan to run'); return 1; }
+  const warnings = loaded.problems;
+  if (!json) for (const p of warnings) line(out, `warning: ${p}`);
   let scenario: Scenario | undefined;
   if (options.scenario) {
     const s = loadScenarioFile(options.scenario);
-    if (!s.ok) { for (const p of s.problems) line(out, `error: ${p}`); return 1; }
+    if (!s.ok) {
+      refuse(out, json, { code: 'invalid-scenario', message: `${options.scenario} is not a valid scenario`, problems: s.problems.map(problemOf) });
+      return 1;
+    }
     scenario = s.scenario;
   }
   let order: unknown;
   try { order = JSON.parse(readFileSync(options.order, 'utf8')); } catch (error) {
-    line(out, `error: ${options.order}: ${(error as Error).message}`);
+    const problem = `${options.order}: not JSON (${(error as Error).message})`;
+    refuse(out, json, {
+      code: 'invalid-order', message: `${options.order} is not a valid TMF622 product order; nothing was recorded`,
+      problems: [{ field: null, message: problem }],
+    });
     return 1;
   }
+  const givenId = typeof (order as { id?: unknown } | null)?.id === 'string' ? (order as { id: string }).id : undefined;
   const clock: Clock = options.realTime ? systemClock : new ManualClock(new Date());
   const runtime = await Runtime.open({ ...storeOptions(options), clock });
   try {
     const labels = new Map<string, string>();
-    if (!options.quiet && !options.json) runtime.onCommit(progressPrinter(out, labels));
+    if (!options.quiet && !json) runtime.onCommit(progressPrinter(out, labels));
     const submitted = await runtime.submitOrder(order, { plans: loaded.plans, scenario });
-    // An id the database knows with another body: refused, nothing run (bad input: exit 1).
-    if (isConflict(submitted)) { for (const p of submitted.problems) line(out, `error: ${p}`); return 1; }
-    if (!submitted.ok) { for (const p of submitted.problems) line(out, `rejected: ${p}`); return 2; }
+    // Refused at intake, nothing run: exit 1.
+    if (isConflict(submitted)) {
+      // An id the database knows with another body: nothing written.
+      refuse(out, json, {
+        code: 'conflict', productOrderId: submitted.productOrderId, field: submitted.field,
+        message: `product order ${submitted.productOrderId} already exists with a different body; nothing was recorded`,
+        problems: submitted.problems.map((p) => ({ field: submitted.field, message: submitted.field !== null ? p.slice(submitted.field.length + 2) : problemOf(p).message })),
+      }, { message: 'none' });
+      return 1;
+    }
+    if (!submitted.ok) {
+      const problems = submitted.problems.map(problemOf);
+      // The engine answers both alike: an order that does not parse (nothing written), or a valid
+      // one rejected at intake (no plan for an offering: recorded as rejected, under its id).
+      if (!parseProductOrder(order).ok) {
+        refuse(out, json, {
+          code: 'invalid-order', ...(givenId !== undefined ? { productOrderId: givenId } : {}),
+          message: `${options.order} is not a valid TMF622 product order; nothing was recorded`, problems,
+        });
+      } else {
+        const id = givenId ?? '(no id given)';
+        refuse(out, json, {
+          code: 'rejected', ...(givenId !== undefined ? { productOrderId: givenId } : {}),
+          message: `product order ${id} recorded as rejected at intake; nothing was run. `
+            + 'Resubmitting it under the same id is refused: give the corrected order an id of its own',
+          problems,
+        }, { prefix: 'rejected' });
+      }
+      return 1;
+    }
+    if (submitted.duplicate && submitted.state === 'rejected') {
+      // The same order again, rejected at intake the first time: answered as a duplicate by the
+      // intake, nothing written and nothing to run. Why it was rejected is in its trail.
+      const reasons = await rejectionReasons(runtime, submitted.productOrderId);
+      refuse(out, json, {
+        code: 'rejected-before', productOrderId: submitted.productOrderId,
+        message: `product order ${submitted.productOrderId} was rejected at intake before; it is not taken again and nothing was run. `
+          + 'Give the corrected order an id of its own',
+        problems: (reasons ?? []).map(problemOf),
+      }, { message: 'first' });
+      if (!json && reasons === null) line(out, `  (no reason stored: see o2a events ${submitted.productOrderId})`);
+      return 1;
+    }
+    if (submitted.duplicate && !json) {
+      line(out, `product order ${submitted.productOrderId} was taken before with the same body: not taken again; as it is now:`);
+    }
     labels.set(submitted.productOrderId, basename(options.order, '.json'));
     await drive(runtime, options.realTime === true, submitted.productOrderId);
     const view = await projectOrder(runtime.store, runtime.registry, submitted.productOrderId);
-    if (!view) return 1;
-    if (options.json) line(out, JSON.stringify(view, null, 2));
+    if (!view) throw new Error(`product order ${submitted.productOrderId} was taken but has no read model`);
+    if (json) line(out, JSON.stringify(warnings.length > 0 ? { ...view, warnings } : view, null, 2));
     else { line(out); for (const l of renderReadModel(view)) line(out, l); }
+    // Anything but completed (held, failed, partial) needs a person: exit 2.
     return view.internalState === 'completed' ? 0 : 2;
   } finally {
     await runtime.close();
   }
+}
+
+function readable(file: string): boolean {
+  return readError(file) === null;
+}
+
+function readError(file: string): string | null {
+  try {
+    if (statSync(file).isDirectory()) return 'a directory, not a file';
+    readFileSync(file);
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+/**
+ * The reasons an order was rejected at intake: the payload of its ProductOrderRejected event (the
+ * outbox keeps every message; the audit trail names the event without its payload). Null when none.
+ */
+async function rejectionReasons(runtime: Runtime, orderId: string): Promise<string[] | null> {
+  const rows = await runtime.store.query<{ payload: unknown }>(
+    `SELECT payload FROM outbox WHERE product_order_id = $1 AND type = 'ProductOrderRejected' ORDER BY seq DESC LIMIT 1`, [orderId]);
+  const reasons = (parseJson(rows[0]?.payload) as { reasons?: unknown } | null)?.reasons;
+  return Array.isArray(reasons) ? reasons.map(String) : null;
 }
 
 /** Runs until the order settles: simulated time jumps to the next due work; real time waits for it. */
@@ -245,7 +403,7 @@ export interface OrderQueryOptions extends StoreFlags {
 export async function statusCommand(options: OrderQueryOptions, out: Writable): Promise<number> {
   return withRuntime(options, async (runtime) => {
     const view = await projectOrder(runtime.store, runtime.registry, options.order);
-    if (!view) { line(out, `error: no order ${options.order}`); return 1; }
+    if (!view) return unknownOrder(out, options);
     if (options.json) line(out, JSON.stringify(view, null, 2));
     else for (const l of renderReadModel(view)) line(out, l);
     return 0;
@@ -256,11 +414,17 @@ export async function statusCommand(options: OrderQueryOptions, out: Writable): 
 export async function eventsCommand(options: OrderQueryOptions, out: Writable): Promise<number> {
   return withRuntime(options, async (runtime) => {
     const trail = await orderTrail(runtime.store, options.order);
-    if (trail.length === 0) { line(out, `error: no order ${options.order}`); return 1; }
+    if (trail.length === 0) return unknownOrder(out, options);
     if (options.json) line(out, JSON.stringify(trail, null, 2));
     else { line(out, `correlation ${trail[0]?.correlationId}`); for (const l of renderTrail(trail)) line(out, l); }
     return 0;
   });
+}
+
+function unknownOrder(out: Writable, options: OrderQueryOptions): number {
+  const message = `no order ${options.order}`;
+  refuse(out, options.json, { code: 'unknown-order', productOrderId: options.order, message, problems: [{ field: null, message }] });
+  return 1;
 }
 
 export interface FalloutListOptions extends StoreFlags {
@@ -292,16 +456,27 @@ export interface ResumeOptions extends StoreFlags {
   scenario?: string;
 }
 
-/** `o2a resume <case> [--db <dir>]`: resumes the held saga from the failed step and runs it on. */
+/**
+ * `o2a resume <case> [--db <dir>]`: resumes the held saga from the failed step and runs it on.
+ * Exit codes as `run`'s: 0 completed, 1 refused (no such case, not open, a scenario that is not
+ * valid: nothing resumed), 2 held or failed again, or a scenario file that cannot be read.
+ * (--json still prints the `resumed` line and refusals as text: test/runtime/concurrency.test.ts
+ * relies on that.)
+ */
 export async function resumeCommand(options: ResumeOptions, out: Writable): Promise<number> {
+  // The scenario is checked before anything is resumed: a refused one leaves the case open.
+  let scenario: Scenario | undefined;
+  if (options.scenario) {
+    const unreadable = readError(options.scenario);
+    if (unreadable !== null) { line(out, `error: cannot read ${options.scenario}: ${unreadable}`); return 2; }
+    const s = loadScenarioFile(options.scenario);
+    if (!s.ok) { for (const p of s.problems) line(out, `error: ${options.scenario}: ${p}`); return 1; }
+    scenario = s.scenario;
+  }
   return withRuntime(options, async (runtime) => {
     const result = await runtime.resume(options.caseId);
     if (!result.ok) { line(out, `error: ${result.problem}`); return 1; }
-    if (options.scenario) {
-      const s = loadScenarioFile(options.scenario);
-      if (!s.ok) { for (const p of s.problems) line(out, `error: ${p}`); return 1; }
-      runtime.components.setScenario(result.productOrderId, s.scenario);
-    }
+    if (scenario) runtime.components.setScenario(result.productOrderId, scenario);
     if (!options.json) runtime.onCommit(progressPrinter(out, new Map()));
     line(out, `resumed ${result.caseId}: order ${result.productOrderId} continues from step ${result.stepId}`);
     await runtime.settle();
