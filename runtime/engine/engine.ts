@@ -29,6 +29,8 @@ import {
 } from './unit-of-work.js';
 
 export const ORDER_ACCEPTED = 'ProductOrderAccepted';
+/** The fact of a saga moved to another version of its plan (`Engine.sagaMoved`). */
+export const PLAN_MIGRATED = 'FulfillmentPlanMigrated';
 
 export interface EngineOptions {
   store: Store;
@@ -105,7 +107,8 @@ export class Engine {
     });
   }
 
-  private committed(uow: UnitOfWork): void {
+  /** After a transaction's commit: keeps its aggregates, hands its outbox and audit rows on. */
+  committed(uow: UnitOfWork): void {
     for (const entry of uow.aggregates()) this.cache.put(entry);
     if (this.options.onOutbox && uow.stored.length > 0) this.options.onOutbox(uow.stored);
     if (this.options.onCommit && uow.log.length > 0) this.options.onCommit(uow.log);
@@ -378,6 +381,31 @@ export class Engine {
     });
     this.committed(uow);
     return result;
+  }
+
+  // --- plan migration -----------------------------------------------------------------------
+  /**
+   * After a saga moved to another version of its plan (`o2a sagas migrate`): in the mover's
+   * transaction, under the order's lock it holds, once the saga's new plan hash and step rows are
+   * written. Publishes the move as a fact and advances the saga as after any event: starts the
+   * steps now ready (their commands through the outbox), or completes the saga, its item and the
+   * order when nothing is left. `cause` is the id of the move's audit entry. Hand the unit of work
+   * returned to `committed` once the transaction has committed.
+   */
+  async sagaMoved(
+    tx: Queryable, move: { productOrderId: string; sagaId: string; cause: string; payload: Record<string, unknown> },
+  ): Promise<UnitOfWork> {
+    const uow = new UnitOfWork(this.options.clock.now());
+    // From the database, never the cache: the mover changed rows under the order without it.
+    await uow.load(tx, [move.productOrderId], this.registry, false);
+    const order = uow.orders.get(move.productOrderId);
+    const saga = uow.sagas.get(move.sagaId);
+    if (!order || !saga) throw new Error(`saga ${move.sagaId} of product order ${move.productOrderId} is not there`);
+    const ctx: Ctx = { uow, order, cause: move.cause };
+    this.emitFact(ctx, PLAN_MIGRATED, move.payload, saga);
+    this.advance(ctx, saga);
+    await this.flush(tx, uow);
+    return uow;
   }
 
   // --- handlers -----------------------------------------------------------------------------

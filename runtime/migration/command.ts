@@ -98,6 +98,8 @@ export function renderSagaMigration(report: SagaMigrationReport): string[] {
       for (const m of fromMoved) {
         lines.push(`    ${report.dryRun ? '~' : '✓'} ${verb} saga ${m.sagaId} (order ${m.productOrderId} item ${m.productOrderItemId}, ${m.sagaState})`);
         for (const step of m.steps) lines.push(`        ${describeStepRow(step)}`);
+        for (const step of m.advanced?.started ?? []) lines.push(`        > step ${step} started`);
+        if (m.advanced && m.advanced.sagaState !== m.sagaState) lines.push(`        saga ${m.sagaState} -> ${m.advanced.sagaState}`);
       }
       for (const r of fromRefused) {
         lines.push(`    ✗ refused saga ${r.sagaId} (order ${r.productOrderId} item ${r.productOrderItemId}, ${r.sagaState}): stays on version ${r.fromVersion}`);

@@ -1,13 +1,18 @@
 // Moves sagas in flight to a newer version of their plan (`o2a sagas migrate`), one saga per
 // transaction, only where `migrationVerdict` finds every change safe for that saga's progress.
-// Works on the tables directly through the Store (the engine is not involved): it locks the
-// product order as the engine's unit of work does, so a move never interleaves with a step.
+// It locks the product order first, as the engine's unit of work does, so a move never interleaves
+// with a step; rewrites the saga's plan and step rows (and its item's plan) directly; then hands
+// the saga to the engine in the same transaction (`Engine.sagaMoved`), which publishes the move
+// through the outbox and advances the saga as after any event: a move may make steps ready, or
+// leave nothing to wait for.
 import { randomUUID } from 'node:crypto';
 import type { CompiledPlan, CompiledSinglePlan, CompiledStep } from '../../compiler/emit/schema.js';
 import { migrationVerdict, type MigrationRefusal } from '../../compiler/diff/migration.js';
 import type { PlanChange } from '../../compiler/diff/model.js';
 import { systemClock, type Clock } from '../clock.js';
+import { Engine } from '../engine/engine.js';
 import { PlanRegistry } from '../engine/plans.js';
+import type { UnitOfWork } from '../engine/unit-of-work.js';
 import { stepApplies, type Characteristics } from '../engine/rules.js';
 import { parseJson } from '../store/sql.js';
 import type { Queryable, Store } from '../store/store.js';
@@ -50,6 +55,8 @@ export interface StepRowChange {
 export interface SagaMove extends SagaRef {
   changes: PlanChange[];
   steps: StepRowChange[];
+  /** What the engine did right after the move (not on a dry run): the steps it started, the saga's state then. */
+  advanced?: { started: string[]; sagaState: string };
 }
 
 export interface SagaRefusal extends SagaRef {
@@ -85,7 +92,7 @@ interface StepRow {
 }
 
 type Outcome =
-  | { kind: 'moved'; move: SagaMove }
+  | { kind: 'moved'; move: SagaMove; uow?: UnitOfWork }
   | { kind: 'refused'; refusal: SagaRefusal }
   | { kind: 'gone' };
 
@@ -97,6 +104,10 @@ export async function migrateSagas(store: Store, targets: CompiledPlan[], option
   const clock = options.clock ?? systemClock;
   const singles = latestPerPlanId(targets.filter((p): p is CompiledSinglePlan => p.kind === 'plan'));
   const registry = new PlanRegistry();
+  // The engine that advances moved sagas: it keeps nothing between transactions (a process
+  // running sagas on the same database reloads the orders, whose version every move bumps), and
+  // leaves what it writes to the outbox to the relays' sweep.
+  const engine = new Engine({ store, clock, registry, cacheCapacity: 0 });
   const report: SagaMigrationReport = {
     dryRun: options.dryRun === true,
     targets: singles.map((p) => ({ planId: p.planId, planVersion: p.planVersion, hash: p.hash })),
@@ -112,9 +123,13 @@ export async function migrateSagas(store: Store, targets: CompiledPlan[], option
     );
     for (const listed of sagas) {
       if (listed.plan_hash === target.hash) { report.upToDate += 1; continue; }
-      const outcome = await store.transaction((tx) => moveSaga(tx, registry, listed.id, target, options, clock));
-      if (outcome.kind === 'moved') report.moved.push(outcome.move);
-      else if (outcome.kind === 'refused') report.refused.push(outcome.refusal);
+      const outcome = await store.transaction((tx) => moveSaga(tx, registry, engine, listed.id, target, options, clock));
+      if (outcome.kind === 'moved') {
+        if (outcome.uow) engine.committed(outcome.uow);
+        report.moved.push(outcome.move);
+      } else if (outcome.kind === 'refused') {
+        report.refused.push(outcome.refusal);
+      }
     }
   }
   return report;
@@ -130,7 +145,7 @@ function latestPerPlanId(plans: CompiledSinglePlan[]): CompiledSinglePlan[] {
 }
 
 async function moveSaga(
-  tx: Queryable, registry: PlanRegistry, sagaId: string, target: CompiledSinglePlan, options: SagaMigrationOptions, clock: Clock,
+  tx: Queryable, registry: PlanRegistry, engine: Engine, sagaId: string, target: CompiledSinglePlan, options: SagaMigrationOptions, clock: Clock,
 ): Promise<Outcome> {
   // Lock the order first, as the engine does, then read the saga as it is now.
   const orders = await tx.query<{ id: string; correlation_id: string }>(
@@ -168,30 +183,40 @@ async function moveSaga(
 
   const now = clock.now().toISOString();
   await registry.register(tx, target, clock.now());
-  // A new version of the order: a process that keeps the order's aggregates in memory reloads them.
-  await tx.query('UPDATE product_order SET version = version + 1 WHERE id = $1', [order.id]);
   await applyStepRows(tx, sagaId, target, stepChanges, now);
   await tx.query('UPDATE saga SET plan_hash = $2, updated_at = $3 WHERE id = $1', [sagaId, target.hash, now]);
+  // The item runs the saga's plan: it names the new version too.
+  await tx.query('UPDATE product_order_item SET plan_hash = $3, updated_at = $4 WHERE product_order_id = $1 AND id = $2',
+    [saga.product_order_id, saga.product_order_item_id, target.hash, now]);
   await tx.query(
     'INSERT INTO saga_plan_migration (saga_id, from_hash, to_hash, migrated_at, changes) VALUES ($1, $2, $3, $4, $5)',
     [sagaId, saga.plan_hash, target.hash, now, JSON.stringify(verdict.changes)]);
-  const log = (type: string, stepId: string | null, payload: Record<string, unknown>) => tx.query(
+  const log = (messageId: string, cause: string | null, type: string, stepId: string | null, payload: Record<string, unknown>) => tx.query(
     `INSERT INTO event_log (product_order_id, correlation_id, message_id, causation_id, direction, type, saga_id, step_id, payload, occurred_at)
-     VALUES ($1, $2, $3, NULL, 'state', $4, $5, $6, $7, $8)`,
-    [order.id, order.correlation_id, randomUUID(), type, sagaId, stepId, JSON.stringify(payload), now]);
-  await log('SagaPlanMigrated', null, {
+     VALUES ($1, $2, $3, $4, 'state', $5, $6, $7, $8, $9)`,
+    [order.id, order.correlation_id, messageId, cause, type, sagaId, stepId, JSON.stringify(payload), now]);
+  const moveId = randomUUID();
+  const payload = {
     productOrderItemId: saga.product_order_item_id, planId: target.planId,
     fromHash: saga.plan_hash, fromVersion: ref.fromVersion, planHash: target.hash, planVersion: target.planVersion,
     changes: verdict.changes.map((c) => ({ rule: c.rule, level: c.level, stepId: c.stepId, field: c.field })),
     steps: stepChanges,
-  });
+  };
+  await log(moveId, null, 'SagaPlanMigrated', null, payload);
   // The read model folds step states from the trail: a step whose state the move decided shows it.
   for (const change of stepChanges) {
     if (change.action === 'redecided' || (change.action === 'added' && change.state === 'SKIPPED')) {
-      await log('StepStateChanged', change.stepId, { from: change.action === 'added' ? 'NOT_STARTED' : change.from, to: change.state, reason: 'plan migration' });
+      await log(randomUUID(), moveId, 'StepStateChanged', change.stepId, { from: change.action === 'added' ? 'NOT_STARTED' : change.from, to: change.state, reason: 'plan migration' });
     }
   }
-  return { kind: 'moved', move };
+  // The engine takes it from here, as after any event: the move as a fact in the outbox, the steps
+  // it made ready started, the saga (and its item and order) completed when nothing is left. Its
+  // write gives the order a new version: a process caching the order's aggregates reloads them.
+  const uow = await engine.sagaMoved(tx, { productOrderId: order.id, sagaId, cause: moveId, payload });
+  const started = uow.log
+    .filter((l) => l.type === 'StepStateChanged' && l.sagaId === sagaId && l.payload.to === 'STARTED' && l.stepId !== null)
+    .map((l) => l.stepId as string);
+  return { kind: 'moved', move: { ...move, advanced: { started, sagaState: uow.sagas.get(sagaId)?.state ?? saga.state } }, uow };
 }
 
 /** How the saga's step rows must change so that every step of the target has one, and nothing that ran is lost. */

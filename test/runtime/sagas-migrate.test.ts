@@ -9,6 +9,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
 import type { CompiledPlan } from '../../compiler/emit/schema.js';
 import { projectOrder } from '../../runtime/projection/read-model.js';
+import { parseJson } from '../../runtime/store/sql.js';
 import { loadPlans } from '../../runtime/cli-commands.js';
 import type { ManualClock } from '../../runtime/clock.js';
 import { sagasMigrateCommand } from '../../runtime/migration/command.js';
@@ -29,22 +30,27 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const CATALOG = join(ROOT, 'catalogs', '2026.11');
 const scratch: string[] = [];
 
-/** A copy of plans/ with home-fiber.o2a edited (every edit must apply): the file of a new version. */
-async function homeFiberVersion(edits: [RegExp, string][]): Promise<{ file: string; plan: CompiledPlan }> {
+/** A copy of plans/ with one file edited (every edit must apply): the file of a new version of `planId`. */
+async function planVersion(name: string, planId: string, edits: [RegExp, string][]): Promise<{ file: string; plan: CompiledPlan }> {
   const dir = mkdtempSync(join(tmpdir(), 'o2a-plans-'));
   scratch.push(dir);
   for (const f of readdirSync(join(ROOT, 'plans'))) writeFileSync(join(dir, f), readFileSync(join(ROOT, 'plans', f), 'utf8'));
-  const file = join(dir, 'home-fiber.o2a');
+  const file = join(dir, name);
   let source = readFileSync(file, 'utf8');
-  for (const [pattern, replacement] of [[/plan HomeFiber1G version 2\b/, 'plan HomeFiber1G version 3'], ...edits] as [RegExp, string][]) {
-    if (!pattern.test(source)) throw new Error(`plans/home-fiber.o2a has no ${pattern}`);
+  for (const [pattern, replacement] of edits) {
+    if (!pattern.test(source)) throw new Error(`plans/${name} has no ${pattern}`);
     source = source.replace(pattern, replacement);
   }
   writeFileSync(file, source);
   const loaded = await loadPlans([file], CATALOG);
-  const plan = loaded.plans.find((p) => p.planId === 'HomeFiber1G');
+  const plan = loaded.plans.find((p) => p.planId === planId);
   if (!plan) throw new Error(`the new version does not compile: ${loaded.problems.join('; ')}`);
   return { file, plan };
+}
+
+/** Version 3 of HomeFiber1G, edited. */
+function homeFiberVersion(edits: [RegExp, string][]): Promise<{ file: string; plan: CompiledPlan }> {
+  return planVersion('home-fiber.o2a', 'HomeFiber1G', [[/plan HomeFiber1G version 2\b/, 'plan HomeFiber1G version 3'], ...edits]);
 }
 
 // Only steps after `install` change: a longer verification timeout and a notification at the end.
@@ -61,6 +67,17 @@ const routerRemoved = await homeFiberVersion([
 const inventoryRenamed = await homeFiberVersion([
   [/step inventory from InventoryCommit after verify/, 'step commit_inventory from InventoryCommit after verify'],
   [/BillingReadiness after inventory\b/, 'BillingReadiness after commit_inventory'],
+]);
+
+// A notification that only needs the ONT: ready as soon as a saga that has reserved it moves.
+const welcomeAdded = await homeFiberVersion([
+  [/(step notify: notification after billing \{[^}]*\})/, '$1\n  step welcome: notification after ont { template SERVICE_DELAYED }'],
+]);
+// OttStreaming's billing does not block completion: without the notification after it, a saga
+// whose billing is still running has nothing left that completion waits for.
+const ottNotifyRemoved = await planVersion('family-pack.o2a', 'OttStreaming', [
+  [/plan OttStreaming for offering/, 'plan OttStreaming version 2 for offering'],
+  [/ *step notify: notification after billing \{[^}]*\}\n/, ''],
 ]);
 
 const stores = await storesUnderTest();
@@ -98,8 +115,19 @@ describe.each(stores)('o2a sagas migrate on $name', (storeUnderTest) => {
     return { code, text: out.text };
   }
 
+  /** The outbox rows of an order, as downstream consumers get them. */
+  const outbox = async (orderId: string) => (await store.query<{
+    kind: string; type: string; destination: string; correlation_id: string; saga_id: string | null; step_id: string | null;
+    product_order_item_id: string | null; payload: unknown;
+  }>(`SELECT kind, type, destination, correlation_id, saga_id, step_id, product_order_item_id, payload
+        FROM outbox WHERE product_order_id = $1 ORDER BY seq`, [orderId])).map((r) => ({ ...r, payload: parseJson(r.payload) as Record<string, unknown> }));
+
   const snapshot = async (sagaId: string) => ({
     saga: await one(store, 'SELECT plan_hash, state, updated_at FROM saga WHERE id = $1', [sagaId]),
+    item: await one(store, 'SELECT i.plan_hash, i.state, i.updated_at FROM product_order_item i JOIN saga s ON s.product_order_id = i.product_order_id AND s.product_order_item_id = i.id WHERE s.id = $1', [sagaId]),
+    order: await one(store, 'SELECT o.state, o.version FROM product_order o JOIN saga s ON s.product_order_id = o.id WHERE s.id = $1', [sagaId]),
+    outbox: (await store.query('SELECT count(*)::int AS n FROM outbox'))[0],
+    timers: await store.query('SELECT saga_id, step_id, kind, attempt FROM timer ORDER BY saga_id, step_id, kind'),
     steps: await store.query('SELECT step_id, kind, owner, state, attempt, updated_at FROM saga_step WHERE saga_id = $1 ORDER BY step_id', [sagaId]),
     lineage: await store.query('SELECT * FROM saga_plan_migration'),
     events: (await store.query('SELECT count(*)::int AS n FROM event_log'))[0],
@@ -110,8 +138,11 @@ describe.each(stores)('o2a sagas migrate on $name', (storeUnderTest) => {
     const before = await stepStates(store, 'po-mig-safe');
     expect(before).toMatchObject({ ont: 'SUCCEEDED', router: 'SUCCEEDED', install: 'WAITING', verify: 'NOT_STARTED' });
 
+    const { version } = await one<{ version: number }>(store, 'SELECT version FROM product_order WHERE id = $1', ['po-mig-safe']);
     const { code, text } = await migrateTo(safe.file);
     expect(code).toBe(0);
+    // A new version of the order: a process that caches its aggregates (the runtime's engine) reloads them.
+    expect(Number((await one<{ version: number }>(store, 'SELECT version FROM product_order WHERE id = $1', ['po-mig-safe'])).version)).toBeGreaterThan(Number(version));
     expect(text).toContain(`from version 2 (${v1.hash.slice(0, 12)}):`);
     expect(text).toContain(`✓ moved saga ${sagaId} (order po-mig-safe item 1, HELD)`);
     expect(text).toContain('safe      timeout-lengthened [verify] timeout.ms');
@@ -129,6 +160,18 @@ describe.each(stores)('o2a sagas migrate on $name', (storeUnderTest) => {
     // Nothing that ran is touched; the new step is waiting its turn.
     const after = await stepStates(store, 'po-mig-safe');
     expect(after).toEqual({ ...before, survey: 'NOT_STARTED' });
+    // The order item runs the new version too.
+    expect(await one(store, 'SELECT plan_hash FROM product_order_item WHERE product_order_id = $1', ['po-mig-safe'])).toEqual({ plan_hash: safe.plan.hash });
+    // The move is a fact in the outbox, written with it, for downstream consumers and the audit trail.
+    const facts = (await outbox('po-mig-safe')).filter((m) => m.type === 'FulfillmentPlanMigrated');
+    expect(facts).toHaveLength(1);
+    expect(facts[0]).toMatchObject({
+      kind: 'event', destination: 'events', saga_id: sagaId, product_order_item_id: '1',
+      payload: { planId: 'HomeFiber1G', fromHash: v1.hash, fromVersion: 2, planHash: safe.plan.hash, planVersion: 3 },
+    });
+    expect(facts[0]!.correlation_id).toBe((await one<{ correlation_id: string }>(store, 'SELECT correlation_id FROM product_order WHERE id = $1', ['po-mig-safe'])).correlation_id);
+    const published: string[] = [];
+    runtime.onFacts((messages) => { for (const m of messages) if (m.productOrderId === 'po-mig-safe') published.push(m.type); });
 
     // A second run has nothing to do.
     expect(await migrateTo(safe.file)).toMatchObject({ code: 0, text: expect.stringContaining('nothing to migrate: 1 saga in flight already on the target version') });
@@ -140,6 +183,8 @@ describe.each(stores)('o2a sagas migrate on $name', (storeUnderTest) => {
     expect(done.survey).toBe('SUCCEEDED');
     expect(Object.values(done).every((s) => s === 'SUCCEEDED')).toBe(true);
     expect(runtime.components.countsOf('notification').commands).toBe(2);
+    expect(published).toContain('FulfillmentPlanMigrated');
+    expect((await one(store, 'SELECT plan_hash, state FROM product_order_item WHERE product_order_id = $1', ['po-mig-safe']))).toEqual({ plan_hash: safe.plan.hash, state: 'completed' });
     const view = await projectOrder(store, runtime.registry, 'po-mig-safe');
     expect(view?.internalState).toBe('completed');
 
@@ -200,6 +245,98 @@ describe.each(stores)('o2a sagas migrate on $name', (storeUnderTest) => {
     await runtime.settle();
     expect(await one(store, 'SELECT plan_hash, state FROM saga WHERE id = $1', [sagaId])).toEqual({ plan_hash: inventoryRenamed.plan.hash, state: 'COMPLETED' });
     expect((await stepStates(store, 'po-mig-rename')).commit_inventory).toBe('SUCCEEDED');
+  });
+
+  it('completes the saga, its item and the order at once when the move removes the last step completion waits for', async () => {
+    ({ runtime, clock, store } = await newRuntime(storeUnderTest));
+    await runtime.registerPlans(plans);
+    const order = { id: 'po-mig-last', relatedParty: [{ id: 'cust-9', role: 'customer' }], productOrderItem: [{ id: '1', action: 'add', productOffering: { id: 'OTT_STREAMING' } }] };
+    // Billing readiness does not answer (and, the clock standing still, does not time out).
+    await runtime.submitOrder(order, { scenario: { steps: { billing: { outcome: 'timeout' } } } });
+    await runtime.runUntilIdle();
+    const saga = await one<{ id: string; state: string }>(store, 'SELECT id, state FROM saga WHERE product_order_id = $1', ['po-mig-last']);
+    expect(saga.state).toBe('STARTED');
+    expect(await stepStates(store, 'po-mig-last')).toMatchObject({ inventory: 'SUCCEEDED', billing: 'STARTED', notify: 'NOT_STARTED' });
+    expect(await one(store, 'SELECT state FROM product_order WHERE id = $1', ['po-mig-last'])).toEqual({ state: 'inProgress' });
+    const published: string[] = [];
+    runtime.onFacts((messages) => { for (const m of messages) if (m.productOrderId === 'po-mig-last') published.push(m.type); });
+
+    const { code, text } = await migrateTo(ottNotifyRemoved.file);
+    expect(code).toBe(0);
+    expect(text).toContain(`✓ moved saga ${saga.id} (order po-mig-last item 1, STARTED)`);
+    expect(text).toContain('- step notify (was NOT_STARTED)');
+    expect(text).toContain('saga STARTED -> COMPLETED');
+
+    // No further event: billing does not block completion, so nothing is left to wait for.
+    expect(await one(store, 'SELECT plan_hash, state FROM saga WHERE id = $1', [saga.id])).toEqual({ plan_hash: ottNotifyRemoved.plan.hash, state: 'COMPLETED' });
+    expect(await one(store, 'SELECT plan_hash, state FROM product_order_item WHERE product_order_id = $1', ['po-mig-last']))
+      .toEqual({ plan_hash: ottNotifyRemoved.plan.hash, state: 'completed' });
+    expect(await one(store, 'SELECT state FROM product_order WHERE id = $1', ['po-mig-last'])).toEqual({ state: 'completed' });
+    const types = (await outbox('po-mig-last')).map((m) => m.type);
+    expect(types.slice(types.indexOf('FulfillmentPlanMigrated'))).toEqual(['FulfillmentPlanMigrated', 'ServiceOrderCompleted', 'ProductOrderCompleted']);
+    expect((await projectOrder(store, runtime.registry, 'po-mig-last'))?.internalState).toBe('completed');
+    // The runtime's relay publishes what the move wrote.
+    await runtime.runUntilIdle();
+    expect(published).toEqual(expect.arrayContaining(['FulfillmentPlanMigrated', 'ServiceOrderCompleted', 'ProductOrderCompleted']));
+    expect(await migrateTo(ottNotifyRemoved.file)).toMatchObject({ code: 0, text: expect.stringContaining('nothing to migrate') });
+  });
+
+  it('starts at once, through the outbox, a step the move makes ready', async () => {
+    ({ runtime, clock, store } = await newRuntime(storeUnderTest));
+    await runtime.registerPlans(plans);
+    // The technician reports back an hour later: the saga is running, install in flight.
+    await runtime.submitOrder(homeFiberOrder('po-mig-ready'), { scenario: { steps: { install: { delayMs: 3_600_000 } } } });
+    await runtime.runUntilIdle();
+    const saga = await one<{ id: string; state: string }>(store, 'SELECT id, state FROM saga WHERE product_order_id = $1', ['po-mig-ready']);
+    expect(saga.state).toBe('STARTED');
+    expect(await stepStates(store, 'po-mig-ready')).toMatchObject({ ont: 'SUCCEEDED', install: 'STARTED', network: 'NOT_STARTED' });
+
+    const { code, text } = await migrateTo(welcomeAdded.file);
+    expect(code).toBe(0);
+    expect(text).toContain('+ step welcome (NOT_STARTED)');
+    expect(text).toContain('> step welcome started');
+    // The new step's dependency has run: it is started with the move, its command in the outbox.
+    expect(await stepStates(store, 'po-mig-ready')).toMatchObject({ install: 'STARTED', welcome: 'STARTED', network: 'NOT_STARTED' });
+    const welcome = welcomeAdded.plan.kind === 'plan' ? welcomeAdded.plan.steps.find((st) => st.id === 'welcome') : undefined;
+    const sent = (await outbox('po-mig-ready')).filter((m) => m.step_id === 'welcome');
+    expect(sent).toMatchObject([{ kind: 'command', type: welcome?.command, destination: welcome?.owner, saga_id: saga.id }]);
+    const types = (await outbox('po-mig-ready')).map((m) => m.type);
+    expect(types.slice(types.indexOf('FulfillmentPlanMigrated'))).toEqual(['FulfillmentPlanMigrated', welcome?.command]);
+
+    // The notification answers at once; the technician still has not.
+    await runtime.runUntilIdle();
+    expect(await stepStates(store, 'po-mig-ready')).toMatchObject({ install: 'STARTED', welcome: 'SUCCEEDED' });
+    await runtime.settle();
+    expect(await one(store, 'SELECT state FROM product_order WHERE id = $1', ['po-mig-ready'])).toEqual({ state: 'completed' });
+    expect(Object.values(await stepStates(store, 'po-mig-ready')).every((st) => st === 'SUCCEEDED')).toBe(true);
+    expect(runtime.components.countsOf('notification').commands).toBe(2);
+  });
+
+  it('moves a saga once when a worker advances it, or another move runs, at the same time', async () => {
+    ({ runtime, clock, store } = await newRuntime(storeUnderTest));
+    await runtime.registerPlans(plans);
+    await runtime.submitOrder(homeFiberOrder('po-mig-race'), { scenario: { steps: { install: { delayMs: 60_000 } } } });
+    await runtime.runUntilIdle();
+    const saga = await one<{ id: string }>(store, 'SELECT id FROM saga WHERE product_order_id = $1', ['po-mig-race']);
+    // The technician's answer is due: the worker goes on with the saga while two moves run.
+    clock.advance(60_000);
+    const [first, second] = await Promise.all([
+      migrateTo(welcomeAdded.file, { json: true }), migrateTo(welcomeAdded.file, { json: true }), runtime.runUntilIdle(),
+    ]);
+    const reports = [first, second].map((r) => JSON.parse(r.text) as SagaMigrationReport);
+    expect([first.code, second.code]).toEqual([0, 0]);
+    const moved = reports.flatMap((r) => r.moved);
+    expect(moved.length).toBeLessThanOrEqual(1);
+    await runtime.settle();
+    expect(await one(store, 'SELECT state FROM product_order WHERE id = $1', ['po-mig-race'])).toEqual({ state: 'completed' });
+    const lineage = await store.query('SELECT saga_id FROM saga_plan_migration');
+    const facts = (await outbox('po-mig-race')).filter((m) => m.type === 'FulfillmentPlanMigrated');
+    const welcomes = (await outbox('po-mig-race')).filter((m) => m.step_id === 'welcome' && m.kind === 'command');
+    expect([lineage.length, facts.length, welcomes.length]).toEqual([moved.length, moved.length, moved.length]);
+    const hash = moved.length === 1 ? welcomeAdded.plan.hash : v1.hash;
+    expect(await one(store, 'SELECT plan_hash, state FROM saga WHERE id = $1', [saga.id])).toEqual({ plan_hash: hash, state: 'COMPLETED' });
+    expect(await one(store, 'SELECT plan_hash FROM product_order_item WHERE product_order_id = $1', ['po-mig-race'])).toEqual({ plan_hash: hash });
+    expect(Object.values(await stepStates(store, 'po-mig-race')).every((st) => st === 'SUCCEEDED')).toBe(true);
   });
 
   it('--dry-run prints what it would move and changes nothing', async () => {
