@@ -56,7 +56,8 @@ export type RefusalCode =
   | 'no-plan'          // no plan could be loaded or compiled
   | 'invalid-scenario' // the scenario file is not a valid scenario
   | 'unreadable-file'  // a file given cannot be read (a usage error: exit 2)
-  | 'unknown-order';   // status, events: no order of that id
+  | 'unknown-order'    // status, events: no order of that id
+  | 'not-resumable';   // resume: no fallout case of that id, or it is not open
 
 export interface Problem {
   /** The field at fault (`productOrderItem.0.action`), the order item (`productOrderItem 1`), or null. */
@@ -468,20 +469,34 @@ export async function resumeCommand(options: ResumeOptions, out: Writable): Prom
   let scenario: Scenario | undefined;
   if (options.scenario) {
     const unreadable = readError(options.scenario);
-    if (unreadable !== null) { line(out, `error: cannot read ${options.scenario}: ${unreadable}`); return 2; }
+    if (unreadable !== null) {
+      const message = `cannot read ${options.scenario}: ${unreadable}`;
+      refuse(out, options.json, { code: 'unreadable-file', message, problems: [{ field: null, message }] }, { message: 'none' });
+      return 2;
+    }
     const s = loadScenarioFile(options.scenario);
-    if (!s.ok) { for (const p of s.problems) line(out, `error: ${options.scenario}: ${p}`); return 1; }
+    if (!s.ok) {
+      const file = options.scenario;
+      refuse(out, options.json, { code: 'invalid-scenario', message: `${file} is not a valid scenario`, problems: s.problems.map((p) => ({ field: null, message: `${file}: ${p}` })) }, { message: 'none' });
+      return 1;
+    }
     scenario = s.scenario;
   }
   return withRuntime(options, async (runtime) => {
     const result = await runtime.resume(options.caseId);
-    if (!result.ok) { line(out, `error: ${result.problem}`); return 1; }
+    if (!result.ok) {
+      refuse(out, options.json, { code: 'not-resumable', message: result.problem, problems: [{ field: null, message: result.problem }] }, { message: 'none' });
+      return 1;
+    }
     if (scenario) runtime.components.setScenario(result.productOrderId, scenario);
-    if (!options.json) runtime.onCommit(progressPrinter(out, new Map()));
-    line(out, `resumed ${result.caseId}: order ${result.productOrderId} continues from step ${result.stepId}`);
+    if (!options.json) {
+      runtime.onCommit(progressPrinter(out, new Map()));
+      line(out, `resumed ${result.caseId}: order ${result.productOrderId} continues from step ${result.stepId}`);
+    }
     await runtime.settle();
     const view = await projectOrder(runtime.store, runtime.registry, result.productOrderId);
-    if (view && options.json) line(out, JSON.stringify(view, null, 2));
+    // Under --json, one object: the read model, with what was resumed.
+    if (view && options.json) line(out, JSON.stringify({ ...view, resumed: { caseId: result.caseId, stepId: result.stepId } }, null, 2));
     else if (view) for (const l of renderReadModel(view)) line(out, l);
     return view?.internalState === 'completed' ? 0 : 2;
   }, new ManualClock(new Date()));

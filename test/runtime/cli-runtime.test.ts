@@ -202,9 +202,15 @@ describe('o2a resume', () => {
     expect(json(await o2a('fallout', 'list', '--json'))).toEqual([expect.objectContaining({ id: caseId, state: 'OPEN' })]);
 
     expect((await o2a('resume', 'fc-nobody')).code).toBe(1);
-    const resumed = await o2a('resume', caseId, '--scenario', file('success.json', { name: 'success', steps: {} }));
+    const nobody = await o2a('resume', 'fc-nobody', '--json');
+    expect(nobody.code).toBe(1);
+    expect(json(nobody)).toMatchObject({ ok: false, code: 'not-resumable', problems: [{ field: null, message: expect.stringContaining('fc-nobody') }] });
+    const badJson = await o2a('resume', caseId, '--json', '--scenario', file('bad-scenario.json', '[]'));
+    expect(badJson.code).toBe(1);
+    expect(json(badJson)).toMatchObject({ ok: false, code: 'invalid-scenario' });
+    const resumed = await o2a('resume', caseId, '--json', '--scenario', file('success.json', { name: 'success', steps: {} }));
     expect(resumed.code).toBe(0);
-    expect(resumed.stdout).toContain('internal state:    completed');
+    expect(json(resumed)).toMatchObject({ internalState: 'completed', resumed: { caseId, stepId: 'install' } });
   });
 });
 

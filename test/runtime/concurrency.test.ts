@@ -208,8 +208,12 @@ describe.skipIf(!server)('concurrent duplicates on postgres', () => {
       const refused = codes.findIndex((c) => c.status === 'fulfilled' && c.value === 1);
       expect(codes.map((c) => c.status)).toEqual(['fulfilled', 'fulfilled']);
       expect(refused).toBeGreaterThanOrEqual(0);
-      expect(outputs[refused]?.text).toBe(`error: fallout case ${caseId} is RESUMED, not OPEN\n`);
-      expect(outputs[1 - refused]?.text).toContain(`resumed ${caseId}: order po-cli-twice continues from step ont`);
+      // --json: one object each, the refusal and the read model of the resumed order.
+      expect(JSON.parse(outputs[refused]!.text)).toEqual({
+        ok: false, code: 'not-resumable', message: `fallout case ${caseId} is RESUMED, not OPEN`,
+        problems: [{ field: null, message: `fallout case ${caseId} is RESUMED, not OPEN` }],
+      });
+      expect(JSON.parse(outputs[1 - refused]!.text)).toMatchObject({ productOrderId: 'po-cli-twice', resumed: { caseId, stepId: 'ont' } });
     } finally {
       await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
       await admin.end();
