@@ -275,9 +275,9 @@ class O2aParser extends CstParser {
   /**
    * A name slot. For content assist it is a rule of its own (`declName`, `stepRef`, ...), so that
    * the language server learns which kind of name is expected; for parsing it is the Name token
-   * itself under the slot's key (the rule's name, or a label such as `outcome`): a third of a file's CST nodes
-   * were name slots, and building the CST is most of the parse time. `idx` tells the occurrences
-   * of one rule apart (from 10 up, clear of the rule's own CONSUMEs).
+   * itself under the slot's key (the rule's name, or a label such as `outcome`): a third of a
+   * file's CST nodes were name slots, and building the CST is most of the parse time. `idx` tells
+   * the occurrences of one rule apart (from 10 up, clear of the rule's own CONSUMEs).
    */
   private slot(idx: number, rule: ParserMethod<[], CstNode>, key: string): void {
     const options = (slotLabels[key] ??= { LABEL: key });
