@@ -1,6 +1,7 @@
 // The chevrotain grammar of the o2a language (see docs/language.md). Built once at module load.
-// Name slots are small rules of their own (`stepRef`, `kindRef`, ...) so that content assist can
-// tell the language server which kind of name is expected.
+// Name slots are small rules of their own (`stepRef`, `kindRef`, ...) in the content-assist parser,
+// so that it can tell the language server which kind of name is expected; the parsing instance
+// takes their Name token directly under the slot's key (see `slot`).
 // Every block also accepts a run of stray tokens (`stray`), skipped up to the next thing that looks
 // like the start of a member: one typo gives one diagnostic and the rest of the block still parses.
 // Alternatives and option objects are built once per parser (`??=` into a field) rather than on
