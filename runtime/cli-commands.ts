@@ -15,14 +15,12 @@ import type { Writable } from 'node:stream';
 import type { CompiledPlan } from '../compiler/emit/schema.js';
 import { loadScenarioFile, type Scenario } from './adapters/scenario.js';
 import { ManualClock, systemClock, type Clock } from './clock.js';
-import { isConflict } from './engine/engine.js';
-import { parseProductOrder } from './engine/orders.js';
+import type { SubmitRefusal } from './engine/engine.js';
 import { checkPlan } from './engine/plans.js';
 import type { LogRow } from './engine/unit-of-work.js';
 import { orderTrail, projectOrder, type OrderReadModel, type TrailEntry } from './projection/read-model.js';
 import { Runtime } from './runtime.js';
 import { listMigrations, migrate } from './store/migrate.js';
-import { parseJson } from './store/sql.js';
 import { openStore, type StoreOptions } from './store/store.js';
 import { falloutFromRow } from './engine/unit-of-work.js';
 import { projectRoot } from '../compiler/project-root.js';
@@ -60,7 +58,11 @@ export type RefusalCode =
   | 'not-resumable';   // resume: no fallout case of that id, or it is not open
 
 export interface Problem {
-  /** The field at fault (`productOrderItem.0.action`), the order item (`productOrderItem 1`), or null. */
+  /**
+   * The field at fault (`productOrderItem.0.action`, `productOrderItem.0.productOffering.id`), or
+   * null. (The reasons of an order rejected before migration 009 name the order item instead:
+   * `productOrderItem 1`.)
+   */
   field: string | null;
   message: string;
 }
@@ -294,54 +296,15 @@ export async function runOrderCommand(options: RunOrderOptions, out: Writable): 
     });
     return 1;
   }
-  const givenId = typeof (order as { id?: unknown } | null)?.id === 'string' ? (order as { id: string }).id : undefined;
   const clock: Clock = options.realTime ? systemClock : new ManualClock(new Date());
   const runtime = await Runtime.open({ ...storeOptions(options), clock });
   try {
     const labels = new Map<string, string>();
     if (!options.quiet && !json) runtime.onCommit(progressPrinter(out, labels));
     const submitted = await runtime.submitOrder(order, { plans: loaded.plans, scenario });
-    // Refused at intake, nothing run: exit 1.
-    if (isConflict(submitted)) {
-      // An id the database knows with another body: nothing written.
-      refuse(out, json, {
-        code: 'conflict', productOrderId: submitted.productOrderId, field: submitted.field,
-        message: `product order ${submitted.productOrderId} already exists with a different body; nothing was recorded`,
-        problems: submitted.problems.map((p) => ({ field: submitted.field, message: submitted.field !== null ? p.slice(submitted.field.length + 2) : problemOf(p).message })),
-      }, { message: 'none' });
-      return 1;
-    }
+    // Refused at intake, nothing run: exit 1. The engine's code says which refusal it is.
     if (!submitted.ok) {
-      const problems = submitted.problems.map(problemOf);
-      // The engine answers both alike: an order that does not parse (nothing written), or a valid
-      // one rejected at intake (no plan for an offering: recorded as rejected, under its id).
-      if (!parseProductOrder(order).ok) {
-        refuse(out, json, {
-          code: 'invalid-order', ...(givenId !== undefined ? { productOrderId: givenId } : {}),
-          message: `${options.order} is not a valid TMF622 product order; nothing was recorded`, problems,
-        });
-      } else {
-        const id = givenId ?? '(no id given)';
-        refuse(out, json, {
-          code: 'rejected', ...(givenId !== undefined ? { productOrderId: givenId } : {}),
-          message: `product order ${id} recorded as rejected at intake; nothing was run. `
-            + 'Resubmitting it under the same id is refused: give the corrected order an id of its own',
-          problems,
-        }, { prefix: 'rejected' });
-      }
-      return 1;
-    }
-    if (submitted.duplicate && submitted.state === 'rejected') {
-      // The same order again, rejected at intake the first time: answered as a duplicate by the
-      // intake, nothing written and nothing to run. Why it was rejected is in its trail.
-      const reasons = await rejectionReasons(runtime, submitted.productOrderId);
-      refuse(out, json, {
-        code: 'rejected-before', productOrderId: submitted.productOrderId,
-        message: `product order ${submitted.productOrderId} was rejected at intake before; it is not taken again and nothing was run. `
-          + 'Give the corrected order an id of its own',
-        problems: (reasons ?? []).map(problemOf),
-      }, { message: 'first' });
-      if (!json && reasons === null) line(out, `  (no reason stored: see o2a events ${submitted.productOrderId})`);
+      refuseSubmission(out, json, options.order, submitted);
       return 1;
     }
     if (submitted.duplicate && !json) {
@@ -374,15 +337,47 @@ function readError(file: string): string | null {
   }
 }
 
-/**
- * The reasons an order was rejected at intake: the payload of its ProductOrderRejected event (the
- * outbox keeps every message; the audit trail names the event without its payload). Null when none.
- */
-async function rejectionReasons(runtime: Runtime, orderId: string): Promise<string[] | null> {
-  const rows = await runtime.store.query<{ payload: unknown }>(
-    `SELECT payload FROM outbox WHERE product_order_id = $1 AND type = 'ProductOrderRejected' ORDER BY seq DESC LIMIT 1`, [orderId]);
-  const reasons = (parseJson(rows[0]?.payload) as { reasons?: unknown } | null)?.reasons;
-  return Array.isArray(reasons) ? reasons.map(String) : null;
+/** Prints the intake's refusal of an order (`o2a run`), by the engine's code. */
+function refuseSubmission(out: Writable, json: boolean | undefined, file: string, refusal: SubmitRefusal): void {
+  const id = refusal.productOrderId;
+  const named = id !== undefined ? { productOrderId: id } : {};
+  switch (refusal.code) {
+    case 'conflict': {
+      // An id the database knows with another body: nothing written.
+      const field = refusal.field;
+      refuse(out, json, {
+        code: 'conflict', productOrderId: refusal.productOrderId, field,
+        message: `product order ${refusal.productOrderId} already exists with a different body; nothing was recorded`,
+        problems: refusal.problems.map((p) => ({ field, message: field !== null ? p.slice(field.length + 2) : problemOf(p).message })),
+      }, { message: 'none' });
+      return;
+    }
+    case 'invalid':
+      refuse(out, json, {
+        code: 'invalid-order', ...named, message: `${file} is not a valid TMF622 product order; nothing was recorded`,
+        problems: refusal.problems.map(problemOf),
+      });
+      return;
+    case 'rejected':
+      // Recorded as rejected under its id (or the one generated for it: the user can look it up).
+      refuse(out, json, {
+        code: 'rejected', ...named,
+        message: `product order ${refusal.productOrderId} recorded as rejected at intake; nothing was run. `
+          + 'Resubmitting it under the same id is refused: give the corrected order an id of its own',
+        problems: refusal.problems.map(problemOf),
+      }, { prefix: 'rejected' });
+      return;
+    case 'rejected-before':
+      // The same order again, rejected at intake the first time: nothing written and nothing to
+      // run. The engine gives the reasons stored with the rejection.
+      refuse(out, json, {
+        code: 'rejected-before', ...named,
+        message: `product order ${refusal.productOrderId} was rejected at intake before; it is not taken again and nothing was run. `
+          + 'Give the corrected order an id of its own',
+        problems: refusal.problems.map(problemOf),
+      }, { message: 'first' });
+      return;
+  }
 }
 
 /** Runs until the order settles: simulated time jumps to the next due work; real time waits for it. */
@@ -573,7 +568,7 @@ export async function demo(out: Writable, options: DemoOptions = {}): Promise<nu
     line(out, 'running two orders through the simulated components (time is simulated: timeouts fire at once)');
     for (const d of DEMO_ORDERS) {
       const result = await runtime.submitOrder(d.order, { scenario: d.scenario });
-      if (!result.ok) { for (const p of result.problems) line(out, `${isConflict(result) ? 'error' : 'rejected'}: ${p}`); return 1; }
+      if (!result.ok) { for (const p of result.problems) line(out, `${result.code.startsWith('rejected') ? 'rejected' : 'error'}: ${p}`); return 1; }
       line(out, `  submitted ${d.order.id} (${d.label}, scenario: ${d.scenario.name})`);
     }
     await runtime.settle();

@@ -6,7 +6,7 @@ import type { CompiledPlan } from '../compiler/emit/schema.js';
 import { SimulatedComponents } from './adapters/simulated.js';
 import { parseScenario, type Scenario } from './adapters/scenario.js';
 import { ManualClock, systemClock, type Clock } from './clock.js';
-import { Engine, type ResumeResult, type SubmitResult } from './engine/engine.js';
+import { Engine, invalidOrder, type ResumeResult, type SubmitResult } from './engine/engine.js';
 import { ENGINE, EVENTS, type Envelope } from './engine/messages.js';
 import { PlanRegistry } from './engine/plans.js';
 import type { LogRow } from './engine/unit-of-work.js';
@@ -97,7 +97,7 @@ export class Runtime {
     let scenario: Scenario | undefined;
     if (options.scenario !== undefined) {
       const parsed = parseScenario(options.scenario);
-      if (!parsed.ok) return { ok: false, problems: parsed.problems };
+      if (!parsed.ok) return invalidOrder(order, scenarioProblems(parsed.problems));
       scenario = parsed.scenario;
     }
     const result = await this.engine.submitOrder(order, { plans: options.plans, scenario });
@@ -105,7 +105,10 @@ export class Runtime {
     return result;
   }
 
-  /** Several orders in one intake transaction; one result per order, in the order given. */
+  /**
+   * Several orders in one intake transaction; one result per order, in the order given. An order
+   * whose scenario is not valid is refused as an order that is not valid (`invalid`, nothing recorded).
+   */
   async submitOrders(entries: { order: unknown; scenario?: Scenario | unknown }[], options: { plans?: CompiledPlan[] } = {}): Promise<SubmitResult[]> {
     const results: SubmitResult[] = new Array(entries.length);
     const accepted: { index: number; order: unknown; scenario?: Scenario }[] = [];
@@ -113,7 +116,7 @@ export class Runtime {
       if (entry.scenario === undefined) { accepted.push({ index, order: entry.order }); return; }
       const parsed = parseScenario(entry.scenario);
       if (parsed.ok) accepted.push({ index, order: entry.order, scenario: parsed.scenario });
-      else results[index] = { ok: false, problems: parsed.problems };
+      else results[index] = invalidOrder(entry.order, scenarioProblems(parsed.problems));
     });
     const submitted = accepted.length === 0 ? [] : await this.engine.submitOrders(accepted, options);
     submitted.forEach((result, n) => {
@@ -220,4 +223,9 @@ export class Runtime {
     await this.stop();
     await this.store.close();
   }
+}
+
+/** A scenario's validation problems named as fields of the submission (`scenario.steps.x: ...`, `scenario: ...`). */
+function scenarioProblems(problems: string[]): string[] {
+  return problems.map((p) => (p.startsWith('(scenario): ') ? `scenario${p.slice('(scenario)'.length)}` : `scenario.${p}`));
 }

@@ -56,10 +56,54 @@ export interface SubmitOptions {
   scenario?: unknown;
 }
 
-export type SubmitResult =
-  | { ok: true; productOrderId: string; correlationId: string; state: ProductOrderState; duplicate: boolean }
-  | { ok: false; problems: string[] }
-  | SubmitConflict;
+/** An order taken: new (`duplicate: false`) or the same order again, answered as first taken (`duplicate: true`). */
+export interface SubmitAccepted {
+  ok: true;
+  productOrderId: string;
+  correlationId: string;
+  state: ProductOrderState;
+  duplicate: boolean;
+}
+
+/**
+ * Not a valid TMF622 product order (or its scenario is not valid): nothing recorded. `problems`
+ * name the field at fault (`productOrderItem.0.id: Required`; `scenario.steps: ...`).
+ * `productOrderId` is the id the order gives, when it gives one.
+ */
+export interface SubmitInvalid {
+  ok: false;
+  code: 'invalid';
+  productOrderId?: string;
+  problems: string[];
+}
+
+/**
+ * A valid order the intake rejected (no plan covers an offering): recorded as rejected, under
+ * `productOrderId` (the order's id, or the one generated for an order without one; the order can
+ * be looked up under it). `problems` are the reasons, each naming its field
+ * (`productOrderItem.0.productOffering.id: no fulfillment plan for offering X`); they are stored
+ * with the order (product_order.rejection_reasons, and the audit entry of its rejection).
+ */
+export interface SubmitRejected {
+  ok: false;
+  code: 'rejected';
+  productOrderId: string;
+  correlationId: string;
+  problems: string[];
+}
+
+/**
+ * The same order again (same id, same body) after the intake rejected it: nothing new recorded.
+ * `problems` are the reasons stored with the rejection; for an order rejected before they were
+ * stored (migration 009) and whose rejection event is gone, one line saying they are unknown.
+ */
+export interface SubmitRejectedBefore {
+  ok: false;
+  code: 'rejected-before';
+  productOrderId: string;
+  correlationId: string;
+  problems: string[];
+}
 
 /**
  * A product order id already taken by an order that says something else (TMF622: 409 Conflict).
@@ -75,8 +119,20 @@ export interface SubmitConflict {
   problems: string[];
 }
 
+/** Why an order was not taken: tell the cases apart by `code`. */
+export type SubmitRefusal = SubmitInvalid | SubmitRejected | SubmitRejectedBefore | SubmitConflict;
+export type SubmitRefusalCode = SubmitRefusal['code'];
+
+export type SubmitResult = SubmitAccepted | SubmitRefusal;
+
 export function isConflict(result: SubmitResult): result is SubmitConflict {
-  return !result.ok && 'code' in result && result.code === 'conflict';
+  return !result.ok && result.code === 'conflict';
+}
+
+/** A refusal of an order that is not valid, naming the order's id when it gives one. */
+export function invalidOrder(order: unknown, problems: string[]): SubmitInvalid {
+  const id = (order as { id?: unknown } | null | undefined)?.id;
+  return typeof id === 'string' && id !== '' ? { ok: false, code: 'invalid', productOrderId: id, problems } : { ok: false, code: 'invalid', problems };
 }
 
 export type ResumeResult =
@@ -127,10 +183,13 @@ export class Engine {
 
   /**
    * Several orders taken in one transaction (one commit for the lot, as an intake that groups the
-   * orders arriving together). Each order gets its own result, in the order given. An id already
-   * known, or given twice, with the same body (`orderBodyHash`) is a duplicate: answered as the
-   * order taken first, nothing written. With another body it is a conflict (`SubmitConflict`),
-   * refused, nothing written; the other orders of the lot go on.
+   * orders arriving together). Each order gets its own result, in the order given: an order that
+   * is not valid is refused (`invalid`, nothing written); a valid one no plan covers is recorded as
+   * rejected (`rejected`, with its reasons). An id already known, or given twice, with the same
+   * body (`orderBodyHash`) is a duplicate: answered as the order taken first, nothing written
+   * (`rejected-before` with the stored reasons when that order was rejected at intake). With
+   * another body it is a conflict (`SubmitConflict`), refused, nothing written; the other orders of
+   * the lot go on.
    */
   async submitOrders(entries: { order: unknown; scenario?: unknown }[], options: { plans?: CompiledPlan[] } = {}): Promise<SubmitResult[]> {
     const results: SubmitResult[] = new Array(entries.length);
@@ -138,7 +197,7 @@ export class Engine {
     entries.forEach((entry, index) => {
       const parsed = parseProductOrder(entry.order);
       if (parsed.ok) valid.push({ index, order: parsed.order, bodyHash: orderBodyHash(parsed.order), scenario: entry.scenario });
-      else results[index] = parsed;
+      else results[index] = invalidOrder(entry.order, parsed.problems);
     });
     if (valid.length === 0) return results;
     const now = this.options.clock.now();
@@ -163,9 +222,11 @@ export class Engine {
       const uow = new UnitOfWork(now);
       for (const plan of plans) await this.registry.register(tx, plan, uow.now);
       const ids = valid.map((v) => v.order.id ?? `po-${randomUUID()}`);
-      // The duplicate check and the newest plan of every offering named, in one round trip.
+      // The duplicate check (with the reasons of an order rejected at intake) and the newest plan
+      // of every offering named, in one round trip.
       const [found] = await tx.query<{ existing: Record<string, KnownOrder> | string | null; newest: Record<string, string> | string | null }>(
-        `SELECT (SELECT json_object_agg(id, json_build_object('correlation_id', correlation_id, 'state', state, 'body_hash', body_hash))
+        `SELECT (SELECT json_object_agg(id, json_build_object('correlation_id', correlation_id, 'state', state, 'body_hash', body_hash,
+                                                              'reasons', rejection_reasons))
                    FROM product_order WHERE id = ANY($1)) AS existing,
                 (SELECT json_object_agg(offering_id, hash) FROM (
                    SELECT DISTINCT ON (offering_id) offering_id, hash FROM plan WHERE offering_id = ANY($2)
@@ -189,27 +250,41 @@ export class Engine {
             conflicts.push({ index, orderId, order, stored: known ? undefined : (earlier as ProductOrderRow).body });
             continue;
           }
-          results[index] = {
-            ok: true, productOrderId: orderId, correlationId: known ? known.correlation_id : (earlier as ProductOrderRow).correlationId,
-            state: known ? known.state : (earlier as ProductOrderRow).state, duplicate: true,
-          };
+          const correlationId = known ? known.correlation_id : (earlier as ProductOrderRow).correlationId;
+          const state = known ? known.state : (earlier as ProductOrderRow).state;
+          if (state === 'rejected') {
+            // The same order again after the intake rejected it: refused again, with why.
+            const reasons = known ? known.reasons : (earlier as ProductOrderRow).rejectionReasons;
+            results[index] = {
+              ok: false, code: 'rejected-before', productOrderId: orderId, correlationId,
+              problems: Array.isArray(reasons) && reasons.length > 0 ? reasons.map(String) : [reasonsUnknown(orderId)],
+            };
+            continue;
+          }
+          results[index] = { ok: true, productOrderId: orderId, correlationId, state, duplicate: true };
           continue;
         }
         const row: ProductOrderRow = {
           id: orderId, externalId: order.externalId ?? null, correlationId: `ota-${randomUUID()}`, customerId: customerOf(order),
-          state: 'acknowledged', scenario: scenario ?? null, body: order, bodyHash, createdAt: uow.at, updatedAt: uow.at, version: 0,
+          state: 'acknowledged', scenario: scenario ?? null, body: order, bodyHash, rejectionReasons: null,
+          createdAt: uow.at, updatedAt: uow.at, version: 0,
         };
         taken.set(orderId, row);
         uow.addOrder(row);
         const problems: string[] = [];
-        for (const item of order.productOrderItem) await this.addItem(tx, uow, row, item, null, plans, problems, newest);
+        for (const [i, item] of order.productOrderItem.entries()) {
+          await this.addItem(tx, uow, row, item, `productOrderItem.${i}`, null, plans, problems, newest);
+        }
         const ctx: Ctx = { uow, order: row, cause: null };
         uow.recordState(row, null, 'ProductOrderCreated', {}, { state: 'acknowledged', items: uow.itemsOf(orderId).length });
         if (problems.length > 0) {
-          this.setOrderState(ctx, 'rejected');
+          // The reasons go with the order's row and the audit entry of the rejection (the read
+          // side finds them there), and with the public fact.
+          row.rejectionReasons = problems;
+          this.setOrderState(ctx, 'rejected', { reasons: problems });
           for (const item of uow.itemsOf(orderId)) this.setItemState(ctx, item, 'rejected');
           this.emitFact(ctx, 'ProductOrderRejected', { reasons: problems });
-          results[index] = { ok: false, problems };
+          results[index] = { ok: false, code: 'rejected', productOrderId: orderId, correlationId: row.correlationId, problems };
         } else {
           uow.emit(this.envelope(row, {
             kind: 'event', type: ORDER_ACCEPTED, destination: ENGINE, orderingKey: row.id,
@@ -232,17 +307,23 @@ export class Engine {
     return results;
   }
 
+  /**
+   * Adds an order item (and, for a bundle, the items of its plan). `path` names the item in the
+   * order as a validation problem names a field (`productOrderItem.0`, `productOrderItem.0.productOrderItem.1`);
+   * an item a bundle adds without the order naming it takes its bundle's path. Reasons to reject
+   * the order go to `problems`, each naming its field.
+   */
   private async addItem(
-    tx: Queryable, uow: UnitOfWork, order: ProductOrderRow, item: Tmf622OrderItem, parent: ProductOrderItemRow | null,
+    tx: Queryable, uow: UnitOfWork, order: ProductOrderRow, item: Tmf622OrderItem, path: string, parent: ProductOrderItemRow | null,
     explicit: CompiledPlan[], problems: string[], newest: Record<string, string>, pinned?: CompiledPlan,
   ): Promise<void> {
     const offeringId = item.productOffering?.id;
-    if (!offeringId) { problems.push(`productOrderItem ${item.id}: no productOffering.id`); return; }
+    if (!offeringId) { problems.push(`${path}.productOffering: no productOffering given`); return; }
     const newestHash = newest[offeringId];
     const plan = pinned
       ?? explicit.filter((p) => p.offeringId === offeringId).sort((a, b) => b.planVersion - a.planVersion)[0]
       ?? (newestHash ? await this.registry.get(tx, newestHash) : null);
-    if (!plan) problems.push(`productOrderItem ${item.id}: no fulfillment plan for offering ${offeringId}`);
+    if (!plan) problems.push(`${path}.productOffering.id: no fulfillment plan for offering ${offeringId}`);
     const characteristics = { ...(parent?.characteristics ?? {}), ...characteristicsOf(item) };
     const row: ProductOrderItemRow = {
       productOrderId: order.id, id: item.id, parentItemId: parent?.id ?? null, offeringId, action: item.action,
@@ -253,13 +334,14 @@ export class Engine {
     for (const entry of plan.items) {
       let child: CompiledPlan;
       try { child = await this.registry.get(tx, entry.planHash); } catch {
-        problems.push(`productOrderItem ${item.id}: bundle item ${entry.name} needs plan ${entry.planId} (${entry.planHash.slice(0, 12)}), which is not registered`);
+        problems.push(`${path}: bundle item ${entry.name} needs plan ${entry.planId} (${entry.planHash.slice(0, 12)}), which is not registered`);
         continue;
       }
-      const nested = item.productOrderItem?.find((n) => n.productOffering?.id === child.offeringId);
+      const at = item.productOrderItem?.findIndex((n) => n.productOffering?.id === child.offeringId) ?? -1;
+      const nested = at >= 0 ? item.productOrderItem?.[at] : undefined;
       if (!nested && entry.optional) continue;
       const childItem: Tmf622OrderItem = nested ?? { id: `${item.id}.${entry.name}`, action: item.action, productOffering: { id: child.offeringId } };
-      await this.addItem(tx, uow, order, childItem, row, explicit, problems, newest, child);
+      await this.addItem(tx, uow, order, childItem, nested ? `${path}.productOrderItem.${at}` : path, row, explicit, problems, newest, child);
     }
   }
 
@@ -763,7 +845,7 @@ export class Engine {
     ctx.uow.recordState(ctx.order, ctx.cause, 'ProductOrderItemStateChanged', {}, { productOrderItemId: item.id, from, to });
   }
 
-  private setOrderState(ctx: Ctx, to: ProductOrderState): void {
+  private setOrderState(ctx: Ctx, to: ProductOrderState, detail: Record<string, unknown> = {}): void {
     const { order } = ctx;
     if (order.state === to) return;
     const path = pathTo(productOrderTransitions, order.state, to);
@@ -771,7 +853,7 @@ export class Engine {
     const from = order.state;
     order.state = to;
     ctx.uow.touchOrder(order);
-    ctx.uow.recordState(order, ctx.cause, 'ProductOrderStateChanged', {}, { from, to });
+    ctx.uow.recordState(order, ctx.cause, 'ProductOrderStateChanged', {}, { from, to, ...detail });
     const fact = ORDER_FACTS[to];
     if (fact && !(to === 'inProgress' && from !== 'acknowledged' && from !== 'pending')) this.emitFact(ctx, fact, { from, to });
     if (to === 'inProgress' && from === 'held') this.emitFact(ctx, 'ProductOrderResumed', { from, to });
@@ -923,8 +1005,16 @@ function parsedJson(value: unknown): Record<string, unknown> {
 /** A valid order of an intake, with its index in the lot and the hash of what it says. */
 interface Intake { index: number; order: Tmf622ProductOrder; bodyHash: string; scenario: unknown }
 
-/** An order found by the intake's duplicate check (`body_hash` null: taken before migration 008). */
-interface KnownOrder { correlation_id: string; state: ProductOrderState; body_hash: string | null }
+/**
+ * An order found by the intake's duplicate check (`body_hash` null: taken before migration 008;
+ * `reasons`: why the intake rejected it, null when it did not, or before migration 009).
+ */
+interface KnownOrder { correlation_id: string; state: ProductOrderState; body_hash: string | null; reasons: unknown }
+
+/** The one problem of a resubmitted rejected order whose reasons were not stored (rejected before migration 009). */
+function reasonsUnknown(orderId: string): string {
+  return `(order): product order ${orderId} was rejected at intake; its reasons were not recorded (it was rejected before migration 009)`;
+}
 
 /** The answer to a resubmission under a known id with another body, naming the first field that differs. */
 // The stored value is not quoted: whoever resubmits under an id learns where the order of that id

@@ -18,6 +18,11 @@ export interface ProductOrderRow {
   state: ProductOrderState; scenario: unknown; body: unknown; createdAt: string; updatedAt: string;
   /** The hash of what the body says (orders.ts, `orderBodyHash`): set with the body, not loaded otherwise. */
   bodyHash: string | null;
+  /**
+   * Why the intake rejected the order (`field: message` each, migration 009): set on an order
+   * rejected in this transaction, null otherwise, not loaded.
+   */
+  rejectionReasons: string[] | null;
   /** Bumped by every transaction that changes what lies under the order (see AggregateCache). */
   version: number;
 }
@@ -79,7 +84,8 @@ function columns(spec: string): Column[] {
 
 /** The columns each table is written with, in the order the rows list their values. */
 const COLUMNS = {
-  order: columns('id external_id correlation_id customer_id state scenario:jsonb body:jsonb body_hash created_at:timestamptz updated_at:timestamptz version:integer'),
+  order: columns(`id external_id correlation_id customer_id state scenario:jsonb body:jsonb body_hash rejection_reasons:jsonb
+    created_at:timestamptz updated_at:timestamptz version:integer`),
   orderVersion: columns('id state updated_at:timestamptz version:integer'),
   item: columns('product_order_id id parent_item_id offering_id action characteristics:jsonb plan_hash state updated_at:timestamptz'),
   saga: columns('id product_order_id product_order_item_id plan_hash correlation_id state held_step_id created_at:timestamptz updated_at:timestamptz'),
@@ -337,6 +343,7 @@ export class UnitOfWork {
       this.orders.set(String(o.id), {
         id: String(o.id), externalId: nullable(o.external_id), correlationId: String(o.correlation_id),
         customerId: nullable(o.customer_id), state: o.state as ProductOrderState, scenario: null, body: null, bodyHash: null,
+        rejectionReasons: null,
         createdAt: iso(o.created_at) as string, updatedAt: iso(o.updated_at) as string, version: Number(o.version),
       });
     }
@@ -419,7 +426,8 @@ export class UnitOfWork {
       // conflict (another body under the same id, refused; see Engine.intake). In id order, so two
       // intakes of overlapping batches wait on each other rather than deadlock.
       batch.insert('product_order', COLUMNS.order,
-        created.map((o) => [o.id, o.externalId, o.correlationId, o.customerId, o.state, o.scenario, o.body, o.bodyHash, o.createdAt, o.updatedAt, o.version]));
+        created.map((o) => [o.id, o.externalId, o.correlationId, o.customerId, o.state, o.scenario, o.body, o.bodyHash, o.rejectionReasons,
+          o.createdAt, o.updatedAt, o.version]));
     }
     // Every order loaded here gets a new version, changed or not (its state with it, when changed).
     const loaded = [...this.orders.values()].filter((o) => !this.created.has(o.id));

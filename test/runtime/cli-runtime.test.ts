@@ -13,6 +13,7 @@ import { homeFiberOrder, mobileOrder, samplePlans } from './harness.js';
 
 const plans = await samplePlans();
 const SIM_TYPE = 'productOrderItem.0.product.productCharacteristic.0.value';
+const OFFERING = 'productOrderItem.0.productOffering.id';
 
 class Capture extends Writable {
   text = '';
@@ -121,21 +122,21 @@ describe('o2a run: an order rejected at intake (no plan for its offering)', () =
     const first = await run(order);
     expect(first.code).toBe(1);
     expect(first.stderr).toBe('');
-    expect(first.stdout).toContain('rejected: productOrderItem 1: no fulfillment plan for offering HOME_FIBER_1G');
+    expect(first.stdout).toContain(`rejected: ${OFFERING}: no fulfillment plan for offering HOME_FIBER_1G`);
     expect(first.stdout).toContain('po-no-plan');
 
     const again = await run(order);
     expect(again.code).toBe(1);
     expect(again.stderr).toBe('');
     expect(again.stdout).toContain('product order po-no-plan was rejected at intake before');
-    expect(again.stdout).toContain('productOrderItem 1: no fulfillment plan for offering HOME_FIBER_1G');
+    expect(again.stdout).toContain(`${OFFERING}: no fulfillment plan for offering HOME_FIBER_1G`);
     expect(again.stdout).not.toContain('internal state');
 
     const againJson = await run(order, '--json');
     expect(againJson.code).toBe(1);
     expect(json(againJson)).toEqual({
       ok: false, code: 'rejected-before', productOrderId: 'po-no-plan', message: expect.stringContaining('rejected at intake before'),
-      problems: [{ field: 'productOrderItem 1', message: 'no fulfillment plan for offering HOME_FIBER_1G' }],
+      problems: [{ field: OFFERING, message: 'no fulfillment plan for offering HOME_FIBER_1G' }],
     });
     // The rejection is recorded: status shows it.
     const status = await o2a('status', 'po-no-plan');
@@ -149,8 +150,29 @@ describe('o2a run: an order rejected at intake (no plan for its offering)', () =
     expect(first.code).toBe(1);
     expect(json(first)).toEqual({
       ok: false, code: 'rejected', productOrderId: 'po-no-plan-json', message: expect.stringContaining('recorded as rejected'),
-      problems: [{ field: 'productOrderItem 1', message: 'no fulfillment plan for offering HOME_FIBER_1G' }],
+      problems: [{ field: OFFERING, message: 'no fulfillment plan for offering HOME_FIBER_1G' }],
     });
+  });
+
+  it('an order without an id is recorded under an id of its own, which the refusal gives (text and --json)', async () => {
+    const { file, o2a, run } = workspace(['MobilePostpaid']);
+    const order = homeFiberOrder('x') as Record<string, unknown>;
+    delete order.id;
+    const text = await run(file('no-id.json', order));
+    expect(text.code).toBe(1);
+    const id = /product order (po-\S+) recorded as rejected at intake/.exec(text.stdout)?.[1];
+    expect(id).toBeDefined();
+    expect((await o2a('status', id as string)).stdout).toContain('internal state:    rejected');
+
+    const asJson = await run(file('no-id.json', order), '--json');
+    expect(asJson.code).toBe(1);
+    const refusal = json(asJson);
+    expect(refusal).toEqual({
+      ok: false, code: 'rejected', productOrderId: expect.stringMatching(/^po-/), message: expect.stringContaining('recorded as rejected'),
+      problems: [{ field: OFFERING, message: 'no fulfillment plan for offering HOME_FIBER_1G' }],
+    });
+    expect(refusal.message).toContain(refusal.productOrderId as string);
+    expect(refusal.productOrderId).not.toBe(id);
   });
 });
 
