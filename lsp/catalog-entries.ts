@@ -32,20 +32,23 @@ export function catalogEntries(catalog: CatalogSnapshot, section: CatalogSection
   switch (section) {
     case 'offering':
       return [...catalog.offerings.values()].map((o) => view(o.id, o.name, o.description, o.lifecycleStatus === 'retired', [
+        lifecycleFact(o.lifecycleStatus, o.replacedBy),
+        ...(o.orderType === 'modify' ? ['modify order: changes an active service'] : []),
         ...(o.isBundle ? [`bundle of ${o.bundledOfferings.join(', ')}`] : []),
         ...(o.mandatoryServices.length > 0 ? [`mandatory services: ${o.mandatoryServices.join(', ')}`] : []),
-        ...(o.replacedBy !== undefined ? [`replaced by ${o.replacedBy}`] : []),
       ]));
     case 'service':
       return [...catalog.services.values()].map((s) => view(s.id, s.name, s.description, s.lifecycleStatus === 'retired', [
+        ...(s.lifecycleStatus === 'retired' ? [lifecycleFact(s.lifecycleStatus, undefined)] : []),
         `category: ${s.category}`,
         ...(s.requiredResources.length > 0 ? [`required resources: ${s.requiredResources.join(', ')}`] : []),
         ...(s.supportingServices.length > 0 ? [`supporting services: ${s.supportingServices.join(', ')}`] : []),
       ]));
     case 'resource':
       return [...catalog.resources.values()].map((r) => view(r.id, r.name, r.description, r.lifecycleStatus === 'retired', [
+        ...(r.lifecycleStatus === 'retired' ? [lifecycleFact(r.lifecycleStatus, r.replacedBy)] : []),
         `category: ${r.category}`,
-        ...(r.replacedBy !== undefined ? [`replaced by ${r.replacedBy}`] : []),
+        ...(r.lifecycleStatus !== 'retired' && r.replacedBy !== undefined ? [`replaced by \`${r.replacedBy}\``] : []),
       ]));
     case 'work':
       return [...catalog.workTypes.values()].map((w) => view(w.id, w.name, w.description, false, w.evidence.length > 0 ? [`evidence: ${w.evidence.join(', ')}`] : []));
@@ -61,7 +64,10 @@ export function catalogEntries(catalog: CatalogSnapshot, section: CatalogSection
       ]));
     case 'stepKind':
       return [...catalog.stepKinds.values()].map((k) => view(k.id, k.name, k.description, false, [
-        `owner: ${k.owner}`,
+        `owner component: ${k.owner}`,
+        k.idempotent
+          ? 'idempotent adapter: a repeated command is applied at most once'
+          : 'adapter not idempotent: a retry must keep the idempotency key (`same key`)',
         `default timeout: ${durationInWords(k.defaultTimeoutMs)}`,
         k.sideEffecting ? 'side-effecting: needs `compensate` or `irreversible`' : 'no side effects',
         ...(k.requires !== undefined ? [`requires a \`${k.requires}\``] : []),
@@ -78,6 +84,12 @@ export function catalogEntries(catalog: CatalogSnapshot, section: CatalogSection
 
 export function catalogEntry(catalog: CatalogSnapshot, section: CatalogSection, id: string, offering?: string): CatalogEntryView | undefined {
   return catalogEntries(catalog, section, offering).find((e) => e.id === id);
+}
+
+/** `lifecycle: active`, or retired with what replaces it. */
+function lifecycleFact(status: 'active' | 'retired', replacedBy: string | undefined): string {
+  if (status === 'active') return 'lifecycle: active';
+  return `lifecycle: **retired**, ${replacedBy !== undefined ? `replaced by \`${replacedBy}\`` : 'with no replacement'}: new plans must not use it`;
 }
 
 function view(id: string, name: string, description: string | undefined, retired: boolean, facts: string[]): CatalogEntryView {
