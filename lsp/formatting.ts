@@ -1,5 +1,6 @@
-// Document and range formatting with `o2a fmt`'s formatter. A file with syntax errors is left as
-// it is. Range formatting formats the whole document and keeps the edits that touch the range.
+// Document and range formatting with `o2a fmt`'s formatter. A file whose structure does not parse
+// is left as it is. Range formatting formats the whole document and keeps the edits that touch
+// the range.
 import type { DocumentFormattingParams, DocumentRangeFormattingParams, TextEdit } from 'vscode-languageserver/node';
 import { minimalEdits, rangesOverlap } from './convert.js';
 import type { ServerContext } from './context.js';
@@ -15,7 +16,7 @@ async function formattedEdits(ctx: ServerContext, uri: string): Promise<TextEdit
   if (doc === undefined) return [];
   const text = doc.getText();
   const result = format(text, file);
-  if (result.diagnostics.some((d) => d.severity === 'error') || !result.changed) return [];
+  if (!result.laidOut || !result.changed) return [];
   return minimalEdits(text, result.text);
 }
 

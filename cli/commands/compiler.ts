@@ -150,7 +150,8 @@ export function registerCompilerCommands(program: Command, ctx: CommandContext):
       let broken = 0;
       for (const { file, text } of readSources(files)) {
         const result = format(text, file);
-        if (result.diagnostics.some((d) => d.severity === 'error')) {
+        // Errors in values alone (a duration without a unit, ...) do not stop the layout: `check` reports them.
+        if (!result.laidOut) {
           broken++;
           ctx.stderr.write(renderText(result.diagnostics, new Map([[file, text]])));
           continue;

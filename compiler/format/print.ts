@@ -118,12 +118,19 @@ export class ElementPrinter {
   private declaration(d: A.Declaration): LayoutElement {
     switch (d.kind) {
       case 'Plan':
-        return this.block(d, `plan ${d.name.name}${d.version ? ` version ${d.version.value}` : ''} for offering ${d.offering.name}`, d.members.map((m) => this.planMember(m)));
+        return this.block(d, `plan ${d.name.name}${this.version(d.version)} for offering ${d.offering.name}`, d.members.map((m) => this.planMember(m)));
       case 'Bundle':
-        return this.block(d, `bundle ${d.name.name}${d.version ? ` version ${d.version.value}` : ''} for offering ${d.offering.name}`, d.members.map((m) => this.bundleMember(m)));
+        return this.block(d, `bundle ${d.name.name}${this.version(d.version)} for offering ${d.offering.name}`, d.members.map((m) => this.bundleMember(m)));
       case 'Template':
         return this.block(d, `template ${d.name.name}: ${d.stepKind.name}`, d.properties.map((p) => this.property(p)));
     }
+  }
+
+  /** ` version <n>` as written (a version that is not a whole number, O2A0009, stays as it is). */
+  private version(v: A.NumberLiteral | undefined): string {
+    if (!v) return '';
+    const written = this.source.slice(v.range.start.offset, v.range.end.offset);
+    return ` version ${/^\d+$/.test(written) ? String(v.value) : written}`;
   }
 
   private planMember(m: A.PlanMember): LayoutElement {
@@ -218,7 +225,8 @@ export class ElementPrinter {
         return `on ${p.outcome.name} ${printAction(p.action)}`;
       case 'Retry': {
         const written = this.source.slice(p.count.range.start.offset, p.count.range.end.offset);
-        let text = `retry ${written === 'none' ? 'none' : String(p.count.value)}`;
+        // A count that is not a whole number (O2A0006) stays what the author wrote.
+        let text = `retry ${written === 'none' || !/^\d+$/.test(written) ? written : String(p.count.value)}`;
         if (p.backoff?.kind === 'fixed') text += ` every ${p.backoff.every.text}`;
         if (p.backoff?.kind === 'exponential') text += ` exponential ${p.backoff.initial.text}${p.backoff.max ? ` max ${p.backoff.max.text}` : ''}`;
         if (p.jitter) text += ' jitter';

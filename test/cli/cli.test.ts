@@ -113,6 +113,22 @@ describe('o2a fmt and compile', () => {
     expect(r.code).toBe(0);
   });
 
+  it('formats a file whose only errors are in values, and refuses one that does not parse', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'o2a-fmt-'));
+    const values = join(dir, 'values.o2a');
+    writeFileSync(values, 'catalog telco-core 2026.11\nplan P for offering HOME_FIBER_1G {\n  step a: activation {\n      timeout 10\n  }\n}\n');
+    const w = await o2a('fmt', '-w', values);
+    expect(w.code).toBe(0);
+    expect(readFileSync(values, 'utf8')).toBe('catalog telco-core 2026.11\n\nplan P for offering HOME_FIBER_1G {\n  step a: activation { timeout 10 }\n}\n');
+    const broken = join(dir, 'broken.o2a');
+    const text = 'catalog telco-core 2026.11\nplan P for offering HOME_FIBER_1G {\n  step a activation\n}\n';
+    writeFileSync(broken, text);
+    const b = await o2a('fmt', '-w', broken);
+    expect(b.code).toBe(1);
+    expect(b.stderr).toContain('error[O2A0004]');
+    expect(readFileSync(broken, 'utf8')).toBe(text);
+  });
+
   it('writes schema-valid compiled plans, byte-identical from run to run', async () => {
     const a = mkdtempSync(join(tmpdir(), 'o2a-out-'));
     const b = mkdtempSync(join(tmpdir(), 'o2a-out-'));
