@@ -13,48 +13,15 @@ import { isConflict, type SubmitResult } from '../../runtime/engine/engine.js';
 import { Runtime } from '../../runtime/runtime.js';
 import type { Store } from '../../runtime/store/store.js';
 import {
-  disposeRuntime, homeFiberOrder, mobileOrder, newRuntime, one, outboxOf, PG_URL, samplePlans, storesUnderTest,
+  disposeRuntime, homeFiberOrder, mobileOrder, newRuntime, one, outboxOf, PG_URL, releasedTogetherOn, samplePlans, storesUnderTest,
 } from './harness.js';
 
 const server = (await storesUnderTest()).find((s) => s.name === 'postgres');
 const plans = await samplePlans();
 
-/**
- * Runs `start` while another connection holds a lock (taken by `lock`, in an open transaction),
- * waits until `waiters` statements wait on that connection, then lets them go.
- */
+/** `releasedTogether` of the harness on the server database under test. */
 function releasedTogether<T>(store: Store, lock: string, params: unknown[], waiters: number, start: () => Promise<T>[]): Promise<PromiseSettledResult<T>[]> {
   return releasedTogetherOn(PG_URL, store, lock, params, waiters, start);
-}
-
-async function releasedTogetherOn<T>(
-  url: string, store: Pick<Store, 'schema'>, lock: string, params: unknown[], waiters: number, start: () => Promise<T>[],
-): Promise<PromiseSettledResult<T>[]> {
-  const other = new pg.Client({ connectionString: url });
-  await other.connect();
-  try {
-    await other.query(`SET search_path TO "${store.schema}"`);
-    await other.query('BEGIN');
-    await other.query(lock, params);
-    const [{ pid }] = (await other.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows as [{ pid: number }];
-    const started = start().map((p) => p.then((v) => v));
-    const settled = Promise.allSettled(started);
-    for (let i = 0; i < 250; i++) {
-      // Waiting on this connection, or on one that waits on it (a row lock's second waiter).
-      // (pg_locks, not pg_stat_activity: the latter is read once per transaction.)
-      const { rows } = await other.query<{ n: string }>(
-        `WITH RECURSIVE w(pid) AS (
-           SELECT pid FROM pg_locks WHERE NOT granted AND $1 = ANY(pg_blocking_pids(pid))
-           UNION SELECT l.pid FROM pg_locks l JOIN w ON w.pid = ANY(pg_blocking_pids(l.pid)) WHERE NOT l.granted)
-         SELECT count(*) AS n FROM w`, [pid]);
-      if (Number(rows[0]?.n) >= waiters) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    await other.query('COMMIT');
-    return await settled;
-  } finally {
-    await other.end();
-  }
 }
 
 function values<T>(settled: PromiseSettledResult<T>[]): T[] {

@@ -9,7 +9,6 @@
 // Rejection reasons name a field, as validation problems do, and are stored where the read side
 // finds them (product_order.rejection_reasons, the audit trail), not only in the outbox.
 import { afterEach, describe, expect, it } from 'vitest';
-import pg from 'pg';
 import type { CompiledPlan } from '../../compiler/emit/schema.js';
 import { ManualClock } from '../../runtime/clock.js';
 import { isConflict, type SubmitRefusal, type SubmitResult } from '../../runtime/engine/engine.js';
@@ -19,7 +18,7 @@ import { Runtime } from '../../runtime/runtime.js';
 import { listMigrations, migrate } from '../../runtime/store/migrate.js';
 import type { Store } from '../../runtime/store/store.js';
 import {
-  disposeRuntime, homeFiberOrder, mobileOrder, newRuntime, one, outboxOf, PG_URL, samplePlans, storesUnderTest,
+  disposeRuntime, homeFiberOrder, mobileOrder, newRuntime, one, outboxOf, PG_URL, releasedTogetherOn, samplePlans, storesUnderTest,
 } from './harness.js';
 
 const stores = await storesUnderTest();
@@ -203,27 +202,13 @@ describe.each(stores)('intake refusals on $name', (storeUnderTest) => {
   });
 });
 
-/** Runs `start` while another connection holds `lock`; lets go once `waiters` statements wait on it. */
+/** `releasedTogether` of the harness on the server database under test, for calls that never throw. */
 async function releasedTogether<T>(store: Store, lock: string, waiters: number, start: () => Promise<T>[]): Promise<T[]> {
-  const other = new pg.Client({ connectionString: PG_URL });
-  await other.connect();
-  try {
-    await other.query(`SET search_path TO "${store.schema}"`);
-    await other.query('BEGIN');
-    await other.query(lock);
-    const [{ pid }] = (await other.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows as [{ pid: number }];
-    const settled = Promise.all(start());
-    for (let i = 0; i < 250; i++) {
-      const { rows } = await other.query<{ n: string }>(
-        `SELECT count(*) AS n FROM pg_locks WHERE NOT granted AND $1 = ANY(pg_blocking_pids(pid))`, [pid]);
-      if (Number(rows[0]?.n) >= waiters) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    await other.query('COMMIT');
-    return await settled;
-  } finally {
-    await other.end();
-  }
+  const settled = await releasedTogetherOn(PG_URL, store, lock, [], waiters, start);
+  return settled.map((r) => {
+    if (r.status === 'rejected') throw r.reason;
+    return r.value;
+  });
 }
 
 const server = stores.find((s) => s.name === 'postgres');
