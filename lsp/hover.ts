@@ -82,10 +82,11 @@ function targetMarkdown(ws: Workspace, file: string, model: BoundModel, catalog:
     case 'step': {
       const step = model.plans.get(target.plan)?.stepByName.get(target.step);
       if (step === undefined) return withDoc(`**step** \`${target.step}\` of plan ${target.plan}`);
-      const kindName = step.kindName !== '' ? step.kindName : 'unknown kind';
+      // A kind that does not resolve is said so: its catalog defaults are unknown too.
+      const kindName = step.kindName === '' ? 'unknown kind' : step.kind === undefined ? `${step.kindName} (unknown step kind)` : step.kindName;
       const kind = step.template !== undefined ? `${kindName} from template ${step.template.name}` : kindName;
       const after = step.dependsOn.length > 0 ? `, after ${step.dependsOn.map((d) => d.name).join(', ')}` : '';
-      return withDoc(`**step** \`${step.name}\`: ${kind}${after} (plan ${step.plan})`, stepLines(ws, step));
+      return withDoc(`**step** \`${step.name}\`: ${kind}${after} (plan ${step.plan})`, stepLines(ws, step, catalog !== undefined));
     }
     case 'template': {
       const t = model.templates.get(target.name);
@@ -127,15 +128,16 @@ function tryPrint(print: () => string): string | undefined {
 /**
  * A step's effective properties, as the compiler resolved them (step > template > plan defaults >
  * catalog): its catalog entry, owner, timeout and what a timeout does, retry, compensation,
- * outcomes, evidence and rule, each with where it came from.
+ * outcomes, evidence and rule, each with where it came from. When the kind does not resolve, the
+ * catalog's part is said to be unknown, never shown as a default (see `policyLines`).
  */
-function stepLines(ws: Workspace, step: BoundStep): string[] {
+function stepLines(ws: Workspace, step: BoundStep, catalogLoaded: boolean): string[] {
   const lines: string[] = [];
   const ref = step.catalogRef;
   if (ref !== undefined && !ref.value.ref.missing) {
     lines.push(`- **${ref.value.key}** \`${ref.value.ref.name}\` _(${sourceInWords(step, ref.source)})_`);
   }
-  lines.push(...policyLines(step));
+  lines.push(...policyLines(step, catalogLoaded));
   const rule = step.rule !== undefined ? printed(ws, step.rule) : undefined;
   if (step.rule !== undefined && rule !== undefined) lines.push(`- **rule** \`${rule}\` _(${sourceInWords(step, step.rule.source)})_`);
   return lines;

@@ -94,17 +94,49 @@ function withSource<T>(step: BoundStep, s: Sourced<T>, text: string): string {
   return `${text} _(${sourceInWords(step, s.source)})_`;
 }
 
-/** Markdown lines: owner, timeout, retry, compensation, each with where it came from. */
-export function policyLines(step: BoundStep): string[] {
+/**
+ * Why a step has no catalog defaults: its kind does not resolve (an unknown kind, a template that
+ * does not resolve, no catalog snapshot loaded). Undefined when its kind resolves.
+ */
+export function noCatalogDefaults(step: BoundStep, catalogLoaded = true): string | undefined {
+  if (step.kind !== undefined) return undefined;
+  if (!catalogLoaded) return 'no catalog snapshot is loaded';
+  return step.kindName !== '' ? `step kind \`${step.kindName}\` is unknown` : 'the step kind is unknown';
+}
+
+/**
+ * Markdown lines: owner, timeout, retry, compensation, each with where it came from. For a step
+ * whose kind does not resolve, the compiler's placeholders for the catalog defaults (owner '',
+ * timeout 0, fail on timeout, no retries) are not shown: each property not written on the step,
+ * its template or the plan defaults says the catalog default is unknown, and why.
+ */
+export function policyLines(step: BoundStep, catalogLoaded = true): string[] {
   const p = step.policies;
-  const lines = [
-    `- **owner** ${withSource(step, p.owner, p.owner.value === '' ? 'unknown' : p.owner.value)}`,
-    `- **timeout** ${withSource(step, p.timeoutMs, `${durationInWords(p.timeoutMs.value)}, then ${actionInWords(p.onTimeout.value)}`)}`,
-    `- **retry** ${withSource(step, p.retry, retryInWords(p.retry.value))}`,
-    p.compensation !== undefined
-      ? `- **compensation** ${withSource(step, p.compensation, compensationInWords(p.compensation.value))}`
-      : `- **compensation** ${compensationInWords(undefined)}`,
-  ];
+  const unknownKind = noCatalogDefaults(step, catalogLoaded);
+  const lines = unknownKind === undefined
+    ? [
+      `- **owner** ${withSource(step, p.owner, p.owner.value === '' ? 'unknown' : p.owner.value)}`,
+      `- **timeout** ${withSource(step, p.timeoutMs, `${durationInWords(p.timeoutMs.value)}, then ${actionInWords(p.onTimeout.value)}`)}`,
+      `- **retry** ${withSource(step, p.retry, retryInWords(p.retry.value))}`,
+      p.compensation !== undefined
+        ? `- **compensation** ${withSource(step, p.compensation, compensationInWords(p.compensation.value))}`
+        : `- **compensation** ${compensationInWords(undefined)}`,
+    ]
+    : (() => {
+      // Only what a layer wrote; the catalog's part is unknown.
+      const written = <T>(s: Sourced<T>, text: (value: T) => string) => s.source !== 'catalog'
+        ? withSource(step, s, text(s.value))
+        : `not written; the catalog default is unknown: ${unknownKind}`;
+      return [
+        `- **owner** ${written(p.owner, (owner) => owner === '' ? 'unknown' : owner)}`,
+        `- **timeout** ${written(p.timeoutMs, durationInWords)}`,
+        `- **on timeout** ${written(p.onTimeout, actionInWords)}`,
+        `- **retry** ${written(p.retry, retryInWords)}`,
+        p.compensation !== undefined
+          ? `- **compensation** ${withSource(step, p.compensation, compensationInWords(p.compensation.value))}`
+          : `- **compensation** none written; whether the step needs one is unknown: ${unknownKind}`,
+      ];
+    })();
   for (const [outcome, o] of step.outcomes) {
     lines.push(`- **on ${outcome}** ${actionInWords(compileOutcomeAction(o.value.action))}`);
   }

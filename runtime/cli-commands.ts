@@ -18,7 +18,7 @@ import { ManualClock, systemClock, type Clock } from './clock.js';
 import type { SubmitRefusal } from './engine/engine.js';
 import { checkPlan } from './engine/plans.js';
 import type { LogRow } from './engine/unit-of-work.js';
-import { orderTrail, projectOrder, type OrderReadModel, type TrailEntry } from './projection/read-model.js';
+import { orderTrail, projectOrder, reasonOf, type OrderReadModel, type RejectionReason, type TrailEntry } from './projection/read-model.js';
 import { Runtime } from './runtime.js';
 import { listMigrations, migrate } from './store/migrate.js';
 import { openStore, type StoreOptions } from './store/store.js';
@@ -178,11 +178,21 @@ export async function compileSamplePlans(): Promise<PlanLoad> {
 
 // --- rendering ------------------------------------------------------------------------------
 
+/** `field: message`, or the message alone. */
+function reasonText(r: RejectionReason): string {
+  return `${r.field !== null ? `${r.field}: ` : ''}${r.message}`;
+}
+
+/**
+ * The read model as `o2a status` prints it: what the customer sees on its own line, then the
+ * operator's view (internal state, why the intake rejected the order, steps, fallout).
+ */
 export function renderReadModel(view: OrderReadModel): string[] {
   const lines = [
     `order ${view.productOrderId}  (correlation ${view.correlationId})`,
     `  customer sees:     ${view.customerVisibleStatus}`,
     `  internal state:    ${view.internalState}`,
+    ...(view.rejectionReasons !== null ? ['  rejected because:', ...view.rejectionReasons.map((r) => `    ${reasonText(r)}`)] : []),
     `  blocking step:     ${view.currentBlockingStep ?? '-'}`,
     `  action required:   ${view.customerActionRequired ? 'customer' : view.providerActionRequired ? 'provider' : 'none'}`,
     `  fallout case:      ${view.falloutCaseId ?? '-'}`,
@@ -197,14 +207,24 @@ export function renderReadModel(view: OrderReadModel): string[] {
   return lines;
 }
 
+/**
+ * The trail as `o2a events` prints it: one line per entry; under an order's rejection at intake,
+ * a `reason:` line per reason its entry carries (an entry written before migration 009 carries
+ * none: a line says so, and `o2a status` gives those kept with the order).
+ */
 export function renderTrail(trail: TrailEntry[]): string[] {
   const short = (id: string | null) => (id ? id.slice(0, 8) : '-'.padEnd(8));
-  return trail.map((e) => {
+  const under = ' '.repeat(18);
+  return trail.flatMap((e) => {
     const arrow = e.direction === 'in' ? '<-' : e.direction === 'out' ? '->' : '  ';
     const what = e.type === 'StepStateChanged' ? `${e.stepId} ${e.payload.from} -> ${e.payload.to}`
       : e.type.endsWith('StateChanged') ? `${e.type.replace('StateChanged', '')} ${String(e.payload.from ?? '')} -> ${String(e.payload.to)}`
         : `${e.type}${e.stepId ? ` [${e.stepId}]` : ''}${e.type === 'MessageRefused' ? `: ${String(e.payload.reason)}` : ''}`;
-    return `${e.occurredAt.slice(11, 23)} ${arrow} ${what.padEnd(58)} msg ${short(e.messageId)} caused by ${short(e.causationId)}`;
+    const entry = `${e.occurredAt.slice(11, 23)} ${arrow} ${what.padEnd(58)} msg ${short(e.messageId)} caused by ${short(e.causationId)}`;
+    if (e.type !== 'ProductOrderStateChanged' || e.payload.to !== 'rejected') return [entry];
+    const reasons = Array.isArray(e.payload.reasons) ? e.payload.reasons : [];
+    if (reasons.length === 0) return [entry, `${under}reasons: not in this entry (rejected before migration 009); o2a status gives any kept with the order`];
+    return [entry, ...reasons.map((r) => `${under}reason: ${reasonText(reasonOf(String(r)))}`)];
   });
 }
 

@@ -1,5 +1,7 @@
 // The §32 read model: an operational projection rebuilt from the audit trail (audit_trail over event_log), never
 // the system of record. Customer status comes from the plan's status mapping, never the internal state.
+// `customerVisibleStatus` is the only field meant for the customer (§23); everything else in the
+// view is for the operator: the internal state, steps, fallout, and why an order was rejected.
 import type { CompiledPlan, CompiledSinglePlan } from '../../compiler/emit/schema.js';
 import type { PlanRegistry } from '../engine/plans.js';
 import { iso, parseJson } from '../store/sql.js';
@@ -28,11 +30,30 @@ export interface StepView {
   lastUpdated: string;
 }
 
+/** Why the intake rejected an order: the field at fault (as validation problems name it) and what is wrong with it. */
+export interface RejectionReason {
+  /**
+   * `productOrderItem.0.productOffering.id`; null when the reason names no field. (Orders rejected
+   * before migration 009 name the order item instead: `productOrderItem 1`.)
+   */
+  field: string | null;
+  message: string;
+}
+
 export interface OrderReadModel {
   correlationId: string;
   productOrderId: string;
+  /** For the customer: the plan's status text (or a default), never an internal state nor a reason. */
   customerVisibleStatus: string;
+  /** For the operator, as everything below. */
   internalState: string;
+  /**
+   * An order rejected at intake: why, from the audit entry of its rejection (else the reasons kept
+   * with the order's row). When neither has them (rejected before migration 009, its rejection
+   * event gone from the outbox) one entry without a field says they were not recorded. Null for
+   * an order that was not rejected.
+   */
+  rejectionReasons: RejectionReason[] | null;
   items: { id: string; state: string; sagaId: string | null; sagaState: string | null; planId: string | null }[];
   currentBlockingStep: string | null;
   steps: StepView[];
@@ -70,11 +91,15 @@ export async function projectOrder(db: Queryable, registry: PlanRegistry, produc
   const trail = await orderTrail(db, productOrderId);
   if (trail.length === 0) return null;
   let orderState = 'acknowledged';
+  let reasons: unknown[] | null = null;
   const items = new Map<string, string>();
   const sagas = new Map<string, SagaFold>();
   for (const e of trail) {
     const p = e.payload;
-    if (e.type === 'ProductOrderStateChanged') orderState = String(p.to);
+    if (e.type === 'ProductOrderStateChanged') {
+      orderState = String(p.to);
+      reasons = orderState === 'rejected' && Array.isArray(p.reasons) ? p.reasons : null;
+    }
     else if (e.type === 'ProductOrderCreated') orderState = String(p.state);
     else if (e.type === 'ProductOrderItemStateChanged') items.set(String(p.productOrderItemId), String(p.to));
     else if (e.type === 'SagaStarted' && e.sagaId) {
@@ -124,11 +149,13 @@ export async function projectOrder(db: Queryable, registry: PlanRegistry, produc
   const firstPlan = [...plans.values()].find((p): p is CompiledSinglePlan => p.kind === 'plan');
   const statusPlan = blocking?.plan ?? firstPlan;
   const customerVisibleStatus = customerStatus(statusPlan, orderState, blocking, heldSaga);
+  const rejectionReasons = orderState === 'rejected' ? await reasonsOf(db, productOrderId, reasons) : null;
   return {
     correlationId: trail[0]?.correlationId ?? '',
     productOrderId,
     customerVisibleStatus,
     internalState: orderState,
+    rejectionReasons,
     items: [...items].map(([id, state]) => {
       const saga = [...sagas.values()].find((s) => s.itemId === id);
       const plan = saga ? plans.get(saga.planHash) : undefined;
@@ -141,6 +168,30 @@ export async function projectOrder(db: Queryable, registry: PlanRegistry, produc
     falloutCaseId: heldSaga?.falloutCaseId ?? null,
     estimatedNextAction: nextAction(orderState, blocking, heldSaga),
   };
+}
+
+/**
+ * The reasons of a rejected order: those of its rejection's audit entry, else those migration 009
+ * kept with its row (orders rejected before the entry carried them), else one saying they are unknown.
+ */
+async function reasonsOf(db: Queryable, productOrderId: string, fromTrail: unknown[] | null): Promise<RejectionReason[]> {
+  let reasons = fromTrail;
+  if (reasons === null || reasons.length === 0) {
+    const rows = await db.query<{ rejection_reasons: unknown }>('SELECT rejection_reasons FROM product_order WHERE id = $1', [productOrderId]);
+    const kept = parseJson(rows[0]?.rejection_reasons ?? null);
+    reasons = Array.isArray(kept) ? kept : null;
+  }
+  if (reasons === null || reasons.length === 0) {
+    return [{ field: null, message: 'not recorded (the order was rejected at intake before migration 009, which keeps them)' }];
+  }
+  return reasons.map((r) => reasonOf(String(r)));
+}
+
+/** `field: message` split as the CLI splits intake problems (`problemOf`); a reason without a field has none. */
+export function reasonOf(text: string): RejectionReason {
+  const match = /^(productOrderItem [^\s:]+|[^\s:]+): (.*)$/s.exec(text);
+  if (!match || match[1] === '(order)') return { field: null, message: match ? match[2] as string : text };
+  return { field: match[1] as string, message: match[2] as string };
 }
 
 const STEP_STATUS: Record<string, string> = { STARTED: 'running', UNKNOWN: 'running', WAITING: 'waiting', FAILED: 'failed', SUCCEEDED: 'done' };

@@ -68,6 +68,45 @@ describe('hover', () => {
     expect(v).toContain('- **retry** 2 retries every 1 minute, same idempotency key _(set on the step)_');
   });
 
+  it('a step of an unknown kind: the written properties, and no catalog default made up', async () => {
+    // Nothing written: no timeout of 0, no owner, and the catalog defaults said to be unknown.
+    const { hover: bare } = await hover(plan.replace('step verify: verification', 'step ver<|>ify: no_such_kind'));
+    const v = value(bare);
+    expect(v).toContain('**step** `verify`: no_such_kind (unknown step kind), after network (plan Fiber)');
+    expect(v).not.toMatch(/\b0 seconds\b/);
+    expect(v).not.toContain('(catalog default)');
+    expect(v).toContain('- **owner** not written; the catalog default is unknown: step kind `no_such_kind` is unknown');
+    expect(v).toContain('- **timeout** not written; the catalog default is unknown: step kind `no_such_kind` is unknown');
+    expect(v).toContain('- **on timeout** not written; the catalog default is unknown: step kind `no_such_kind` is unknown');
+    expect(v).toContain('- **retry** not written; the catalog default is unknown: step kind `no_such_kind` is unknown');
+    expect(v).toContain('- **compensation** none written; whether the step needs one is unknown: step kind `no_such_kind` is unknown');
+
+    // Written on the step: shown as written, each with where it came from.
+    const { hover: written } = await hover(plan.replace('step verify: verification after network',
+      'step ver<|>ify: no_such_kind after network {\n    owner field-service  timeout 5m  on timeout hold customer\n    retry 2 every 1m  irreversible\n  }'));
+    const w = value(written);
+    expect(w).toContain('- **owner** field-service _(set on the step)_');
+    expect(w).toContain('- **timeout** 5 minutes _(set on the step)_');
+    expect(w).toContain('- **on timeout** hold for the customer _(set on the step)_');
+    expect(w).toContain('- **retry** 2 retries every 1 minute, a new idempotency key each attempt _(set on the step)_');
+    expect(w).toContain('- **compensation** irreversible _(set on the step)_');
+    expect(w).not.toContain('catalog default');
+  });
+
+  it('a step of an unknown kind takes what its template and the plan defaults give, the rest unknown', async () => {
+    const source = `${header}template Odd: no_such_kind {\n  retry 3 every 30s\n  on timeout unknown then reconcile\n}\n\n${routerPlan.slice(header.length)
+      .replace('step verify: verification after network', 'step verify from Odd after network')}`;
+    const { hover: h } = await hover(source.replace('step verify from Odd', 'step ver<|>ify from Odd'));
+    const v = value(h);
+    expect(v).toContain('**step** `verify`: no_such_kind (unknown step kind) from template Odd, after network (plan Fiber)');
+    expect(v).toContain('- **timeout** 2 hours _(plan defaults)_');
+    expect(v).toContain('- **on timeout** treat the outcome as unknown and reconcile _(from template Odd)_');
+    expect(v).toContain('- **retry** 3 retries every 30 seconds, a new idempotency key each attempt _(from template Odd)_');
+    expect(v).toContain('- **owner** not written; the catalog default is unknown: step kind `no_such_kind` is unknown');
+    expect(v).not.toMatch(/\b0 seconds\b/);
+    expect(v).not.toContain('(catalog default)');
+  });
+
   it('explains the code of a diagnostic under the cursor', async () => {
     const { hover: h } = await hover(plan.replace('resource ONT_GPON', 'resource ONT_GP<|>OM'));
     const v = value(h);
