@@ -78,11 +78,7 @@ export interface Refusal {
 }
 
 /** `field: message` (validation problems, intake rejections, conflicts) split; anything else has no field. */
-export function problemOf(text: string): Problem {
-  const match = /^(productOrderItem [^\s:]+|[^\s:]+): (.*)$/s.exec(text);
-  if (!match || match[1] === '(order)' || match[1] === '(scenario)') return { field: null, message: match ? match[2] as string : text };
-  return { field: match[1] as string, message: match[2] as string };
-}
+export const problemOf: (text: string) => Problem = reasonOf;
 
 /**
  * Prints a refusal: under --json one object; otherwise `prefix: <problem>` per problem (the form

@@ -187,10 +187,13 @@ async function reasonsOf(db: Queryable, productOrderId: string, fromTrail: unkno
   return reasons.map((r) => reasonOf(String(r)));
 }
 
-/** `field: message` split as the CLI splits intake problems (`problemOf`); a reason without a field has none. */
+/**
+ * `field: message` split (rejection reasons here; the CLI's intake problems, `problemOf`, too); a
+ * text without a field, or one about the whole order or scenario, has none.
+ */
 export function reasonOf(text: string): RejectionReason {
   const match = /^(productOrderItem [^\s:]+|[^\s:]+): (.*)$/s.exec(text);
-  if (!match || match[1] === '(order)') return { field: null, message: match ? match[2] as string : text };
+  if (!match || match[1] === '(order)' || match[1] === '(scenario)') return { field: null, message: match ? match[2] as string : text };
   return { field: match[1] as string, message: match[2] as string };
 }
 
