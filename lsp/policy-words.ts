@@ -116,7 +116,10 @@ export function policyLines(step: BoundStep, catalogLoaded = true): string[] {
   const lines = unknownKind === undefined
     ? [
       `- **owner** ${withSource(step, p.owner, p.owner.value === '' ? 'unknown' : p.owner.value)}`,
-      `- **timeout** ${withSource(step, p.timeoutMs, `${durationInWords(p.timeoutMs.value)}, then ${actionInWords(p.onTimeout.value)}`)}`,
+      // One label when the timeout and what happens then come from the same place, else one each.
+      p.onTimeout.source === p.timeoutMs.source
+        ? `- **timeout** ${withSource(step, p.timeoutMs, `${durationInWords(p.timeoutMs.value)}, then ${actionInWords(p.onTimeout.value)}`)}`
+        : `- **timeout** ${withSource(step, p.timeoutMs, durationInWords(p.timeoutMs.value))}, then ${withSource(step, p.onTimeout, actionInWords(p.onTimeout.value))}`,
       `- **retry** ${withSource(step, p.retry, retryInWords(p.retry.value))}`,
       p.compensation !== undefined
         ? `- **compensation** ${withSource(step, p.compensation, compensationInWords(p.compensation.value))}`

@@ -56,7 +56,7 @@ describe('hover', () => {
     const v = value(h);
     expect(v).toContain('**step** `ont`: resource_reservation from template CpeReservation, after internet (plan Fiber)');
     expect(v).toContain('- **owner** resource-inventory _(catalog default)_');
-    expect(v).toContain('- **timeout** 10 minutes, then fail the step _(from template CpeReservation)_');
+    expect(v).toContain('- **timeout** 10 minutes _(from template CpeReservation)_, then fail the step _(catalog default)_');
     expect(v).toContain('- **retry** 5 retries every 1 minute, a new idempotency key each attempt _(from template CpeReservation)_');
     expect(v).toContain('- **compensation** release _(from template CpeReservation)_');
   });
@@ -176,7 +176,7 @@ describe('hover', () => {
   it('shows the plan defaults a step inherits and the rule written on the step', async () => {
     const { hover: h } = await hover(routerPlan.replace('step verify: verification after network', 'step ver<|>ify: verification after network {\n    skip when item.installation == "self" and item.routerIncluded\n  }'));
     const v = value(h);
-    expect(v).toContain('- **timeout** 2 hours, then fail the step _(plan defaults)_');
+    expect(v).toContain('- **timeout** 2 hours _(plan defaults)_, then fail the step _(catalog default)_');
     expect(v).toContain('- **rule** `skip when item.installation == "self" and item.routerIncluded` _(set on the step)_');
   });
 
