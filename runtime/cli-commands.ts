@@ -1,14 +1,15 @@
 // The runtime's CLI commands as functions: parsed options and an output stream in, an exit code
-// out. `cli/` wires them into commander. Exit codes (the CLI's 0/1/2, with `run` and `resume`
-// giving 2 a meaning of their own, as documented in README's CLI table):
+// out. `cli/` wires them into commander. Exit codes (the CLI's 0/1/2, and 3 for `run` and
+// `resume`, as documented in README's CLI table):
 //   0  done: the order completed (run, resume), the query answered (status, events, fallout list)
 //   1  refused input, nothing run: an order that is not a valid TMF622 order, a conflict, an order
 //      rejected at intake now or before, an unknown order or fallout case, no usable plan or scenario
-//   2  the order ended held or failed (fallout needs a person); as for every command, a usage
-//      error, a file that cannot be read, or an internal error
-// With --json every outcome of run, status and events is one JSON value on stdout: what the
-// command shows, or for a refusal `{ ok: false, code, message, problems: [{ field, message }] }`
-// (see `Refusal`). resume --json still prints its `resumed` line and refusals as text.
+//   2  as for every command: a usage error, a file that cannot be read, or an internal error
+//   3  the order ended held, failed or partial (fallout needs a person): a script tells it apart
+//      from a mistake in its own invocation
+// With --json every outcome of run, resume, status and events is one JSON value on stdout: what
+// the command shows, or for a refusal `{ ok: false, code, message, problems: [{ field, message }] }`
+// (see `Refusal`).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -332,8 +333,8 @@ export async function runOrderCommand(options: RunOrderOptions, out: Writable): 
     if (!view) throw new Error(`product order ${submitted.productOrderId} was taken but has no read model`);
     if (json) line(out, JSON.stringify(warnings.length > 0 ? { ...view, warnings } : view, null, 2));
     else { line(out); for (const l of renderReadModel(view)) line(out, l); }
-    // Anything but completed (held, failed, partial) needs a person: exit 2.
-    return view.internalState === 'completed' ? 0 : 2;
+    // Anything but completed (held, failed, partial) needs a person: exit 3.
+    return view.internalState === 'completed' ? 0 : 3;
   } finally {
     await runtime.close();
   }
@@ -509,7 +510,7 @@ export async function resumeCommand(options: ResumeOptions, out: Writable): Prom
     // Under --json, one object: the read model, with what was resumed.
     if (view && options.json) line(out, JSON.stringify({ ...view, resumed: { caseId: result.caseId, stepId: result.stepId } }, null, 2));
     else if (view) for (const l of renderReadModel(view)) line(out, l);
-    return view?.internalState === 'completed' ? 0 : 2;
+    return view?.internalState === 'completed' ? 0 : 3;
   }, new ManualClock(new Date()));
 }
 

@@ -32,7 +32,7 @@ export function registerRuntimeCommands(program: Command, ctx: CommandContext): 
   storeOptions(
     program
       .command('run')
-      .description('run a TMF622 product order through its plan on the simulated components; exit 2 if it ends held or failed')
+      .description('run a TMF622 product order through its plan on the simulated components; exit 3 if it ends held or failed')
       .requiredOption('--plan <file...>', 'compiled plan JSON, .o2a source or a folder of them (repeatable)')
       .option('-c, --catalog <snapshot>', 'catalog snapshot directory, to compile .o2a plans')
       .requiredOption('--order <file>', 'TMF622 v4 ProductOrder JSON')

@@ -190,10 +190,10 @@ describe('o2a run: orders that run', () => {
 
     const noAccess = file('no-access.json', { name: 'no access', steps: { install: { outcome: 'no_access' } } });
     const held = await run(file('fiber.json', homeFiberOrder('po-held')), '--scenario', noAccess);
-    expect(held.code).toBe(2);
+    expect(held.code).toBe(3);
     expect(held.stdout).toContain('internal state:    held');
     const heldJson = await run(file('fiber2.json', homeFiberOrder('po-held-json')), '--scenario', noAccess, '--json');
-    expect(heldJson.code).toBe(2);
+    expect(heldJson.code).toBe(3);
     expect(json(heldJson)).toMatchObject({ productOrderId: 'po-held-json', internalState: 'held' });
   });
 
@@ -212,7 +212,7 @@ describe('o2a resume', () => {
   it('refuses a scenario that is not valid before resuming anything (exit 1; the case stays open); exit 0 once the order completes', async () => {
     const { file, o2a, run } = workspace(['HomeFiber1G']);
     const noAccess = file('no-access.json', { name: 'no access', steps: { install: { outcome: 'no_access' } } });
-    expect((await run(file('fiber.json', homeFiberOrder('po-resume')), '--scenario', noAccess)).code).toBe(2);
+    expect((await run(file('fiber.json', homeFiberOrder('po-resume')), '--scenario', noAccess)).code).toBe(3);
     const open = json(await o2a('fallout', 'list', '--json')) as unknown as { id: string; state: string }[];
     expect(open).toHaveLength(1);
     const caseId = (open[0] as { id: string }).id;
