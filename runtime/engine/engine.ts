@@ -317,8 +317,8 @@ export class Engine {
     tx: Queryable, uow: UnitOfWork, order: ProductOrderRow, item: Tmf622OrderItem, path: string, parent: ProductOrderItemRow | null,
     explicit: CompiledPlan[], problems: string[], newest: Record<string, string>, pinned?: CompiledPlan,
   ): Promise<void> {
-    const offeringId = item.productOffering?.id;
-    if (!offeringId) { problems.push(`${path}.productOffering: no productOffering given`); return; }
+    // Every item has one: an item without it is not a valid order (parseProductOrder), not a missing plan.
+    const offeringId = item.productOffering.id;
     const newestHash = newest[offeringId];
     const plan = pinned
       ?? explicit.filter((p) => p.offeringId === offeringId).sort((a, b) => b.planVersion - a.planVersion)[0]
@@ -337,7 +337,7 @@ export class Engine {
         problems.push(`${path}: bundle item ${entry.name} needs plan ${entry.planId} (${entry.planHash.slice(0, 12)}), which is not registered`);
         continue;
       }
-      const at = item.productOrderItem?.findIndex((n) => n.productOffering?.id === child.offeringId) ?? -1;
+      const at = item.productOrderItem?.findIndex((n) => n.productOffering.id === child.offeringId) ?? -1;
       const nested = at >= 0 ? item.productOrderItem?.[at] : undefined;
       if (!nested && entry.optional) continue;
       const childItem: Tmf622OrderItem = nested ?? { id: `${item.id}.${entry.name}`, action: item.action, productOffering: { id: child.offeringId } };
@@ -991,7 +991,7 @@ async function inboxAcceptAndLock(
 function offeringsOf(items: Tmf622OrderItem[] | undefined): string[] {
   const ids = new Set<string>();
   for (const item of items ?? []) {
-    if (item.productOffering?.id) ids.add(item.productOffering.id);
+    ids.add(item.productOffering.id);
     for (const id of offeringsOf(item.productOrderItem)) ids.add(id);
   }
   return [...ids];

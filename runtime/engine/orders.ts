@@ -8,18 +8,39 @@ const characteristic = z.object({
   value: z.union([z.string(), z.number(), z.boolean()]),
 }).passthrough();
 
+/** TMF622 v4 OrderItemActionType: the actions an order item can ask for. */
+export const ORDER_ITEM_ACTIONS = ['add', 'modify', 'delete', 'noChange'] as const;
+export type OrderItemAction = (typeof ORDER_ITEM_ACTIONS)[number];
+
 export interface Tmf622OrderItem {
   id: string;
-  action: string;
-  productOffering?: { id: string; name?: string };
+  action: OrderItemAction;
+  productOffering: { id: string; name?: string };
   product?: { productCharacteristic?: { name: string; value: CharacteristicValue }[] };
   productOrderItem?: Tmf622OrderItem[];
 }
 
+/**
+ * What an order item must carry (at any depth of `productOrderItem`); a missing or ill-typed field
+ * makes the order invalid, the field named (`productOrderItem.0.productOffering`):
+ * - `id` and `action`: required by TMF622 v4 ProductOrderItem (swagger `required: [id, action]`,
+ *   the conformance kit's ProductOrder.schema.json too); `action` one of OrderItemActionType
+ *   (`add | modify | delete | noChange`).
+ * - `productOffering`, with a non-empty `id`: ProductOfferingRef requires `id` (TMF622 v4 swagger).
+ *   `productOffering` itself is optional in the schema (the CTK's minimal POST sends an item
+ *   without one), but this runtime fulfils every item, whatever its action, by the plan of its
+ *   productOffering.id: an item without one cannot be fulfilled, so it is a problem of the order,
+ *   not a missing plan.
+ * Nothing more: `product` (and `product.id` for modify/delete) is not required, as neither the
+ * TMF622 v4 / v5 schemas nor the CTK require it and this runtime does not read it.
+ */
 const orderItem: z.ZodType<Tmf622OrderItem> = z.lazy(() => z.object({
   id: z.string().min(1),
-  action: z.string(),
-  productOffering: z.object({ id: z.string(), name: z.string().optional() }).passthrough().optional(),
+  action: z.enum(ORDER_ITEM_ACTIONS),
+  productOffering: z.object({
+    id: z.string().min(1, { error: 'empty productOffering id' }),
+    name: z.string().optional(),
+  }, { error: (issue) => (issue.input === undefined ? 'no productOffering given' : undefined) }).passthrough(),
   product: z.object({ productCharacteristic: z.array(characteristic).optional() }).passthrough().optional(),
   productOrderItem: z.array(orderItem).optional(),
 }).passthrough());

@@ -58,7 +58,9 @@ describe.each(stores)('intake refusals on $name', (storeUnderTest) => {
     const withId = await runtime.submitOrder({ id: 'po-invalid', productOrderItem: [] });
     expect(withId).toEqual({ ok: false, code: 'invalid', productOrderId: 'po-invalid', problems: [expect.stringMatching(/^productOrderItem: /)] });
     const withoutId = await runtime.submitOrder({ productOrderItem: [{ action: 'add' }] });
-    expect(withoutId).toEqual({ ok: false, code: 'invalid', problems: [expect.stringMatching(/^productOrderItem\.0\.id: /)] });
+    expect(withoutId).toEqual({
+      ok: false, code: 'invalid', problems: [expect.stringMatching(/^productOrderItem\.0\.id: /), 'productOrderItem.0.productOffering: no productOffering given'],
+    });
     expect('productOrderId' in withoutId).toBe(false);
     // A scenario that is not valid refuses the order too, nothing recorded; its problems name the scenario's fields.
     const badScenario = await runtime.submitOrder(mobileOrder('po-bad-scenario'), { scenario: { steps: [] } });
@@ -74,21 +76,38 @@ describe.each(stores)('intake refusals on $name', (storeUnderTest) => {
     });
     expect(await one(store, 'SELECT state FROM product_order WHERE id = $1', ['po-rejected'])).toEqual({ state: 'rejected' });
 
-    // Each item in fault named by its place in the order: a second item without a plan, an item without an offering.
+    // Each item in fault named by its place in the order: the second and third items have no plan.
     const mixed = await runtime.submitOrder({
       id: 'po-rejected-items', productOrderItem: [
         { id: 'a', action: 'add', productOffering: { id: 'MOBILE_POSTPAID' } },
         { id: 'b', action: 'add', productOffering: { id: 'NO_SUCH_OFFERING' } },
-        { id: 'c', action: 'add' },
+        { id: 'c', action: 'modify', productOffering: { id: 'HOME_FIBER_1G' } },
       ],
     });
     expect(mixed).toMatchObject({
       ok: false, code: 'rejected', productOrderId: 'po-rejected-items',
       problems: [
         'productOrderItem.1.productOffering.id: no fulfillment plan for offering NO_SUCH_OFFERING',
-        'productOrderItem.2.productOffering: no productOffering given',
+        'productOrderItem.2.productOffering.id: no fulfillment plan for offering HOME_FIBER_1G',
       ],
     });
+  });
+
+  it('an item without a productOffering is not valid (not a missing plan): code invalid, the field named, nothing recorded', async () => {
+    const { runtime, store } = await start();
+    const result = await runtime.submitOrder({
+      id: 'po-no-offering', productOrderItem: [
+        { id: 'a', action: 'add', productOffering: { id: 'MOBILE_POSTPAID' } },
+        { id: 'b', action: 'add', productOffering: { id: 'NO_SUCH_OFFERING' } },
+        { id: 'c', action: 'add' },
+      ],
+    });
+    expect(result).toEqual({
+      ok: false, code: 'invalid', productOrderId: 'po-no-offering', problems: ['productOrderItem.2.productOffering: no productOffering given'],
+    });
+    await runtime.settle();
+    expect(await snapshot(store, 'po-no-offering')).toEqual({ order: [], items: [], outbox: [], trail: [] });
+    expect(await orderCount(store)).toBe(0);
   });
 
   it('a bundle whose item plan is not registered is rejected at the bundle item', async () => {

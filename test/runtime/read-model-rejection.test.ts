@@ -69,12 +69,12 @@ describe.each(pglite)('the read model of an order rejected at intake on $name', 
       id: 'po-rm-items', productOrderItem: [
         { id: 'a', action: 'add', productOffering: { id: 'MOBILE_POSTPAID' } },
         { id: 'b', action: 'add', productOffering: { id: 'NO_SUCH_OFFERING' } },
-        { id: 'c', action: 'add' },
+        { id: 'c', action: 'add', productOffering: { id: 'HOME_FIBER_1G' } },
       ],
     });
     expect((await projectOrder(store, runtime.registry, 'po-rm-items'))?.rejectionReasons).toEqual([
       { field: 'productOrderItem.1.productOffering.id', message: 'no fulfillment plan for offering NO_SUCH_OFFERING' },
-      { field: 'productOrderItem.2.productOffering', message: 'no productOffering given' },
+      { field: 'productOrderItem.2.productOffering.id', message: 'no fulfillment plan for offering HOME_FIBER_1G' },
     ]);
   });
 
