@@ -11,8 +11,11 @@ class Statements {
   private readonly names = new Map<string, string>();
   private readonly unnamed = new Set<string>();
 
+  /** `named` false: every statement runs unnamed (same SQL, same parameters). */
+  constructor(private readonly named: boolean) {}
+
   config(sql: string, params: unknown[]): string | pg.QueryConfig {
-    if (params.length === 0 || this.unnamed.has(sql)) return sql;
+    if (!this.named || params.length === 0 || this.unnamed.has(sql)) return sql;
     let name = this.names.get(sql);
     if (!name) {
       name = `o2a_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`;
@@ -35,8 +38,10 @@ function isStalePlan(error: unknown): boolean {
 
 class PgStore implements Store {
   readonly kind = 'postgres' as const;
-  private readonly statements = new Statements();
-  constructor(private readonly pool: pg.Pool, readonly schema: string) {}
+  private readonly statements: Statements;
+  constructor(private readonly pool: pg.Pool, readonly schema: string, preparedStatements: boolean) {
+    this.statements = new Statements(preparedStatements);
+  }
 
   async query<R = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<R[]> {
     try {
@@ -90,8 +95,57 @@ class PgStore implements Store {
   }
 }
 
-export async function openPgStore(databaseUrl: string, schema: string, poolSize = 10): Promise<Store> {
-  const bootstrap = new pg.Client({ connectionString: databaseUrl });
+/** The URL query parameter that turns named prepared statements off (`off`) or on; never sent to the server. */
+export const PREPARED_STATEMENTS_PARAM = 'o2a_prepared_statements';
+/** The environment variable that does the same for every store opened without the option or the URL parameter. */
+export const PREPARED_STATEMENTS_ENV = 'O2A_PG_PREPARED_STATEMENTS';
+
+export interface PgStoreOptions {
+  /** Named prepared statements (see `StoreOptions.preparedStatements`); absent: URL parameter, environment, on. */
+  preparedStatements?: boolean;
+}
+
+function onOff(value: string, where: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (['on', 'true', '1', 'yes'].includes(v)) return true;
+  if (['off', 'false', '0', 'no'].includes(v)) return false;
+  throw new Error(`${where}: expected on or off, got ${JSON.stringify(value)}`);
+}
+
+/**
+ * Takes `o2a_prepared_statements` out of a database URL's query string, leaving every other byte
+ * of the URL as it was (pg ignores query parameters it does not know today; it never sees this one).
+ */
+export function splitDatabaseUrl(databaseUrl: string): { url: string; preparedStatements?: boolean } {
+  const q = databaseUrl.indexOf('?');
+  if (q < 0) return { url: databaseUrl };
+  const hash = databaseUrl.indexOf('#', q);
+  const query = databaseUrl.slice(q + 1, hash < 0 ? undefined : hash);
+  const kept: string[] = [];
+  let preparedStatements: boolean | undefined;
+  for (const pair of query.split('&')) {
+    const eq = pair.indexOf('=');
+    const key = decodeURIComponent(eq < 0 ? pair : pair.slice(0, eq));
+    if (key !== PREPARED_STATEMENTS_PARAM) { kept.push(pair); continue; }
+    preparedStatements = onOff(decodeURIComponent(eq < 0 ? '' : pair.slice(eq + 1)), `database URL parameter ${PREPARED_STATEMENTS_PARAM}`);
+  }
+  if (preparedStatements === undefined) return { url: databaseUrl };
+  const rest = kept.filter((pair) => pair !== '').join('&');
+  return { url: `${databaseUrl.slice(0, q)}${rest ? `?${rest}` : ''}${hash < 0 ? '' : databaseUrl.slice(hash)}`, preparedStatements };
+}
+
+/** Whether a store runs named prepared statements: the option, else the URL parameter, else the environment, else on. */
+export function preparedStatementsFor(option: boolean | undefined, fromUrl: boolean | undefined, env = process.env): boolean {
+  if (option !== undefined) return option;
+  if (fromUrl !== undefined) return fromUrl;
+  const value = env[PREPARED_STATEMENTS_ENV];
+  return value === undefined || value.trim() === '' ? true : onOff(value, PREPARED_STATEMENTS_ENV);
+}
+
+export async function openPgStore(databaseUrl: string, schema: string, poolSize = 10, options: PgStoreOptions = {}): Promise<Store> {
+  const split = splitDatabaseUrl(databaseUrl);
+  const preparedStatements = preparedStatementsFor(options.preparedStatements, split.preparedStatements);
+  const bootstrap = new pg.Client({ connectionString: split.url });
   await bootstrap.connect();
   try {
     await bootstrap.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
@@ -99,10 +153,10 @@ export async function openPgStore(databaseUrl: string, schema: string, poolSize 
     await bootstrap.end();
   }
   const pool = new pg.Pool({
-    connectionString: databaseUrl,
+    connectionString: split.url,
     max: poolSize,
     options: `-c search_path=${quoteIdent(schema)}`,
   });
   pool.on('error', () => undefined);
-  return new PgStore(pool, schema);
+  return new PgStore(pool, schema, preparedStatements);
 }

@@ -26,6 +26,14 @@ export interface StoreOptions {
   schema?: string;
   /** pg pool size. */
   poolSize?: number;
+  /**
+   * Server PostgreSQL: run statements with parameters as named prepared statements (default). Off
+   * (`false`) for a connection pooler in transaction mode (pgbouncer), where a statement prepared
+   * on one server connection is missing on the next: the same SQL then runs unnamed. When absent:
+   * `o2a_prepared_statements=on|off` in the database URL's query string, else the environment
+   * variable `O2A_PG_PREPARED_STATEMENTS=on|off`, else on.
+   */
+  preparedStatements?: boolean;
 }
 
 const RETRYABLE = new Set(['40001', '40P01']);
@@ -43,7 +51,7 @@ export function quoteIdent(name: string): string {
 export async function openStore(options: StoreOptions = {}): Promise<Store> {
   if (options.databaseUrl) {
     const { openPgStore } = await import('./pg-store.js');
-    return openPgStore(options.databaseUrl, options.schema ?? 'public', options.poolSize);
+    return openPgStore(options.databaseUrl, options.schema ?? 'public', options.poolSize, { preparedStatements: options.preparedStatements });
   }
   const { openPgliteStore } = await import('./pglite-store.js');
   return openPgliteStore(options.dataDir, options.schema ?? 'public');
