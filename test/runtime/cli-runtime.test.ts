@@ -6,22 +6,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
-import { homeFiberOrder, mobileOrder, samplePlans } from './harness.js';
+import { Capture, homeFiberOrder, mobileOrder, samplePlans } from './harness.js';
 
 const plans = await samplePlans();
 const SIM_TYPE = 'productOrderItem.0.product.productCharacteristic.0.value';
 const OFFERING = 'productOrderItem.0.productOffering.id';
-
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _enc: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
 
 const scratch: string[] = [];
 afterAll(() => { for (const dir of scratch) rmSync(dir, { recursive: true, force: true }); });

@@ -3,7 +3,6 @@
 // other answers as a sequential resubmission would: a duplicate for the same body, a conflict for
 // another), the same fallout case resumed twice (one resume goes through, the other is refused as
 // a resolved case would be).
-import { Writable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
@@ -13,7 +12,7 @@ import { isConflict, type SubmitResult } from '../../runtime/engine/engine.js';
 import { Runtime } from '../../runtime/runtime.js';
 import type { Store } from '../../runtime/store/store.js';
 import {
-  disposeRuntime, homeFiberOrder, mobileOrder, newRuntime, one, outboxOf, PG_URL, releasedTogetherOn, samplePlans, storesUnderTest,
+  Capture, disposeRuntime, homeFiberOrder, mobileOrder, newRuntime, one, outboxOf, PG_URL, releasedTogetherOn, samplePlans, storesUnderTest,
 } from './harness.js';
 
 const server = (await storesUnderTest()).find((s) => s.name === 'postgres');
@@ -188,10 +187,3 @@ describe.skipIf(!server)('concurrent duplicates on postgres', () => {
   });
 });
 
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
-    this.text += String(chunk);
-    done();
-  }
-}

@@ -1,6 +1,7 @@
 // Runs runtime tests on every store: PGlite always (one instance per test file, a schema per test),
 // the local PostgreSQL when reachable (a schema per test in the `test` database).
 import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import type { CompiledPlan } from '../../compiler/emit/schema.js';
@@ -173,5 +174,14 @@ export async function releasedTogetherOn<T>(
     return await settled;
   } finally {
     await other.end();
+  }
+}
+
+/** An output stream that keeps what a CLI command wrote, for the tests to read. */
+export class Capture extends Writable {
+  text = '';
+  override _write(chunk: Buffer | string, _enc: BufferEncoding, done: () => void): void {
+    this.text += chunk.toString();
+    done();
   }
 }

@@ -5,7 +5,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
 import type { CompiledPlan } from '../../compiler/emit/schema.js';
@@ -15,7 +14,7 @@ import { ManualClock } from '../../runtime/clock.js';
 import { Runtime } from '../../runtime/runtime.js';
 import { listMigrations, migrate } from '../../runtime/store/migrate.js';
 import type { Store } from '../../runtime/store/store.js';
-import { disposeRuntime, homeFiberOrder, mobileOrder, newRuntime, one, outboxOf, samplePlans, storesUnderTest } from './harness.js';
+import { Capture, disposeRuntime, homeFiberOrder, mobileOrder, newRuntime, one, outboxOf, samplePlans, storesUnderTest } from './harness.js';
 
 const stores = await storesUnderTest();
 const plans = await samplePlans();
@@ -162,14 +161,6 @@ describe.each(stores)('order intake: duplicate or conflict, on $name', (storeUnd
     expect(await one(store, 'SELECT body_hash FROM product_order WHERE id = $1', ['po-after'])).toEqual({ body_hash: orderBodyHash(mobileOrder('po-after')) });
   });
 });
-
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _enc: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
 
 describe('o2a run of an order id the database knows', () => {
   const scratch: string[] = [];

@@ -7,7 +7,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
 import type { CompiledPlan } from '../../compiler/emit/schema.js';
@@ -15,7 +14,7 @@ import { renderTrail } from '../../runtime/cli-commands.js';
 import { orderTrail, projectOrder } from '../../runtime/projection/read-model.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { Store } from '../../runtime/store/store.js';
-import { disposeRuntime, homeFiberOrder, mobileOrder, newRuntime, samplePlans, storesUnderTest } from './harness.js';
+import { Capture, disposeRuntime, homeFiberOrder, mobileOrder, newRuntime, samplePlans, storesUnderTest } from './harness.js';
 
 const plans = await samplePlans();
 const mobilePlan = plans.find((p) => p.planId === 'MobilePostpaid') as CompiledPlan;
@@ -104,14 +103,6 @@ describe.each(pglite)('the read model of an order rejected at intake on $name', 
     ]);
   });
 });
-
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _enc: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
 
 const scratch: string[] = [];
 afterAll(() => { for (const dir of scratch) rmSync(dir, { recursive: true, force: true }); });

@@ -4,7 +4,6 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
 import type { CompiledPlan } from '../../compiler/emit/schema.js';
@@ -16,15 +15,7 @@ import { sagasMigrateCommand } from '../../runtime/migration/command.js';
 import type { SagaMigrationReport } from '../../runtime/migration/migrate-sagas.js';
 import { Runtime } from '../../runtime/runtime.js';
 import type { Store } from '../../runtime/store/store.js';
-import { disposeRuntime, homeFiberOrder, newRuntime, one, samplePlans, stepStates, storesUnderTest } from './harness.js';
-
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _enc: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
+import { Capture, disposeRuntime, homeFiberOrder, newRuntime, one, samplePlans, stepStates, storesUnderTest } from './harness.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CATALOG = join(ROOT, 'catalogs', '2026.11');
