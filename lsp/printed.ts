@@ -5,6 +5,7 @@ import type { SyntaxToken } from '../compiler/syntax/index.js';
 import { LineMap } from '../compiler/syntax/positions.js';
 import { ElementPrinter, type LayoutElement } from '../compiler/format/print.js';
 import { Layout } from '../compiler/format/layout.js';
+import { firstIndex } from '../compiler/sorted.js';
 
 let lastLines: LineMap | undefined;
 
@@ -16,13 +17,7 @@ function lineMapOf(source: string): LineMap {
 
 /** The comments starting inside [from, to), by binary search (comments are in source order). */
 function commentsWithin(comments: readonly Comment[], from: number, to: number): Comment[] {
-  let lo = 0;
-  let hi = comments.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (comments[mid]!.range.start.offset < from) lo = mid + 1;
-    else hi = mid;
-  }
+  const lo = firstIndex(comments, (c) => c.range.start.offset >= from);
   const result: Comment[] = [];
   for (let i = lo; i < comments.length && comments[i]!.range.start.offset < to; i++) result.push(comments[i]!);
   return result;
@@ -30,14 +25,7 @@ function commentsWithin(comments: readonly Comment[], from: number, to: number):
 
 /** The comment holding `offset`, if any. */
 export function commentAt(comments: readonly Comment[], offset: number): Comment | undefined {
-  let lo = 0;
-  let hi = comments.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (comments[mid]!.range.end.offset <= offset) lo = mid + 1;
-    else hi = mid;
-  }
-  const c = comments[lo];
+  const c = comments[firstIndex(comments, (x) => x.range.end.offset > offset)];
   return c !== undefined && c.range.start.offset <= offset && offset < c.range.end.offset ? c : undefined;
 }
 

@@ -6,6 +6,7 @@ import { tokenMatcher, type IToken } from 'chevrotain';
 import * as T from '../compiler/syntax/tokens.js';
 import type { SyntaxToken, SyntaxTokenType } from '../compiler/syntax/index.js';
 import { commonPrefix, commonSuffix, detached } from '../compiler/syntax/reparse.js';
+import { firstIndex } from '../compiler/sorted.js';
 
 function classify(token: IToken): SyntaxTokenType {
   if (T.keywordTokenTypes.has(token.tokenType)) return 'keyword';
@@ -47,17 +48,6 @@ function lineEnd(text: string, offset: number): number {
   return i < 0 ? text.length : i;
 }
 
-/** The first index whose token satisfies a predicate that is monotone over the tokens. */
-function firstIndex(tokens: readonly SyntaxToken[], ok: (t: SyntaxToken) => boolean): number {
-  let lo = 0;
-  let hi = tokens.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (ok(tokens[mid]!)) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
-}
 
 function countNewlines(s: string): number {
   let n = 0;

@@ -1,6 +1,7 @@
 // Parser error messages in words: `expected 'for' after the plan name 'HomeFiber1G', found '{'`.
 import { tokenMatcher, type IParserErrorMessageProvider, type IToken, type TokenType } from 'chevrotain';
 import * as T from './tokens.js';
+import { firstIndex } from '../sorted.js';
 
 let currentTokens: readonly IToken[] = [];
 
@@ -32,14 +33,7 @@ const ruleSummaries: Readonly<Record<string, string>> = {
 };
 
 function firstIndexAtOrAfter(offset: number): number {
-  let lo = 0;
-  let hi = currentTokens.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (currentTokens[mid]!.startOffset < offset) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return firstIndex(currentTokens, (t) => t.startOffset >= offset);
 }
 
 export function quoteToken(token: IToken): string {

@@ -23,6 +23,7 @@ import { setMessageTokens } from './messages.js';
 import { o2aParser } from './parser.js';
 import { LineMap } from './positions.js';
 import * as T from './tokens.js';
+import { firstIndex } from '../sorted.js';
 
 export type SyntaxTokenType = 'keyword' | 'identifier' | 'string' | 'number' | 'duration' | 'version' | 'operator' | 'punctuation' | 'comment';
 
@@ -81,14 +82,8 @@ function isOwnLine(source: string, offset: number): boolean {
 
 /** The doc comment directly above `start`: `///` lines, each on its own line, nothing else between. */
 export function docAbove(comments: readonly A.Comment[], source: string, start: number): string | undefined {
-  // The last comment that starts before `start`.
-  let lo = 0;
-  let hi = comments.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (comments[mid]!.range.start.offset < start) lo = mid + 1;
-    else hi = mid;
-  }
+  // Just after the last comment that starts before `start`.
+  const lo = firstIndex(comments, (c) => c.range.start.offset >= start);
   let cursor = start;
   const lines: string[] = [];
   for (let i = lo - 1; i >= 0; i--) {
@@ -102,14 +97,7 @@ export function docAbove(comments: readonly A.Comment[], source: string, start: 
 
 /** The first index of a sorted array whose value is at least `value`. */
 function lowerBound(sorted: Int32Array, value: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid]! < value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return firstIndex(sorted, (v) => v >= value);
 }
 
 function includes(sorted: Int32Array, value: number): boolean {
@@ -315,16 +303,8 @@ export function reparseStep(previous: ParseResult, source: string, file: string)
   // The step the edit is strictly inside of: its first and last characters unchanged.
   const document = previous.document;
   // The last declaration, and in it the last member, that starts before the edit.
-  const lastBefore = <T extends { range: A.Ident['range'] }>(list: readonly T[]): number => {
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (list[mid]!.range.start.offset < head) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo - 1;
-  };
+  const lastBefore = <T extends { range: A.Ident['range'] }>(list: readonly T[]): number =>
+    firstIndex(list, (item) => item.range.start.offset >= head) - 1;
   const declIndex = lastBefore(document.declarations);
   const container = document.declarations[declIndex];
   if (container?.kind !== 'Plan') return undefined;
@@ -426,16 +406,7 @@ export function reparseStep(previous: ParseResult, source: string, file: string)
   // re-parse from it parses the whole text).
   states.delete(previous);
   // Comments are in source order: those before the step, the step's new ones, those after it.
-  const firstFrom = (offset: number): number => {
-    let lo = 0;
-    let hi = document.comments.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (document.comments[mid]!.range.start.offset < offset) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
+  const firstFrom = (offset: number): number => firstIndex(document.comments, (c) => c.range.start.offset >= offset);
   const comments: A.Comment[] = document.comments.slice(0, firstFrom(ms));
   for (const c of windowComments) {
     comments.push({ kind: tokenMatcher(c, T.DocComment) ? 'doc' : tokenMatcher(c, T.LineComment) ? 'line' : 'block', text: c.image, range: lines.range(c.startOffset, c.endOffset! + 1) });
