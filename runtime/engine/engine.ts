@@ -78,28 +78,18 @@ export interface SubmitInvalid {
 }
 
 /**
- * A valid order the intake rejected (no plan covers an offering): recorded as rejected, under
- * `productOrderId` (the order's id, or the one generated for an order without one; the order can
- * be looked up under it). `problems` are the reasons, each naming its field
+ * `rejected`: a valid order the intake rejected (no plan covers an offering), recorded as rejected
+ * under `productOrderId` (the order's id, or the one generated for an order without one; the
+ * order can be looked up under it). `problems` are the reasons, each naming its field
  * (`productOrderItem.0.productOffering.id: no fulfillment plan for offering X`); they are stored
  * with the order (product_order.rejection_reasons, and the audit entry of its rejection).
+ * `rejected-before`: the same order again (same id, same body) after the intake rejected it:
+ * nothing new recorded; `problems` are the stored reasons, or, for an order rejected before they
+ * were stored (migration 009), one line saying they are unknown.
  */
 export interface SubmitRejected {
   ok: false;
-  code: 'rejected';
-  productOrderId: string;
-  correlationId: string;
-  problems: string[];
-}
-
-/**
- * The same order again (same id, same body) after the intake rejected it: nothing new recorded.
- * `problems` are the reasons stored with the rejection; for an order rejected before they were
- * stored (migration 009) and whose rejection event is gone, one line saying they are unknown.
- */
-export interface SubmitRejectedBefore {
-  ok: false;
-  code: 'rejected-before';
+  code: 'rejected' | 'rejected-before';
   productOrderId: string;
   correlationId: string;
   problems: string[];
@@ -120,7 +110,7 @@ export interface SubmitConflict {
 }
 
 /** Why an order was not taken: tell the cases apart by `code`. */
-export type SubmitRefusal = SubmitInvalid | SubmitRejected | SubmitRejectedBefore | SubmitConflict;
+export type SubmitRefusal = SubmitInvalid | SubmitRejected | SubmitConflict;
 export type SubmitRefusalCode = SubmitRefusal['code'];
 
 export type SubmitResult = SubmitAccepted | SubmitRefusal;
@@ -239,22 +229,18 @@ export class Engine {
       const conflicts: { index: number; orderId: string; order: Tmf622ProductOrder; stored: unknown }[] = [];
       for (const [n, { index, order, bodyHash, scenario }] of valid.entries()) {
         const orderId = ids[n] as string;
-        const known = existing[orderId];
-        const earlier = taken.get(orderId);
-        if (known || earlier) {
+        const prior = priorOrder(existing[orderId], taken.get(orderId));
+        if (prior) {
           // The same id with the same body is the same order (a duplicate); with another body, a
           // conflict. An order taken before migration 008 has no stored hash: its resubmission is
           // answered as a duplicate whatever its body, as every resubmission was before.
-          const storedHash = known ? known.body_hash : (earlier as ProductOrderRow).bodyHash;
-          if (storedHash !== null && storedHash !== bodyHash) {
-            conflicts.push({ index, orderId, order, stored: known ? undefined : (earlier as ProductOrderRow).body });
+          if (prior.bodyHash !== null && prior.bodyHash !== bodyHash) {
+            conflicts.push({ index, orderId, order, stored: prior.body });
             continue;
           }
-          const correlationId = known ? known.correlation_id : (earlier as ProductOrderRow).correlationId;
-          const state = known ? known.state : (earlier as ProductOrderRow).state;
+          const { correlationId, state, reasons } = prior;
           if (state === 'rejected') {
             // The same order again after the intake rejected it: refused again, with why.
-            const reasons = known ? known.reasons : (earlier as ProductOrderRow).rejectionReasons;
             results[index] = {
               ok: false, code: 'rejected-before', productOrderId: orderId, correlationId,
               problems: Array.isArray(reasons) && reasons.length > 0 ? reasons.map(String) : [reasonsUnknown(orderId)],
@@ -1010,6 +996,17 @@ interface Intake { index: number; order: Tmf622ProductOrder; bodyHash: string; s
  * `reasons`: why the intake rejected it, null when it did not, or before migration 009).
  */
 interface KnownOrder { correlation_id: string; state: ProductOrderState; body_hash: string | null; reasons: unknown }
+
+/**
+ * What the intake knows of an order of the same id: stored before (`known`; its body is read only
+ * for a conflict) or taken earlier in the same lot (`earlier`).
+ */
+function priorOrder(known: KnownOrder | undefined, earlier: ProductOrderRow | undefined):
+  { correlationId: string; state: ProductOrderState; bodyHash: string | null; reasons: unknown; body: unknown } | undefined {
+  if (known) return { correlationId: known.correlation_id, state: known.state, bodyHash: known.body_hash, reasons: known.reasons, body: undefined };
+  if (earlier) return { correlationId: earlier.correlationId, state: earlier.state, bodyHash: earlier.bodyHash, reasons: earlier.rejectionReasons, body: earlier.body };
+  return undefined;
+}
 
 /** The one problem of a resubmitted rejected order whose reasons were not stored (rejected before migration 009). */
 function reasonsUnknown(orderId: string): string {
