@@ -10,7 +10,7 @@
 // With --json every outcome of run, resume, status and events is one JSON value on stdout: what
 // the command shows, or for a refusal `{ ok: false, code, message, problems: [{ field, message }] }`
 // (see `Refusal`).
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { CompiledPlan } from '../compiler/emit/schema.js';
@@ -90,7 +90,7 @@ function refuse(out: Writable, json: boolean | undefined, refusal: Omit<Refusal,
   text: { prefix?: string; message?: 'after' | 'first' | 'none' } = {}): void {
   if (json) { line(out, JSON.stringify({ ok: false, ...refusal }, null, 2)); return; }
   const prefix = text.prefix ?? 'error';
-  const problems = refusal.problems.map((p) => `${p.field !== null ? `${p.field}: ` : ''}${p.message}`);
+  const problems = refusal.problems.map(reasonText);
   const message = text.message ?? 'after';
   if (message === 'first') {
     line(out, `${prefix}: ${refusal.message}`);
@@ -175,8 +175,8 @@ export async function compileSamplePlans(): Promise<PlanLoad> {
 
 // --- rendering ------------------------------------------------------------------------------
 
-/** `field: message`, or the message alone. */
-function reasonText(r: RejectionReason): string {
+/** `field: message`, or the message alone (a refusal's problem or a rejection reason). */
+function reasonText(r: Problem | RejectionReason): string {
   return `${r.field !== null ? `${r.field}: ` : ''}${r.message}`;
 }
 
@@ -344,10 +344,11 @@ function readable(file: string): boolean {
   return readError(file) === null;
 }
 
+/** Why `file` cannot be read, or null: asked of the file system, not by reading it (it is read once, later). */
 function readError(file: string): string | null {
   try {
     if (statSync(file).isDirectory()) return 'a directory, not a file';
-    readFileSync(file);
+    accessSync(file, constants.R_OK);
     return null;
   } catch (error) {
     return (error as Error).message;
@@ -472,9 +473,8 @@ export interface ResumeOptions extends StoreFlags {
 /**
  * `o2a resume <case> [--db <dir>]`: resumes the held saga from the failed step and runs it on.
  * Exit codes as `run`'s: 0 completed, 1 refused (no such case, not open, a scenario that is not
- * valid: nothing resumed), 2 held or failed again, or a scenario file that cannot be read.
- * (--json still prints the `resumed` line and refusals as text: test/runtime/concurrency.test.ts
- * relies on that.)
+ * valid: nothing resumed), 2 a scenario file that cannot be read, 3 held or failed again. Under
+ * --json one object: the read model with what was resumed, or the refusal.
  */
 export async function resumeCommand(options: ResumeOptions, out: Writable): Promise<number> {
   // The scenario is checked before anything is resumed: a refused one leaves the case open.
