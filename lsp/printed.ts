@@ -3,7 +3,7 @@
 import type { Comment, Document, StepProperty, TemplateDecl } from '../compiler/syntax/ast.js';
 import type { SyntaxToken } from '../compiler/syntax/index.js';
 import { LineMap } from '../compiler/syntax/positions.js';
-import { ElementPrinter, type LayoutElement } from '../compiler/format/print.js';
+import { ElementPrinter } from '../compiler/format/print.js';
 import { Layout } from '../compiler/format/layout.js';
 import { firstIndex } from '../compiler/sorted.js';
 
@@ -65,14 +65,5 @@ export function printedTemplate(decl: TemplateDecl, source: string, comments: re
 
 /** One step property as `o2a fmt` prints it (`source`: the text of the property's file). */
 export function printedProperty(property: StepProperty, source: string): string {
-  const decl: TemplateDecl = {
-    kind: 'Template',
-    name: { name: '', range: property.range },
-    stepKind: { name: '', range: property.range },
-    properties: [property],
-    range: property.range,
-  };
-  const [element] = new ElementPrinter(source, []).document(templateDocument(decl, []));
-  const child: LayoutElement | undefined = element?.block?.children[0];
-  return child?.head ?? '';
+  return new ElementPrinter(source, []).propertyText(property);
 }

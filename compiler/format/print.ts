@@ -211,7 +211,8 @@ export class ElementPrinter {
     return this.leaf(p, this.propertyText(p));
   }
 
-  private propertyText(p: A.StepProperty): string {
+  /** One step property as it is printed (the language server's hover shows them so too). */
+  propertyText(p: A.StepProperty): string {
     switch (p.kind) {
       case 'Owner':
         return `owner ${p.component.name}`;
