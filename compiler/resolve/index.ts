@@ -61,8 +61,11 @@ export function aKind(id: string): string {
   return /^[aeiou]/.test(id) ? `an ${id}` : `a ${id}`;
 }
 
-function didYouMean(candidate: string | undefined): string | undefined {
-  return candidate === undefined ? undefined : `did you mean '${candidate}'?`;
+/** "did you mean" with its fix (replace the name) for an unknown name, or nothing when no candidate is close. */
+function didYouMeanHelp(file: string, ident: { name: string; range: Range }, candidates: Iterable<string>): { help?: string; fixes?: Fix[] } {
+  const suggestion = closestMatch(ident.name, candidates);
+  if (suggestion === undefined) return {};
+  return { help: `did you mean '${suggestion}'?`, fixes: [replaceFix(`Replace with '${suggestion}'`, file, ident.range, suggestion)] };
 }
 
 /**
@@ -70,8 +73,8 @@ function didYouMean(candidate: string | undefined): string | undefined {
  * when they are few enough to list (`nouns`: what they are, e.g. 'step kinds').
  */
 function unknownNameHelp(file: string, ident: Ident, candidates: readonly string[], nouns: string): { help?: string; fixes?: Fix[] } {
-  const suggestion = closestMatch(ident.name, candidates);
-  if (suggestion !== undefined) return { help: didYouMean(suggestion)!, fixes: [replaceFix(`Replace with '${suggestion}'`, file, ident.range, suggestion)] };
+  const close = didYouMeanHelp(file, ident, candidates);
+  if (close.help !== undefined) return close;
   const few = fewCandidates(candidates);
   return few !== undefined ? { help: `the ${nouns} of this catalog are: ${few.join(', ')}` } : {};
 }
@@ -734,10 +737,7 @@ class Resolver {
     if (decl.template !== undefined && usable(decl.template)) {
       template = this.templates.get(decl.template.name);
       if (template === undefined) {
-        const suggestion = closestMatch(decl.template.name, this.templates.keys());
-        this.report('O2A2021', file, decl.template.range, `unknown step template '${decl.template.name}'`, {
-          ...(suggestion !== undefined ? { help: didYouMean(suggestion)!, fixes: [replaceFix(`Replace with '${suggestion}'`, file, decl.template.range, suggestion)] } : {}),
-        });
+        this.report('O2A2021', file, decl.template.range, `unknown step template '${decl.template.name}'`, didYouMeanHelp(file, decl.template, this.templates.keys()));
       } else {
         this.reference(file, decl.template, 'template', { kind: 'template', name: template.name, file: template.file, range: template.decl.name.range });
         kind = template.kind;
@@ -785,10 +785,7 @@ class Resolver {
     if (!usable(ident)) return undefined;
     const step = plan.stepByName.get(ident.name);
     if (step === undefined) {
-      const suggestion = closestMatch(ident.name, plan.stepByName.keys());
-      this.report('O2A2020', plan.file, ident.range, `plan ${plan.name} has no step '${ident.name}'`, {
-        ...(suggestion !== undefined ? { help: didYouMean(suggestion)!, fixes: [replaceFix(`Replace with '${suggestion}'`, plan.file, ident.range, suggestion)] } : {}),
-      });
+      this.report('O2A2020', plan.file, ident.range, `plan ${plan.name} has no step '${ident.name}'`, didYouMeanHelp(plan.file, ident, plan.stepByName.keys()));
       return undefined;
     }
     this.reference(plan.file, ident, role, { kind: 'step', plan: plan.name, step: step.name, file: plan.file, range: step.decl.name.range });
@@ -900,12 +897,12 @@ class Resolver {
     const characteristics = offering.productSpecification.characteristics;
     const found = characteristics.find((c) => c.name === name.name);
     if (found === undefined) {
-      const suggestion = closestMatch(name.name, characteristics.map((c) => c.name));
+      const close = didYouMeanHelp(file, name, characteristics.map((c) => c.name));
       this.report('O2A2023', file, name.range,
         `offering ${offering.id} has no characteristic '${name.name}'`, {
-          help: suggestion !== undefined ? didYouMean(suggestion)!
-            : characteristics.length > 0 ? `its characteristics: ${characteristics.map((c) => c.name).join(', ')}` : 'its product specification defines no characteristics',
-          ...(suggestion !== undefined ? { fixes: [replaceFix(`Replace with '${suggestion}'`, file, name.range, suggestion)] } : {}),
+          ...close,
+          help: close.help
+            ?? (characteristics.length > 0 ? `its characteristics: ${characteristics.map((c) => c.name).join(', ')}` : 'its product specification defines no characteristics'),
         });
       return;
     }
@@ -936,12 +933,9 @@ class Resolver {
           const plan = this.plans.get(m.plan.name);
           if (plan === undefined) {
             const isBundle = this.bundles.has(m.plan.name);
-            const suggestion = closestMatch(m.plan.name, this.plans.keys());
             this.report('O2A2022', file, m.plan.range, isBundle
               ? `'${m.plan.name}' is a bundle: a bundle item names a plan`
-              : `unknown plan '${m.plan.name}'`, {
-              ...(suggestion !== undefined ? { help: didYouMean(suggestion)!, fixes: [replaceFix(`Replace with '${suggestion}'`, file, m.plan.range, suggestion)] } : {}),
-            });
+              : `unknown plan '${m.plan.name}'`, didYouMeanHelp(file, m.plan, this.plans.keys()));
           } else {
             item.plan = plan;
             this.reference(file, m.plan, 'bundleItem', { kind: 'plan', name: plan.name, file: plan.file, range: plan.decl.name.range });
@@ -970,10 +964,7 @@ class Resolver {
     for (const entry of bundle.status) {
       if (entry.step === undefined || !usable(entry.step)) continue;
       if (!items.has(entry.step.name)) {
-        const suggestion = closestMatch(entry.step.name, items.keys());
-        this.report('O2A2025', file, entry.step.range, `bundle ${bundle.name} has no item '${entry.step.name}'`, {
-          ...(suggestion !== undefined ? { help: didYouMean(suggestion)!, fixes: [replaceFix(`Replace with '${suggestion}'`, file, entry.step.range, suggestion)] } : {}),
-        });
+        this.report('O2A2025', file, entry.step.range, `bundle ${bundle.name} has no item '${entry.step.name}'`, didYouMeanHelp(file, entry.step, items.keys()));
       }
     }
   }
