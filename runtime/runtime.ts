@@ -66,8 +66,11 @@ export class Runtime {
       outboxLease: (keys) => this.relay.lease(keys),
       onOutbox: (messages) => this.relay.accept(messages),
       onCommit: (rows) => { for (const listen of this.listeners) listen(rows); },
+      transportGraceMs: this.relay.leaseMs,
     });
-    this.components = new SimulatedComponents({ store: this.store, clock: this.clock, sink: this.bus, pools: options.pools });
+    this.components = new SimulatedComponents({
+      store: this.store, clock: this.clock, sink: this.bus, pools: options.pools, leaseMs: options.leaseMs,
+    });
     this.bus.subscribe(ENGINE, (messages) => this.engine.handle(messages));
     this.bus.subscribe(EVENTS, async (messages) => { for (const listen of this.factListeners) listen(messages); });
     this.bus.subscribeRest(this.components.consume);
@@ -134,14 +137,16 @@ export class Runtime {
   /** One round of every worker duty: due timers, a relay batch, due component answers. */
   async pump(): Promise<number> {
     // On the wall clock, timers are looked at every `timerIntervalMs`, not on every round.
+    // So are the components' delayed answers (in the database: any process may send them).
     const now = Date.now();
     let timers = 0;
+    let answered = 0;
     if (this.clock instanceof ManualClock || now - this.timersCheckedAt >= this.timerIntervalMs) {
       this.timersCheckedAt = now;
       timers = await this.engine.fireDueTimers();
+      answered = await this.components.deliverDue();
     }
     const relayed = await this.relay.relayOnce();
-    const answered = await this.components.deliverDue();
     return timers + relayed + answered;
   }
 
@@ -165,7 +170,7 @@ export class Runtime {
     for (;;) {
       await this.runUntilIdle();
       if (!(this.clock instanceof ManualClock)) return;
-      const next = [await this.engine.nextTimerDue(), this.components.nextDue()]
+      const next = [await this.engine.nextTimerDue(), await this.components.nextDue()]
         .filter((d): d is Date => d !== null)
         .sort((a, b) => a.getTime() - b.getTime())[0];
       if (!next || next.getTime() - start > horizonMs) return;

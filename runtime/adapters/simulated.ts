@@ -2,17 +2,28 @@
 // appointment, workforce, activation gateway (with a readable network state), verification,
 // service/product inventory, billing readiness, notification. They are real adapters on the bus:
 // commands come in through their inbox, answers go out as events to the engine. Each applies its
-// side effect at most once per idempotency key and counts what it did.
+// side effect at most once per idempotency key.
+//
+// Everything a component knows lives in the database (migration 010), written in the transaction
+// that records the command in its inbox: the ledger (what it did per idempotency key and what it
+// answered), the pools and their units, the network, the answers it gives later. A command is
+// taken only once that transaction has committed and the engine has taken the answers given at
+// once (the relay marks the command published after this consumer returns). A command delivered
+// again (its relay died before marking it, or the engine could not take the answer) is answered
+// again from the ledger, under the same message ids, and applies nothing: the engine's inbox drops
+// the answers it already has. Any process may take any command: a restarted one forgets nothing.
+import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import {
-  READ_TARGET_STATE, TARGET_STATE_READ, newMessageId, replyTo, type Envelope, type StepCommandPayload,
-  type StepReplyPayload,
+  READ_TARGET_STATE, TARGET_STATE_READ, replyTo, type Envelope, type StepCommandPayload, type StepReplyPayload,
 } from '../engine/messages.js';
 import type { ResourceState } from '../engine/states.js';
 import type { MessageSink } from '../outbox/bus.js';
-import type { Store } from '../store/store.js';
+import { WriteBatch, iso, parseJson, unnestRows, type Column } from '../store/sql.js';
+import type { Queryable, Store } from '../store/store.js';
 import { parseScenario, scriptFor, type Scenario, type StepScript } from './scenario.js';
 
+/** What one process's components did (the ledger in the database says it for every process). */
 export interface ComponentCounts {
   /** Commands taken for the first time. */
   commands: number;
@@ -26,6 +37,8 @@ export interface ComponentCounts {
   reads: number;
   /** Answers sent. */
   replies: number;
+  /** Answers sent again for a command delivered again (same message ids: the engine keeps the first). */
+  resent: number;
 }
 
 export interface ResourceUnit {
@@ -35,14 +48,19 @@ export interface ResourceUnit {
   heldBy: string | null;
 }
 
-interface Recorded {
-  type: string;
-  payload: StepReplyPayload;
-}
-
-interface Pending {
-  dueAt: number;
-  message: Envelope;
+/** One row of a component's ledger. */
+export interface LedgerEntry {
+  owner: string;
+  idempotencyKey: string;
+  commandType: string;
+  messageId: string;
+  productOrderId: string;
+  sagaId: string | null;
+  stepId: string | null;
+  applied: boolean;
+  replyType: string;
+  reply: StepReplyPayload;
+  recordedAt: string;
 }
 
 export interface SimulatedComponentsOptions {
@@ -54,25 +72,51 @@ export interface SimulatedComponentsOptions {
   poolSize?: number;
   /** Pool sizes by resource specification id, overriding `poolSize`. */
   pools?: Record<string, number>;
+  /** How long a process sending answers that came due holds them before another may (default 30 s). */
+  leaseMs?: number;
 }
+
+/** What a command leads to: answers now, answers later, and what to record. */
+interface Response {
+  now: Envelope[];
+  later: { message: Envelope; dueAt: string }[];
+}
+
+type Tally = Partial<Record<keyof ComponentCounts, number>>;
+
+/** The failure a transaction throws when another recorded the same idempotency key first: run it again. */
+class KeyTakenMeanwhile extends Error {
+  readonly code = '40001';
+  constructor() { super('a component ledger key was recorded by another transaction meanwhile'); }
+}
+
+const LEDGER_COLUMNS: readonly Column[] = [
+  ['owner', 'text'], ['idempotency_key', 'text'], ['command_type', 'text'], ['message_id', 'text'],
+  ['product_order_id', 'text'], ['saga_id', 'text'], ['step_id', 'text'], ['applied', 'boolean'], ['reply_type', 'text'],
+  ['reply', 'jsonb'], ['recorded_at', 'timestamptz'],
+];
+const REPLY_COLUMNS: readonly Column[] = [
+  ['message_id', 'text'], ['owner', 'text'], ['command_message_id', 'text'], ['due_at', 'timestamptz'], ['envelope', 'jsonb'],
+];
+const UNIT_COLUMNS: readonly Column[] = [['id', 'text'], ['spec', 'text'], ['state', 'text'], ['held_by', 'text'], ['updated_at', 'timestamptz']];
+const NETWORK_COLUMNS: readonly Column[] = [
+  ['idempotency_key', 'text'], ['owner', 'text'], ['target', 'text'], ['state', 'text'], ['configured_at', 'timestamptz'],
+];
 
 export class SimulatedComponents {
   private readonly counts = new Map<string, ComponentCounts>();
-  private readonly outcomes = new Map<string, Recorded>();
   private readonly scenarios = new Map<string, Scenario>();
-  private readonly pools = new Map<string, { size: number; units: ResourceUnit[]; free: ResourceUnit[] }>();
-  private readonly pending: Pending[] = [];
-  /** The activation gateway's network: what is configured, by idempotency key. */
-  readonly network = new Map<string, { target: string | null; state: 'ACTIVE' }>();
-  private sequence = 0;
+  private readonly leaseMs: number;
 
-  constructor(private readonly options: SimulatedComponentsOptions) {}
+  constructor(private readonly options: SimulatedComponentsOptions) {
+    this.leaseMs = options.leaseMs ?? 30_000;
+  }
 
   setScenario(productOrderId: string, scenario: Scenario): void {
     this.scenarios.set(productOrderId, scenario);
   }
 
-  /** What each owner did, keyed by owner. */
+  /** What each owner did in this process, keyed by owner. */
   snapshot(): Record<string, ComponentCounts> {
     return Object.fromEntries([...this.counts].sort(([a], [b]) => a.localeCompare(b)).map(([owner, c]) => [owner, { ...c }]));
   }
@@ -81,65 +125,193 @@ export class SimulatedComponents {
     return { ...this.counter(owner) };
   }
 
-  /** Side effects applied in total, or by one owner. */
+  /** Side effects this process applied in total, or by one owner. */
   sideEffects(owner?: string): number {
     if (owner) return this.counter(owner).applied;
     return [...this.counts.values()].reduce((sum, c) => sum + c.applied, 0);
   }
 
-  /** The units of a resource pool handed out so far. */
-  pool(spec: string): readonly ResourceUnit[] {
-    return this.poolFor(spec).units;
+  /** The ledger of every process, or of one owner (from the database). */
+  async ledger(owner?: string): Promise<LedgerEntry[]> {
+    const rows = await this.options.store.query<Record<string, unknown>>(
+      `SELECT * FROM component_ledger ${owner ? 'WHERE owner = $1' : ''} ORDER BY recorded_at, owner, idempotency_key`, owner ? [owner] : []);
+    return rows.map(ledgerEntry);
   }
 
-  /** Consumes commands from the bus (subscribe it for every component owner). */
+  /** The units of a resource pool handed out so far (from the database). */
+  async pool(spec: string): Promise<ResourceUnit[]> {
+    const rows = await this.options.store.query<{ id: string; spec: string; state: ResourceState; held_by: string | null }>(
+      'SELECT id, spec, state, held_by FROM component_resource_unit WHERE spec = $1 ORDER BY id', [spec]);
+    return rows.map((r) => ({ id: r.id, spec: r.spec, state: r.state, heldBy: r.held_by }));
+  }
+
+  /** The activation gateway's network: what is configured, by idempotency key (from the database). */
+  async network(): Promise<Map<string, { target: string | null; state: string }>> {
+    const rows = await this.options.store.query<{ idempotency_key: string; target: string | null; state: string }>(
+      'SELECT idempotency_key, target, state FROM component_network ORDER BY configured_at, idempotency_key');
+    return new Map(rows.map((r) => [r.idempotency_key, { target: r.target, state: r.state }]));
+  }
+
+  /**
+   * Consumes commands from the bus (subscribe it for every component owner). Resolves once what
+   * the components did is committed and the answers due now are taken by the engine; rejects
+   * otherwise, and the command is delivered again.
+   */
   readonly consume = async (messages: Envelope[]): Promise<void> => {
     const commands = messages.filter((m) => m.kind === 'command');
     if (commands.length === 0) return;
-    const now = this.options.clock.now();
-    const rows = await this.options.store.query<{ consumer: string; message_id: string }>(
-      `INSERT INTO inbox (consumer, message_id, received_at) SELECT unnest($1::text[]), unnest($2::text[]), $3
-       ON CONFLICT DO NOTHING RETURNING consumer, message_id`,
-      [commands.map((c) => c.destination), commands.map((c) => c.messageId), now.toISOString()]);
-    const fresh = new Set(rows.map((r) => `${r.consumer}\u0000${r.message_id}`));
     await this.loadScenarios(commands.filter((c) => !this.scenarios.has(c.productOrderId)).map((c) => c.productOrderId));
-    const immediate: Envelope[] = [];
-    for (const command of commands) {
-      const counter = this.counter(command.destination);
-      if (!fresh.delete(`${command.destination}\u0000${command.messageId}`)) { counter.duplicates++; continue; }
-      counter.commands++;
-      for (const { message, delayMs } of this.handle(command, now)) {
-        if (delayMs > 0) this.pending.push({ dueAt: now.getTime() + delayMs, message });
-        else immediate.push(message);
-      }
+    let tally = new Map<string, Tally>();
+    const answers = await this.options.store.transaction(async (tx) => {
+      tally = new Map();
+      return this.take(tx, commands, tally);
+    });
+    for (const [owner, delta] of tally) {
+      const counter = this.counter(owner);
+      for (const [field, n] of Object.entries(delta) as [keyof ComponentCounts, number][]) counter[field] += n;
     }
-    await this.send(immediate);
+    if (answers.length > 0) await this.options.sink.publish(answers);
   };
 
-  /** Sends the delayed answers that are due; returns how many. */
-  async deliverDue(): Promise<number> {
-    const now = this.options.clock.now().getTime();
-    const due = this.pending.filter((p) => p.dueAt <= now).sort((a, b) => a.dueAt - b.dueAt);
-    if (due.length === 0) return 0;
-    for (const p of due) this.pending.splice(this.pending.indexOf(p), 1);
-    await this.send(due.map((p) => p.message));
-    return due.length;
-  }
-
-  nextDue(): Date | null {
-    if (this.pending.length === 0) return null;
-    return new Date(Math.min(...this.pending.map((p) => p.dueAt)));
-  }
-
-  private async send(messages: Envelope[]): Promise<void> {
-    if (messages.length === 0) return;
-    try {
-      await this.options.sink.publish(messages);
-    } catch {
-      // The engine could not take them now: keep them and try again on the next round.
-      const at = this.options.clock.now().getTime();
-      for (const message of messages) this.pending.push({ dueAt: at, message });
+  /** In the consuming transaction: the inbox, the ledger, the pools; returns the answers due now. */
+  private async take(tx: Queryable, commands: Envelope[], tally: Map<string, Tally>): Promise<Envelope[]> {
+    const now = this.options.clock.now();
+    const at = now.toISOString();
+    const count = (owner: string, field: keyof ComponentCounts, n = 1) => {
+      let t = tally.get(owner);
+      if (!t) { t = {}; tally.set(owner, t); }
+      t[field] = (t[field] ?? 0) + n;
+    };
+    const keyOf = (c: Envelope) => c.idempotencyKey ?? c.messageId;
+    // The inbox, and what the ledger holds for the keys of these commands, in one round trip.
+    const [found] = await tx.query<{ fresh: string[] | null; ledger: unknown }>(
+      `WITH fresh AS (
+         INSERT INTO inbox (consumer, message_id, received_at) SELECT unnest($1::text[]), unnest($2::text[]), $3
+         ON CONFLICT DO NOTHING RETURNING consumer || chr(1) || message_id AS id)
+       SELECT (SELECT array_agg(id) FROM fresh) AS fresh,
+              (SELECT json_agg(l) FROM component_ledger l
+                WHERE (l.owner, l.idempotency_key) IN (SELECT * FROM unnest($4::text[], $5::text[]))) AS ledger`,
+      [commands.map((c) => c.destination), commands.map((c) => c.messageId), at,
+        commands.map((c) => c.destination), commands.map(keyOf)]);
+    const fresh = new Set(found?.fresh ?? []);
+    const ledger = new Map<string, LedgerEntry>();
+    for (const row of (parseJson(found?.ledger) ?? []) as Record<string, unknown>[]) {
+      const entry = ledgerEntry(row);
+      ledger.set(`${entry.owner}\u0001${entry.idempotencyKey}`, entry);
     }
+    const isFresh = (c: Envelope) => fresh.delete(`${c.destination}\u0001${c.messageId}`);
+    const firstTime = commands.map(isFresh);
+
+    // The units the reservations taken for the first time will need, per pool, allocated up front
+    // (pools in name order: two transactions never wait on each other's pools crosswise).
+    const wanted = new Map<string, number>();
+    const planned = new Set<string>();
+    commands.forEach((c, i) => {
+      const payload = c.payload as StepCommandPayload;
+      if (!firstTime[i] || c.type === READ_TARGET_STATE || payload.kind !== 'resource_reservation') return;
+      const slot = `${c.destination}\u0001${keyOf(c)}`;
+      if (ledger.has(slot) || planned.has(slot)) return;
+      const script = this.scriptOf(c);
+      if (script.outcome === 'success' || (script.outcome === 'timeout' && script.applied)) {
+        planned.add(slot);
+        const spec = payload.ref?.id ?? 'RESOURCE';
+        wanted.set(spec, (wanted.get(spec) ?? 0) + 1);
+      }
+    });
+    const units = new Map<string, string[]>();
+    for (const spec of [...wanted.keys()].sort()) units.set(spec, await this.allocate(tx, spec, wanted.get(spec) as number, at));
+
+    const recorded: LedgerEntry[] = [];
+    const network: unknown[][] = [];
+    const held: unknown[][] = [];
+    const now_: Envelope[] = [];
+    const later: unknown[][] = [];
+    commands.forEach((command, i) => {
+      const owner = command.destination;
+      const response = firstTime[i]
+        ? this.respond(command, now, ledger, (entry, extra) => {
+          ledger.set(`${owner}\u0001${entry.idempotencyKey}`, entry);
+          recorded.push(entry);
+          if (extra.unit) held.push([extra.unit, extra.spec, 'RESERVED', entry.idempotencyKey, at]);
+          if (extra.network) network.push([entry.idempotencyKey, owner, extra.network, 'ACTIVE', at]);
+          if (entry.applied) count(owner, 'applied');
+        }, units, count)
+        : this.respondAgain(command, now, ledger, count);
+      now_.push(...response.now);
+      for (const { message, dueAt } of response.later) later.push([message.messageId, owner, command.messageId, dueAt, message]);
+    });
+    // Units allocated for a reservation that did not take one after all (none expected) go back.
+    for (const [spec, left] of units) for (const unit of left) held.push([unit, spec, 'AVAILABLE', null, at]);
+
+    if (recorded.length + network.length + held.length + later.length > 0) {
+      const batch = new WriteBatch();
+      if (recorded.length > 0) {
+        const rows = recorded.map((e) => [
+          e.owner, e.idempotencyKey, e.commandType, e.messageId, e.productOrderId, e.sagaId, e.stepId, e.applied,
+          e.replyType, e.reply, e.recordedAt,
+        ]);
+        const { from, select, params } = unnestRows(LEDGER_COLUMNS, rows, 1);
+        batch.raw(
+          `INSERT INTO component_ledger (${LEDGER_COLUMNS.map(([n]) => n).join(', ')})
+           SELECT ${select} FROM ${from} ON CONFLICT DO NOTHING RETURNING 1`,
+          params, 'ledger');
+      }
+      batch.insert('component_network', NETWORK_COLUMNS, network, { key: ['idempotency_key'], update: [] });
+      batch.insert('component_resource_unit', UNIT_COLUMNS, held, { key: ['id'], update: ['state', 'held_by', 'updated_at'] });
+      batch.insert('component_reply', REPLY_COLUMNS, later, { key: ['message_id'], update: [] });
+      const [written] = await batch.run<{ ledger: string | number | null }>(tx, recorded.length > 0 ? '(SELECT count(*) FROM ledger) AS ledger' : 'NULL AS ledger');
+      // Another process recorded one of these keys meanwhile (the same key sent twice at once):
+      // this transaction runs again, and answers from what that one recorded.
+      if (recorded.length > 0 && Number(written?.ledger) !== recorded.length) throw new KeyTakenMeanwhile();
+    }
+    return now_;
+  }
+
+  /** Takes `n` units of a pool: released ones first, then new ones while the pool has room. */
+  private async allocate(tx: Queryable, spec: string, n: number, at: string): Promise<string[]> {
+    const reused = await tx.query<{ id: string }>(
+      `UPDATE component_resource_unit u SET state = 'RESERVED', updated_at = $3
+        WHERE u.id IN (SELECT id FROM component_resource_unit WHERE spec = $1 AND state = 'AVAILABLE'
+                        ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
+        RETURNING u.id`, [spec, n, at]);
+    const ids = reused.map((r) => r.id).sort();
+    const more = n - ids.length;
+    if (more <= 0) return ids;
+    const size = this.options.pools?.[spec] ?? this.options.poolSize ?? Number.MAX_SAFE_INTEGER;
+    // The pool's row, locked until commit: units are numbered in the order they are first issued.
+    const [pool] = await tx.query<{ issued: string }>(
+      `INSERT INTO component_pool AS p (spec, issued) VALUES ($1, 0)
+       ON CONFLICT (spec) DO UPDATE SET issued = p.issued RETURNING p.issued`, [spec]);
+    const before = Number(pool?.issued ?? 0);
+    const after = before + Math.max(0, Math.min(more, size - before));
+    if (after === before) return ids;
+    await tx.query('UPDATE component_pool SET issued = $2 WHERE spec = $1', [spec, after]);
+    for (let k = before + 1; k <= after; k++) ids.push(`${spec}-${String(k).padStart(5, '0')}`);
+    return ids;
+  }
+
+  /** Sends the delayed answers that are due (any process may); returns how many. */
+  async deliverDue(limit = 200): Promise<number> {
+    const now = this.options.clock.now();
+    const rows = await this.options.store.query<{ message_id: string; envelope: unknown; due: unknown }>(
+      `WITH due AS (SELECT message_id, due_at FROM component_reply WHERE due_at <= $1 ORDER BY due_at, message_id LIMIT $2 FOR UPDATE SKIP LOCKED)
+       UPDATE component_reply r SET due_at = $3 FROM due WHERE r.message_id = due.message_id
+       RETURNING r.message_id, r.envelope, due.due_at AS due`,
+      [now.toISOString(), limit, new Date(now.getTime() + this.leaseMs).toISOString()]);
+    if (rows.length === 0) return 0;
+    rows.sort((a, b) => Date.parse(iso(a.due) as string) - Date.parse(iso(b.due) as string) || (a.message_id < b.message_id ? -1 : 1));
+    // Taken by the engine, then deleted; a process that dies in between leaves them due again
+    // after the lease, and the engine's inbox drops what it already has.
+    await this.options.sink.publish(rows.map((r) => parseJson(r.envelope) as Envelope));
+    await this.options.store.query('DELETE FROM component_reply WHERE message_id = ANY($1::text[])', [rows.map((r) => r.message_id)]);
+    return rows.length;
+  }
+
+  /** When the next delayed answer is due, if any. */
+  async nextDue(): Promise<Date | null> {
+    const rows = await this.options.store.query<{ due: unknown }>('SELECT due_at AS due FROM component_reply ORDER BY due_at LIMIT 1');
+    const due = rows[0]?.due;
+    return due ? new Date(iso(due) as string) : null;
   }
 
   private async loadScenarios(orderIds: string[]): Promise<void> {
@@ -148,70 +320,66 @@ export class SimulatedComponents {
     const rows = await this.options.store.query<{ id: string; scenario: unknown }>(
       'SELECT id, scenario FROM product_order WHERE id = ANY($1)', [ids]);
     for (const row of rows) {
-      const raw = typeof row.scenario === 'string' ? JSON.parse(row.scenario) : row.scenario;
-      const parsed = parseScenario(raw ?? {});
+      const parsed = parseScenario(parseJson(row.scenario) ?? {});
       this.scenarios.set(row.id, parsed.ok ? parsed.scenario : { steps: {} });
     }
   }
 
-  private handle(command: Envelope, now: Date): { message: Envelope; delayMs: number }[] {
-    const owner = command.destination;
-    const counter = this.counter(owner);
-    const key = command.idempotencyKey ?? command.messageId;
+  private scriptOf(command: Envelope): StepScript {
     const payload = command.payload as StepCommandPayload;
-    const answer = (type: string, reply: StepReplyPayload, script?: StepScript) => {
-      const message = replyTo(command, { type, payload: { attempt: payload.attempt, ...reply } }, now);
-      const out = [message];
-      if (script?.duplicate) out.push({ ...message }, { ...message, messageId: newMessageId() });
-      counter.replies += out.length;
-      return out.map((m) => ({ message: m, delayMs: script?.delayMs ?? 0 }));
-    };
-
-    if (command.type === READ_TARGET_STATE) {
-      counter.reads++;
-      const recorded = this.outcomes.get(key);
-      const present = this.network.has(key) || (recorded !== undefined && recorded.payload.outcome === undefined);
-      return answer(TARGET_STATE_READ, { present, externalRef: recorded?.payload.externalRef });
-    }
-
-    const script = scriptFor(this.scenarios.get(command.productOrderId), payload.stepId, payload.kind, payload.delivery);
-
-    const recorded = this.outcomes.get(key);
-    if (recorded) {
-      counter.replayed++;
-      return answer(recorded.type, recorded.payload, script.outcome === 'timeout' ? undefined : { ...script, outcome: 'success' });
-    }
-    if (script.outcome === 'timeout') {
-      if (script.applied) this.apply(command, key, counter, script);
-      return [];
-    }
-    if (script.outcome !== 'success') {
-      const failure: Recorded = { type: failedEventOf(command), payload: { outcome: script.outcome, reason: script.reason ?? script.outcome } };
-      this.outcomes.set(key, failure);
-      return answer(failure.type, failure.payload, script);
-    }
-    const result = this.apply(command, key, counter, script);
-    return answer(result.type, result.payload, script);
+    return scriptFor(this.scenarios.get(command.productOrderId), payload.stepId, payload.kind, payload.delivery);
   }
 
-  /** Applies the side effect once for this idempotency key and records the outcome. */
-  private apply(command: Envelope, key: string, counter: ComponentCounts, script: StepScript): Recorded {
+  /**
+   * A command taken for the first time: what the owner does and answers. `record` keeps a new
+   * ledger entry (with the unit or network entry it took).
+   */
+  private respond(
+    command: Envelope, now: Date, ledger: Map<string, LedgerEntry>,
+    record: (entry: LedgerEntry, extra: { unit?: string; spec?: string; network?: string | null }) => void,
+    units: Map<string, string[]>, count: (owner: string, field: keyof ComponentCounts, n?: number) => void,
+  ): Response {
+    const owner = command.destination;
+    const key = command.idempotencyKey ?? command.messageId;
     const payload = command.payload as StepCommandPayload;
-    const n = ++this.sequence;
+    count(owner, 'commands');
+    const recorded = ledger.get(`${owner}\u0001${key}`);
+    if (command.type === READ_TARGET_STATE) {
+      count(owner, 'reads');
+      return this.answer(command, now, TARGET_STATE_READ, { present: recorded?.applied === true, externalRef: recorded?.reply.externalRef }, undefined, count);
+    }
+    const script = this.scriptOf(command);
+    if (recorded) {
+      count(owner, 'replayed');
+      return this.answer(command, now, recorded.replyType, recorded.reply, script.outcome === 'timeout' ? undefined : { ...script, outcome: 'success' }, count);
+    }
+    const entry = (applied: boolean, replyType: string, reply: StepReplyPayload): LedgerEntry => ({
+      owner, idempotencyKey: key, commandType: command.type, messageId: command.messageId, productOrderId: command.productOrderId,
+      sagaId: command.sagaId, stepId: command.stepId, applied, replyType, reply, recordedAt: now.toISOString(),
+    });
+    if (script.outcome !== 'success' && script.outcome !== 'timeout') {
+      const failure = entry(false, failedEventOf(command), { outcome: script.outcome, reason: script.reason ?? script.outcome });
+      record(failure, {});
+      return this.answer(command, now, failure.replyType, failure.reply, script, count);
+    }
+    if (script.outcome === 'timeout' && !script.applied) return { now: [], later: [] };
+    // The side effect, once for this key.
+    const n = this.serial(command);
     let reply: StepReplyPayload;
+    const extra: { unit?: string; spec?: string; network?: string | null } = {};
     if (payload.kind === 'resource_reservation') {
       const spec = payload.ref?.id ?? 'RESOURCE';
-      const unit = this.takeUnit(spec);
+      const unit = units.get(spec)?.shift();
       if (!unit) {
-        const failure: Recorded = { type: failedEventOf(command), payload: { outcome: 'rejected', reason: `no ${spec} available` } };
-        this.outcomes.set(key, failure);
-        return failure;
+        const failure = entry(false, failedEventOf(command), { outcome: 'rejected', reason: `no ${spec} available` });
+        record(failure, {});
+        return script.outcome === 'timeout' ? { now: [], later: [] } : this.answer(command, now, failure.replyType, failure.reply, script, count);
       }
-      unit.state = 'RESERVED';
-      unit.heldBy = key;
-      reply = { resourceId: unit.id, externalRef: unit.id };
+      extra.unit = unit;
+      extra.spec = spec;
+      reply = { resourceId: unit, externalRef: unit };
     } else if (payload.kind === 'activation') {
-      this.network.set(key, { target: payload.ref?.id ?? null, state: 'ACTIVE' });
+      extra.network = payload.ref?.id ?? null;
       reply = { externalRef: `${payload.ref?.id ?? 'target'}-${n}` };
     } else {
       reply = { externalRef: `${command.destination}-${n}` };
@@ -219,40 +387,82 @@ export class SimulatedComponents {
     const withheld = new Set(script.withholdEvidence ?? []);
     const evidence = Object.fromEntries(payload.evidence.filter((e) => !withheld.has(e)).map((e) => [e, `${e}-${n}`]));
     if (payload.evidence.length > 0) reply.evidence = evidence;
-    counter.applied++;
-    const recorded: Recorded = { type: succeededEventOf(command), payload: reply };
-    this.outcomes.set(key, recorded);
-    return recorded;
+    const applied = entry(true, succeededEventOf(command), reply);
+    record(applied, extra);
+    if (script.outcome === 'timeout') return { now: [], later: [] };
+    return this.answer(command, now, applied.replyType, applied.reply, script, count);
   }
 
-  private poolFor(spec: string): { size: number; units: ResourceUnit[]; free: ResourceUnit[] } {
-    let pool = this.pools.get(spec);
-    if (!pool) {
-      pool = { size: this.options.pools?.[spec] ?? this.options.poolSize ?? Number.MAX_SAFE_INTEGER, units: [], free: [] };
-      this.pools.set(spec, pool);
+  /**
+   * A command delivered again: the answer it was given the first time, rebuilt from the ledger
+   * under the same message ids (nothing applied, nothing recorded). A command that went
+   * unanswered (a scripted timeout) stays unanswered.
+   */
+  private respondAgain(
+    command: Envelope, now: Date, ledger: Map<string, LedgerEntry>, count: (owner: string, field: keyof ComponentCounts, n?: number) => void,
+  ): Response {
+    const owner = command.destination;
+    count(owner, 'duplicates');
+    const recorded = ledger.get(`${owner}\u0001${command.idempotencyKey ?? command.messageId}`);
+    const resend = (field: keyof ComponentCounts) => (o: string, f: keyof ComponentCounts, n?: number) => count(o, f === 'replies' ? field : f, n);
+    if (command.type === READ_TARGET_STATE) {
+      return this.answer(command, now, TARGET_STATE_READ, { present: recorded?.applied === true, externalRef: recorded?.reply.externalRef }, undefined, resend('resent'));
     }
-    return pool;
+    const script = this.scriptOf(command);
+    if (!recorded) return { now: [], later: [] };
+    // Recorded by this very command under a scripted timeout: it was not answered then either.
+    if (script.outcome === 'timeout' && recorded.messageId === command.messageId) return { now: [], later: [] };
+    const original = recorded.messageId === command.messageId ? script : script.outcome === 'timeout' ? undefined : { ...script, outcome: 'success' };
+    return this.answer(command, now, recorded.replyType, recorded.reply, original, resend('resent'));
   }
 
-  /** An AVAILABLE unit of the pool (units are numbered as they are first handed out), or none left. */
-  private takeUnit(spec: string): ResourceUnit | null {
-    const pool = this.poolFor(spec);
-    const reused = pool.free.pop();
-    if (reused) return reused;
-    if (pool.units.length >= pool.size) return null;
-    const unit: ResourceUnit = { id: `${spec}-${String(pool.units.length + 1).padStart(5, '0')}`, spec, state: 'AVAILABLE', heldBy: null };
-    pool.units.push(unit);
-    return unit;
+  /** The answer (and its scripted copies), now or when its delay is over; message ids follow from the command's. */
+  private answer(
+    command: Envelope, now: Date, type: string, reply: StepReplyPayload, script: StepScript | undefined,
+    count: (owner: string, field: keyof ComponentCounts, n?: number) => void,
+  ): Response {
+    const payload = command.payload as StepCommandPayload;
+    const message = replyTo(command, { type, messageId: replyId(command.messageId, 0), payload: { attempt: payload.attempt, ...reply } }, now);
+    const out = [message];
+    if (script?.duplicate) out.push({ ...message }, { ...message, messageId: replyId(command.messageId, 1) });
+    count(command.destination, 'replies', out.length);
+    const delayMs = script?.delayMs ?? 0;
+    if (delayMs <= 0) return { now: out, later: [] };
+    const dueAt = new Date(now.getTime() + delayMs).toISOString();
+    // A scripted copy under the same id is one row: the engine would drop it anyway.
+    const unique = out.filter((m, i) => out.findIndex((o) => o.messageId === m.messageId) === i);
+    return { now: [], later: unique.map((m) => ({ message: m, dueAt })) };
+  }
+
+  /** A number for the references a component hands out, unique per command. */
+  private serial(command: Envelope): string {
+    return createHash('sha256').update(command.messageId).digest('hex').slice(0, 10);
   }
 
   private counter(owner: string): ComponentCounts {
     let c = this.counts.get(owner);
     if (!c) {
-      c = { commands: 0, duplicates: 0, applied: 0, replayed: 0, reads: 0, replies: 0 };
+      c = { commands: 0, duplicates: 0, applied: 0, replayed: 0, reads: 0, replies: 0, resent: 0 };
       this.counts.set(owner, c);
     }
     return c;
   }
+}
+
+/** The message id of a component's `n`th answer to a command: the same each time it answers it. */
+export function replyId(commandMessageId: string, n: number): string {
+  const h = createHash('sha256').update(`reply\u0000${commandMessageId}\u0000${n}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${h.slice(18, 20)}-${h.slice(20, 32)}`;
+}
+
+function ledgerEntry(row: Record<string, unknown>): LedgerEntry {
+  return {
+    owner: String(row.owner), idempotencyKey: String(row.idempotency_key), commandType: String(row.command_type),
+    messageId: String(row.message_id), productOrderId: String(row.product_order_id),
+    sagaId: (row.saga_id as string | null) ?? null, stepId: (row.step_id as string | null) ?? null,
+    applied: row.applied === true || row.applied === 't' || row.applied === 'true', replyType: String(row.reply_type),
+    reply: (parseJson(row.reply) ?? {}) as StepReplyPayload, recordedAt: iso(row.recorded_at) as string,
+  };
 }
 
 function succeededEventOf(command: Envelope): string {

@@ -47,6 +47,11 @@ export interface EngineOptions {
   onOutbox?: (messages: StoredMessage[]) => void;
   /** Product orders whose aggregates are kept between transactions (default 5000; 0: none). */
   cacheCapacity?: number;
+  /**
+   * How long a step timeout that found its command undelivered waits before it looks again
+   * (default 30 s; the runtime passes its relay's lease).
+   */
+  transportGraceMs?: number;
 }
 
 export interface SubmitOptions {
@@ -382,11 +387,25 @@ export class Engine {
           WHERE t.due_at <= $1 ORDER BY t.due_at LIMIT $2 FOR UPDATE OF t SKIP LOCKED`, [now.toISOString(), limit]);
       if (due.length === 0) return 0;
       const locked = await uow.load(tx, due.map((d) => d.product_order_id), this.registry, true, this.cache);
+      // Steps whose command is still in the outbox: not delivered yet, or delivered to a consumer
+      // that has not yet committed what it did with it (its process died, the database went
+      // away). That is a transport matter, for the relay to redeliver: no business timeout.
+      const timeouts = due.filter((d) => d.kind === 'step_timeout');
+      const undelivered = new Set(timeouts.length === 0 ? [] : (await tx.query<{ saga_id: string; step_id: string }>(
+        `SELECT DISTINCT o.saga_id, o.step_id FROM outbox_pending p JOIN outbox o ON o.seq = p.seq
+          WHERE p.ordering_key = ANY($1::text[]) AND o.kind = 'command'`,
+        [[...new Set(timeouts.map((d) => d.saga_id))]])).map((r) => `${r.saga_id}\u0000${r.step_id}`));
       let count = 0;
       for (const timer of due) {
         if (!locked.has(timer.product_order_id)) continue;
         const order = uow.orders.get(timer.product_order_id) as ProductOrderRow;
-        this.onTimer({ uow, order, cause: null }, timer.saga_id, timer.step_id, timer.kind, Number(timer.attempt));
+        const ctx: Ctx = { uow, order, cause: null };
+        if (timer.kind === 'step_timeout' && undelivered.has(`${timer.saga_id}\u0000${timer.step_id}`)) {
+          this.deferTimeout(ctx, timer.saga_id, timer.step_id, Number(timer.attempt));
+          count++;
+          continue;
+        }
+        this.onTimer(ctx, timer.saga_id, timer.step_id, timer.kind, Number(timer.attempt));
         count++;
       }
       await this.flush(tx, uow);
@@ -667,6 +686,25 @@ export class Engine {
       return;
     }
     this.fail(ctx, saga, step, planStep, null, 'timeout', `read-back absent after ${step.attempt} attempts`);
+  }
+
+  /**
+   * A step timed out while its command is still undelivered: the timeout waits for the delivery
+   * (checked again after `transportGraceMs`) instead of failing, retrying or reconciling a step
+   * whose owner never had the command.
+   */
+  private deferTimeout(ctx: Ctx, sagaId: string, stepId: string, attempt: number): void {
+    const { uow } = ctx;
+    const saga = uow.sagas.get(sagaId);
+    const step = saga ? uow.step(sagaId, stepId) : undefined;
+    if (!saga || !step || saga.state !== 'STARTED' || step.state !== 'STARTED' || step.attempt !== attempt) {
+      return this.onTimer(ctx, sagaId, stepId, 'step_timeout', attempt);
+    }
+    const graceMs = this.options.transportGraceMs ?? 30_000;
+    uow.setTimer({ sagaId, stepId, kind: 'step_timeout', attempt, dueAt: later(uow.now, graceMs) });
+    uow.recordState(ctx.order, null, 'StepTimeoutDeferred', { sagaId, stepId }, {
+      attempt, reason: 'the command is not delivered yet', recheckInMs: graceMs,
+    });
   }
 
   private onTimer(ctx: Ctx, sagaId: string, stepId: string, kind: TimerKind, attempt: number): void {

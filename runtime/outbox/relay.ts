@@ -159,7 +159,15 @@ export class OutboxRelay {
       // queued messages of the same keys must not overtake them: they are left to the sweep too,
       // and so are the ones of transactions still open that were leased counting on them.
       this.letGo(keys);
-      this.dropKeys(new Set(keys));
+      const dropped = this.dropKeys(new Set(keys));
+      // The leases of the failed batch and of the rows of its keys queued here are given back at
+      // once (when the database answers), so that the next sweep of any relay delivers them again,
+      // in order, without waiting out the lease. Rows of those keys that open transactions write
+      // later keep their leases, and the sweep takes a key's rows only up to the first one leased.
+      await this.options.store.query(
+        `UPDATE outbox_pending SET lease_until = NULL, lease_owner = NULL
+          WHERE seq = ANY($1::bigint[]) AND lease_owner = $2`,
+        [[...batch, ...dropped].map((m) => m.seq), this.options.workerId]).catch(() => undefined);
       throw error;
     } finally {
       for (const m of batch) this.unhold(m);
@@ -242,11 +250,13 @@ export class OutboxRelay {
     return drop !== undefined && message.leaseEpoch !== undefined && message.leaseEpoch < drop.epoch;
   }
 
-  private dropKeys(keys: Set<string>): void {
+  /** Forgets the queued rows of these keys; returns them. */
+  private dropKeys(keys: Set<string>): StoredMessage[] {
     const dropped = this.queue.filter((m) => keys.has(m.orderingKey));
-    if (dropped.length === 0) return;
+    if (dropped.length === 0) return dropped;
     for (const m of dropped) this.unhold(m);
     this.queue = this.queue.filter((m) => !keys.has(m.orderingKey));
+    return dropped;
   }
 
   private hold(m: { orderingKey: string; seq: string }): void {

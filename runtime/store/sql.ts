@@ -27,7 +27,7 @@ export function parseJson(value: unknown): unknown {
 }
 
 /** The SQL type of a column written through a batch (its values travel as one array of that type). */
-export type ColumnType = 'text' | 'integer' | 'bigint' | 'jsonb' | 'json' | 'timestamptz';
+export type ColumnType = 'text' | 'integer' | 'bigint' | 'boolean' | 'jsonb' | 'json' | 'timestamptz';
 export type Column = readonly [name: string, type: ColumnType];
 
 /**
