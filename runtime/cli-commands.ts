@@ -190,6 +190,7 @@ export function renderReadModel(view: OrderReadModel): string[] {
     `  customer sees:     ${view.customerVisibleStatus}`,
     `  internal state:    ${view.internalState}`,
     ...(view.rejectionReasons !== null ? ['  rejected because:', ...view.rejectionReasons.map((r) => `    ${reasonText(r)}`)] : []),
+    ...(view.failureReasons !== null ? ['  failed because:', ...view.failureReasons.map((f) => `    item ${f.itemId}: step ${f.stepId} ${f.outcome ?? 'failed'}${f.reason ? `: ${f.reason}` : ''}`)] : []),
     `  blocking step:     ${view.currentBlockingStep ?? '-'}`,
     `  action required:   ${view.customerActionRequired ? 'customer' : view.providerActionRequired ? 'provider' : 'none'}`,
     `  fallout case:      ${view.falloutCaseId ?? '-'}`,

@@ -40,6 +40,15 @@ export interface RejectionReason {
   message: string;
 }
 
+/** Why an item's fulfillment failed. */
+export interface FailureReason {
+  itemId: string;
+  sagaId: string;
+  stepId: string;
+  outcome: string | null;
+  reason: string | null;
+}
+
 export interface OrderReadModel {
   correlationId: string;
   productOrderId: string;
@@ -54,6 +63,12 @@ export interface OrderReadModel {
    * an order that was not rejected.
    */
   rejectionReasons: RejectionReason[] | null;
+  /**
+   * Why items failed, where the plan says plainly that a step's outcome fails the item (`on
+   * <outcome> fail`, `on timeout fail`): the step, the outcome and the reason it was given, per
+   * failed item. Null when no item failed.
+   */
+  failureReasons: FailureReason[] | null;
   items: { id: string; state: string; sagaId: string | null; sagaState: string | null; planId: string | null }[];
   currentBlockingStep: string | null;
   steps: StepView[];
@@ -84,6 +99,7 @@ interface SagaFold {
   party: 'customer' | 'provider' | null;
   falloutCaseId: string | null;
   repair: string | null;
+  failed: { stepId: string; outcome: string | null; reason: string | null } | null;
 }
 
 /** Folds the trail of one order into its read model; null when the order is unknown. */
@@ -105,7 +121,7 @@ export async function projectOrder(db: Queryable, registry: PlanRegistry, produc
     else if (e.type === 'SagaStarted' && e.sagaId) {
       sagas.set(e.sagaId, {
         id: e.sagaId, itemId: String(p.productOrderItemId), planHash: String(p.planHash), state: 'STARTED',
-        steps: new Map(), heldStep: null, party: null, falloutCaseId: null, repair: null,
+        steps: new Map(), heldStep: null, party: null, falloutCaseId: null, repair: null, failed: null,
       });
       if (!items.has(String(p.productOrderItemId))) items.set(String(p.productOrderItemId), 'acknowledged');
     } else if (e.sagaId && sagas.has(e.sagaId)) {
@@ -116,6 +132,9 @@ export async function projectOrder(db: Queryable, registry: PlanRegistry, produc
           id: e.stepId, itemId: saga.itemId, state: String(p.to),
           attempt: typeof p.attempt === 'number' ? p.attempt : previous?.attempt ?? 0, lastUpdated: e.occurredAt,
         });
+        if (p.to === 'FAILED') {
+          saga.failed = { stepId: e.stepId, outcome: typeof p.outcome === 'string' ? p.outcome : null, reason: typeof p.reason === 'string' ? p.reason : null };
+        }
       } else if (e.type === 'SagaPlanMigrated') {
         // `o2a sagas migrate` moved the saga to a new plan version: show that version's steps.
         saga.planHash = String(p.planHash);
@@ -150,12 +169,15 @@ export async function projectOrder(db: Queryable, registry: PlanRegistry, produc
   const statusPlan = blocking?.plan ?? firstPlan;
   const customerVisibleStatus = customerStatus(statusPlan, orderState, blocking, heldSaga);
   const rejectionReasons = orderState === 'rejected' ? await reasonsOf(db, productOrderId, reasons) : null;
+  const failures = [...sagas.values()].filter((s) => s.state === 'FAILED' && s.failed !== null)
+    .map((s) => ({ itemId: s.itemId, sagaId: s.id, ...(s.failed as NonNullable<SagaFold['failed']>) }));
   return {
     correlationId: trail[0]?.correlationId ?? '',
     productOrderId,
     customerVisibleStatus,
     internalState: orderState,
     rejectionReasons,
+    failureReasons: failures.length > 0 ? failures : null,
     items: [...items].map(([id, state]) => {
       const saga = [...sagas.values()].find((s) => s.itemId === id);
       const plan = saga ? plans.get(saga.planHash) : undefined;

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { canonicalJson, sha256Hex } from '../../compiler/hash.js';
 import type { CompiledPlan } from '../../compiler/emit/schema.js';
-import { orderTrail } from '../../runtime/projection/read-model.js';
+import { orderTrail, projectOrder } from '../../runtime/projection/read-model.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { Store } from '../../runtime/store/store.js';
 import { disposeRuntime, newRuntime, outboxOf, samplePlans, storesUnderTest } from './harness.js';
@@ -73,5 +73,12 @@ describe.each(stores)('bundles on $name', (storeUnderTest) => {
     const facts = (await outboxOf(store, 'po-family-all')).map((m) => m.type);
     expect(facts).toContain('ProductOrderFailed');
     expect(facts).not.toContain('ProductOrderPartiallyCompleted');
+    // The plan fails the streaming item on a timeout: no fallout case, and the read model says why.
+    expect(await store.query('SELECT 1 FROM fallout_case')).toEqual([]);
+    const view = await projectOrder(store, (runtime as Runtime).registry, 'po-family-all');
+    expect(view?.internalState).toBe('failed');
+    expect(view?.failureReasons).toEqual([
+      { itemId: '1.tv', sagaId: expect.stringMatching(/^saga-/), stepId: 'ott', outcome: 'timeout', reason: expect.stringMatching(/no answer within/) },
+    ]);
   });
 });
