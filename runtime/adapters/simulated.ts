@@ -17,6 +17,7 @@ import type { Clock } from '../clock.js';
 import {
   READ_TARGET_STATE, TARGET_STATE_READ, replyTo, type Envelope, type StepCommandPayload, type StepReplyPayload,
 } from '../engine/messages.js';
+import { COMPENSATE_STEP } from '../engine/cancellation.js';
 import type { ResourceState } from '../engine/states.js';
 import type { MessageSink } from '../outbox/bus.js';
 import { WriteBatch, iso, parseJson, unnestRows, type Column } from '../store/sql.js';
@@ -83,6 +84,15 @@ interface Response {
 }
 
 type Tally = Partial<Record<keyof ComponentCounts, number>>;
+
+/** What applying a command changed besides the ledger. */
+interface Effect {
+  unit?: string;
+  spec?: string;
+  network?: string | null;
+  release?: { unit: string; spec: string; state: 'AVAILABLE' | 'QUARANTINED' };
+  deactivate?: string;
+}
 
 /** The failure a transaction throws when another recorded the same idempotency key first: run it again. */
 class KeyTakenMeanwhile extends Error {
@@ -208,9 +218,9 @@ export class SimulatedComponents {
     const planned = new Set<string>();
     commands.forEach((c, i) => {
       const payload = c.payload as StepCommandPayload;
-      if (!firstTime[i] || c.type === READ_TARGET_STATE || payload.kind !== 'resource_reservation') return;
+      if (!firstTime[i] || c.type === READ_TARGET_STATE || c.type === COMPENSATE_STEP || payload.kind !== 'resource_reservation') return;
       const slot = `${c.destination}\u0001${keyOf(c)}`;
-      if (ledger.has(slot) || planned.has(slot)) return;
+      if (ledger.get(slot)?.applied || planned.has(slot)) return;
       const script = this.scriptOf(c);
       if (script.outcome === 'success' || (script.outcome === 'timeout' && script.applied)) {
         planned.add(slot);
@@ -222,6 +232,7 @@ export class SimulatedComponents {
     for (const spec of [...wanted.keys()].sort()) units.set(spec, await this.allocate(tx, spec, wanted.get(spec) as number, at));
 
     const recorded: LedgerEntry[] = [];
+    const deactivated: string[] = [];
     const network: unknown[][] = [];
     const held: unknown[][] = [];
     const now_: Envelope[] = [];
@@ -234,6 +245,8 @@ export class SimulatedComponents {
           recorded.push(entry);
           if (extra.unit) held.push([extra.unit, extra.spec, 'RESERVED', entry.idempotencyKey, at]);
           if (extra.network) network.push([entry.idempotencyKey, owner, extra.network, 'ACTIVE', at]);
+          if (extra.release) held.push([extra.release.unit, extra.release.spec, extra.release.state, null, at]);
+          if (extra.deactivate) deactivated.push(extra.deactivate);
           if (entry.applied) count(owner, 'applied');
         }, units, count)
         : this.respondAgain(command, now, ledger, count);
@@ -243,26 +256,35 @@ export class SimulatedComponents {
     // Units allocated for a reservation that did not take one after all (none expected) go back.
     for (const [spec, left] of units) for (const unit of left) held.push([unit, spec, 'AVAILABLE', null, at]);
 
-    if (recorded.length + network.length + held.length + later.length > 0) {
+    if (recorded.length + network.length + held.length + later.length + deactivated.length > 0) {
       const batch = new WriteBatch();
-      if (recorded.length > 0) {
-        const rows = recorded.map((e) => [
+      // One row per key: a later command of the batch under the same key recorded last.
+      const unique = [...new Map(recorded.map((e) => [`${e.owner}\u0001${e.idempotencyKey}`, e])).values()];
+      if (unique.length > 0) {
+        const rows = unique.map((e) => [
           e.owner, e.idempotencyKey, e.commandType, e.messageId, e.productOrderId, e.sagaId, e.stepId, e.applied,
           e.replyType, e.reply, e.recordedAt,
         ]);
         const { from, select, params } = unnestRows(LEDGER_COLUMNS, rows, 1);
         batch.raw(
           `INSERT INTO component_ledger (${LEDGER_COLUMNS.map(([n]) => n).join(', ')})
-           SELECT ${select} FROM ${from} ON CONFLICT DO NOTHING RETURNING 1`,
+           SELECT ${select} FROM ${from}
+           ON CONFLICT (owner, idempotency_key) DO UPDATE SET
+             ${LEDGER_COLUMNS.slice(2).map(([n]) => `${n} = EXCLUDED.${n}`).join(', ')}
+           WHERE NOT component_ledger.applied
+           RETURNING 1`,
           params, 'ledger');
       }
       batch.insert('component_network', NETWORK_COLUMNS, network, { key: ['idempotency_key'], update: [] });
       batch.insert('component_resource_unit', UNIT_COLUMNS, held, { key: ['id'], update: ['state', 'held_by', 'updated_at'] });
       batch.insert('component_reply', REPLY_COLUMNS, later, { key: ['message_id'], update: [] });
-      const [written] = await batch.run<{ ledger: string | number | null }>(tx, recorded.length > 0 ? '(SELECT count(*) FROM ledger) AS ledger' : 'NULL AS ledger');
+      if (deactivated.length > 0) {
+        batch.raw(`UPDATE component_network SET state = 'DEACTIVATED' WHERE idempotency_key = ANY($1::text[])`, [deactivated]);
+      }
+      const [written] = await batch.run<{ ledger: string | number | null }>(tx, unique.length > 0 ? '(SELECT count(*) FROM ledger) AS ledger' : 'NULL AS ledger');
       // Another process recorded one of these keys meanwhile (the same key sent twice at once):
       // this transaction runs again, and answers from what that one recorded.
-      if (recorded.length > 0 && Number(written?.ledger) !== recorded.length) throw new KeyTakenMeanwhile();
+      if (unique.length > 0 && Number(written?.ledger) !== unique.length) throw new KeyTakenMeanwhile();
     }
     return now_;
   }
@@ -325,9 +347,11 @@ export class SimulatedComponents {
     }
   }
 
+  /** The scenario's script for a command; a compensation is scripted as `<step>:compensate` (or `kind:<kind>:compensate`). */
   private scriptOf(command: Envelope): StepScript {
     const payload = command.payload as StepCommandPayload;
-    return scriptFor(this.scenarios.get(command.productOrderId), payload.stepId, payload.kind, payload.delivery);
+    const suffix = command.type === COMPENSATE_STEP ? ':compensate' : '';
+    return scriptFor(this.scenarios.get(command.productOrderId), `${payload.stepId}${suffix}`, `${payload.kind}${suffix}`, payload.delivery);
   }
 
   /**
@@ -336,7 +360,7 @@ export class SimulatedComponents {
    */
   private respond(
     command: Envelope, now: Date, ledger: Map<string, LedgerEntry>,
-    record: (entry: LedgerEntry, extra: { unit?: string; spec?: string; network?: string | null }) => void,
+    record: (entry: LedgerEntry, extra: Effect) => void,
     units: Map<string, string[]>, count: (owner: string, field: keyof ComponentCounts, n?: number) => void,
   ): Response {
     const owner = command.destination;
@@ -349,7 +373,9 @@ export class SimulatedComponents {
       return this.answer(command, now, TARGET_STATE_READ, { present: recorded?.applied === true, externalRef: recorded?.reply.externalRef }, undefined, count);
     }
     const script = this.scriptOf(command);
-    if (recorded) {
+    // An effect applied under this key is answered as recorded; a failure recorded by an earlier
+    // command is not final: this command tries again (nothing was applied).
+    if (recorded && (recorded.applied || recorded.messageId === command.messageId)) {
       count(owner, 'replayed');
       return this.answer(command, now, recorded.replyType, recorded.reply, script.outcome === 'timeout' ? undefined : { ...script, outcome: 'success' }, count);
     }
@@ -366,8 +392,18 @@ export class SimulatedComponents {
     // The side effect, once for this key.
     const n = this.serial(command);
     let reply: StepReplyPayload;
-    const extra: { unit?: string; spec?: string; network?: string | null } = {};
-    if (payload.kind === 'resource_reservation') {
+    const extra: Effect = {};
+    if (command.type === COMPENSATE_STEP) {
+      // Undoing a step: a reservation's unit goes back to its pool (or to quarantine), an
+      // activation is deactivated; the others record that they undid it.
+      const of = (payload.of ?? {}) as { resourceId?: string | null; idempotencyKey?: string | null };
+      if (payload.kind === 'resource_reservation' && of.resourceId) {
+        extra.release = { unit: of.resourceId, spec: payload.ref?.id ?? 'RESOURCE', state: payload.action === 'quarantine' ? 'QUARANTINED' : 'AVAILABLE' };
+      } else if (payload.kind === 'activation' && of.idempotencyKey) {
+        extra.deactivate = of.idempotencyKey;
+      }
+      reply = { externalRef: `${command.destination}-${String(payload.action)}-${n}` };
+    } else if (payload.kind === 'resource_reservation') {
       const spec = payload.ref?.id ?? 'RESOURCE';
       const unit = units.get(spec)?.shift();
       if (!unit) {

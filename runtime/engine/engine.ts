@@ -18,6 +18,9 @@ import {
 import type { PlanRegistry } from './plans.js';
 import { stepApplies } from './rules.js';
 import {
+  Cancellations, type ApproveResult, type CancelInput, type CancelResult,
+} from './cancellation.js';
+import {
   activationCommandTransitions, falloutCaseTransitions, pathTo, productOrderItemTransitions,
   productOrderTransitions, resourceTransitions, sagaStepTransitions, sagaTransitions, transition,
   TransitionRefused, type ActivationCommandState, type ProductOrderItemState, type ProductOrderState, type ResourceState, type SagaState,
@@ -134,7 +137,8 @@ export type ResumeResult =
   | { ok: true; caseId: string; sagaId: string; stepId: string; productOrderId: string }
   | { ok: false; problem: string };
 
-interface Ctx {
+/** @internal What a handler works with: the unit of work, the order (locked), the message being handled. */
+export interface Ctx {
   uow: UnitOfWork;
   order: ProductOrderRow;
   cause: string | null;
@@ -144,12 +148,30 @@ export class Engine {
   /** Aggregates of the orders this process handled last, reused while their version holds. */
   readonly cache: AggregateCache;
 
+  /** Cancellation and compensation (§18). */
+  readonly cancellations: Cancellations;
+
   constructor(private readonly options: EngineOptions) {
     this.cache = new AggregateCache(options.cacheCapacity);
+    this.cancellations = new Cancellations(this);
   }
 
-  private get store(): Store { return this.options.store; }
-  private get registry(): PlanRegistry { return this.options.registry; }
+  /** Cancels an order or one of its items as the plan's cancel rules say (TMF622 CancelProductOrder). */
+  cancel(input: CancelInput): Promise<CancelResult> {
+    return this.cancellations.cancel(input);
+  }
+
+  /** Approves (or refuses) what waits for a decision: a compensation that requires approval. */
+  approve(approvalId: string, decision: { by: string; note?: string; approve?: boolean }): Promise<ApproveResult> {
+    return this.cancellations.decide(approvalId, { ...decision, approve: decision.approve ?? true });
+  }
+
+  /** @internal */
+  get store(): Store { return this.options.store; }
+  /** @internal */
+  get registry(): PlanRegistry { return this.options.registry; }
+  /** @internal */
+  get clock(): Clock { return this.options.clock; }
 
   async registerPlans(plans: CompiledPlan[]): Promise<void> {
     const at = this.options.clock.now();
@@ -165,7 +187,8 @@ export class Engine {
     if (this.options.onCommit && uow.log.length > 0) this.options.onCommit(uow.log);
   }
 
-  private flush(tx: Queryable, uow: UnitOfWork): Promise<void> {
+  /** @internal */
+  flush(tx: Queryable, uow: UnitOfWork): Promise<void> {
     return uow.flush(tx, this.options.outboxLease);
   }
 
@@ -457,11 +480,17 @@ export class Engine {
       fallout.resolvedAt = uow.at;
       uow.putFallout(fallout);
       uow.recordState(order, ctx.cause, 'FalloutCaseResumed', { sagaId: saga.id, stepId: step.stepId }, { caseId });
-      saga.heldStepId = null;
-      this.setSagaState(ctx, saga, 'STARTED');
-      this.startStep(ctx, saga, step, 'resume');
-      this.emitFact(ctx, 'FulfillmentResumed', { caseId, stepId: step.stepId }, saga);
-      this.advance(ctx, saga);
+      if (fallout.resumeCommand.type === 'ResumeCompensation') {
+        // A compensation repaired by hand: it is sent again (idempotent), and the cancellation goes on.
+        this.cancellations.resumeCompensation(ctx, saga, step);
+        this.emitFact(ctx, 'CompensationResumed', { caseId, stepId: step.stepId }, saga);
+      } else {
+        saga.heldStepId = null;
+        this.setSagaState(ctx, saga, 'STARTED');
+        this.startStep(ctx, saga, step, 'resume');
+        this.emitFact(ctx, 'FulfillmentResumed', { caseId, stepId: step.stepId }, saga);
+        this.advance(ctx, saga);
+      }
       this.recomputeOrder(ctx);
       await this.flush(tx, uow);
       return { ok: true, caseId, sagaId: saga.id, stepId: step.stepId, productOrderId: order.id };
@@ -512,7 +541,7 @@ export class Engine {
       if (!plan || plan.kind !== 'plan') continue;
       const saga: SagaRow = {
         id: `saga-${randomUUID()}`, productOrderId: order.id, productOrderItemId: item.id, planHash: plan.hash,
-        correlationId: order.correlationId, state: 'STARTED', heldStepId: null, createdAt: uow.at, updatedAt: uow.at,
+        correlationId: order.correlationId, state: 'STARTED', heldStepId: null, createdAt: uow.at, updatedAt: uow.at, compensation: null,
       };
       uow.putSaga(saga);
       uow.recordState(order, ctx.cause, 'SagaStarted', { sagaId: saga.id }, {
@@ -523,7 +552,7 @@ export class Engine {
         const step: SagaStepRow = {
           sagaId: saga.id, stepId: planStep.id, kind: planStep.kind, owner: planStep.owner, state: 'NOT_STARTED',
           attempt: 0, deliveries: 0, resumes: 0, idempotencyKey: null, externalRef: null, outcome: null, evidence: null,
-          startedAt: null, completedAt: null, updatedAt: uow.at,
+          startedAt: null, completedAt: null, updatedAt: uow.at, compensations: 0,
         };
         uow.putStep(step);
         if (!applies) this.setStepState(ctx, saga, step, 'SKIPPED', { rule: planStep.condition?.mode });
@@ -541,6 +570,7 @@ export class Engine {
     const saga = ctx.uow.sagas.get(message.sagaId as string);
     const step = saga ? ctx.uow.step(saga.id, message.stepId as string) : undefined;
     if (!saga || !step) return this.refuse(ctx, message, 'unknown saga or step');
+    if (this.cancellations.onReply(ctx, saga, step, message)) return;
     if (message.idempotencyKey !== step.idempotencyKey) {
       return this.refuse(ctx, message, `stale: idempotency key ${message.idempotencyKey} is not the step's current ${step.idempotencyKey}`);
     }
@@ -587,6 +617,8 @@ export class Engine {
     } else if (step.kind === 'inventory_commit') {
       for (const r of uow.reservationsOf(saga.id)) this.walkReservation(ctx, r, 'ACTIVE');
     }
+    // A saga being cancelled: the step's outcome is known, its compensation can follow.
+    if (saga.state === 'COMPENSATING') return this.cancellations.next(ctx, saga);
     this.advance(ctx, saga);
   }
 
@@ -603,6 +635,11 @@ export class Engine {
     if (step.kind === 'activation') {
       const command = uow.activationFor(saga.id, step.stepId, step.idempotencyKey);
       if (command) this.walkActivation(ctx, command, command.state === 'UNKNOWN' ? 'RECONCILED_FAILED' : 'REJECTED');
+    }
+    if (saga.state === 'COMPENSATING') {
+      // A saga being cancelled: the step did nothing to undo (a timeout is compensated anyway).
+      this.setStepState(ctx, saga, step, 'FAILED', { outcome, reason });
+      return this.cancellations.next(ctx, saga);
     }
     if (this.isNonBlockingBilling(ctx, saga, planStep)) {
       this.setStepState(ctx, saga, step, 'FAILED', { outcome, reason });
@@ -640,7 +677,8 @@ export class Engine {
     this.recomputeOrder(ctx);
   }
 
-  private raiseFallout(
+  /** @internal */
+  raiseFallout(
     ctx: Ctx, saga: SagaRow, step: SagaStepRow, planStep: CompiledStep, outcome: string, reason: string | null,
     party: 'customer' | 'provider', ownerGroup: string, message: string | null,
   ): FalloutCaseRow {
@@ -679,6 +717,7 @@ export class Engine {
     if (present) return this.succeed(ctx, saga, step, planStep, message, message.payload as StepReplyPayload, false);
     const { uow } = ctx;
     uow.clearTimers(saga.id, step.stepId);
+    if (saga.state === 'COMPENSATING') return this.fail(ctx, saga, step, planStep, null, 'absent', 'read-back: absent, nothing to undo');
     if (step.attempt <= planStep.retry.maxRetries) {
       // Absent: the side effect never happened, so sending the command again is safe.
       this.setStepState(ctx, saga, step, 'WAITING', { reason: 'read-back: absent, retrying' });
@@ -712,9 +751,11 @@ export class Engine {
     const saga = uow.sagas.get(sagaId);
     const step = saga ? uow.step(sagaId, stepId) : undefined;
     uow.clearTimers(sagaId, stepId);
-    if (!saga || !step || saga.state !== 'STARTED' || attempt !== step.attempt) return;
-    const planStep = this.planStep(ctx, saga, stepId);
     ctx.cause = null;
+    if (saga && step && this.cancellations.onTimer(ctx, saga, step, kind, attempt)) return;
+    // A saga being cancelled still learns its running steps' outcomes (timeouts included).
+    if (!saga || !step || (saga.state !== 'STARTED' && saga.state !== 'COMPENSATING') || attempt !== step.attempt) return;
+    const planStep = this.planStep(ctx, saga, stepId);
     if (kind === 'retry') {
       if (step.state === 'WAITING' || step.state === 'UNKNOWN') this.startStep(ctx, saga, step, 'retry');
       return;
@@ -723,6 +764,9 @@ export class Engine {
     if (step.state !== 'STARTED') return;
     uow.recordState(ctx.order, null, 'StepTimedOut', { sagaId, stepId }, { attempt, timeoutMs: planStep.timeout.ms });
     const on = planStep.timeout.on;
+    if (saga.state === 'COMPENSATING' && on.action !== 'reconcile') {
+      return this.fail(ctx, saga, step, planStep, null, 'timeout', `no answer within ${planStep.timeout.ms} ms`);
+    }
     if (on.action === 'reconcile') {
       // Timeout is not failure (§26): the outcome is unknown until the target is read back.
       this.setStepState(ctx, saga, step, 'UNKNOWN', { reason: 'timeout' });
@@ -752,7 +796,8 @@ export class Engine {
   }
 
   // --- saga progress ------------------------------------------------------------------------
-  private advance(ctx: Ctx, saga: SagaRow): void {
+  /** @internal */
+  advance(ctx: Ctx, saga: SagaRow): void {
     if (saga.state !== 'STARTED') return;
     const { uow } = ctx;
     const plan = this.planOf(ctx, saga);
@@ -819,7 +864,8 @@ export class Engine {
     uow.setTimer({ sagaId: saga.id, stepId: step.stepId, kind: 'step_timeout', attempt: step.attempt, dueAt: later(uow.now, planStep.timeout.ms) });
   }
 
-  private recomputeOrder(ctx: Ctx): void {
+  /** @internal */
+  recomputeOrder(ctx: Ctx): void {
     const { uow, order } = ctx;
     const items = uow.itemsOf(order.id);
     const children = (parent: ProductOrderItemRow) => items.filter((i) => i.parentItemId === parent.id);
@@ -844,14 +890,16 @@ export class Engine {
   }
 
   // --- guarded setters ----------------------------------------------------------------------
-  private setStepState(ctx: Ctx, saga: SagaRow, step: SagaStepRow, to: SagaStepState, detail: Record<string, unknown> = {}): void {
+  /** @internal */
+  setStepState(ctx: Ctx, saga: SagaRow, step: SagaStepRow, to: SagaStepState, detail: Record<string, unknown> = {}): void {
     const from = step.state;
     step.state = transition(`saga step ${step.stepId}`, sagaStepTransitions, from, to);
     ctx.uow.putStep(step);
     ctx.uow.recordState(ctx.order, ctx.cause, 'StepStateChanged', { sagaId: saga.id, stepId: step.stepId }, { from, to, ...detail });
   }
 
-  private setSagaState(ctx: Ctx, saga: SagaRow, to: SagaState): void {
+  /** @internal */
+  setSagaState(ctx: Ctx, saga: SagaRow, to: SagaState): void {
     if (saga.state === to) return;
     const from = saga.state;
     saga.state = transition('saga', sagaTransitions, from, to);
@@ -859,7 +907,8 @@ export class Engine {
     ctx.uow.recordState(ctx.order, ctx.cause, 'SagaStateChanged', { sagaId: saga.id, stepId: saga.heldStepId }, { from, to });
   }
 
-  private setItemState(ctx: Ctx, item: ProductOrderItemRow, to: ProductOrderItemState): void {
+  /** @internal */
+  setItemState(ctx: Ctx, item: ProductOrderItemRow, to: ProductOrderItemState): void {
     if (item.state === to) return;
     const path = pathTo(productOrderItemTransitions, item.state, to);
     if (!path) return ctx.uow.recordState(ctx.order, ctx.cause, 'TransitionRefused', {}, { aggregate: 'product order item', id: item.id, from: item.state, to });
@@ -867,9 +916,11 @@ export class Engine {
     item.state = to;
     ctx.uow.touchItem(item);
     ctx.uow.recordState(ctx.order, ctx.cause, 'ProductOrderItemStateChanged', {}, { productOrderItemId: item.id, from, to });
+    if (to === 'cancelled') this.cancellations.requestsDone(ctx, item.id);
   }
 
-  private setOrderState(ctx: Ctx, to: ProductOrderState, detail: Record<string, unknown> = {}): void {
+  /** @internal */
+  setOrderState(ctx: Ctx, to: ProductOrderState, detail: Record<string, unknown> = {}): void {
     const { order } = ctx;
     if (order.state === to) return;
     const path = pathTo(productOrderTransitions, order.state, to);
@@ -878,6 +929,7 @@ export class Engine {
     order.state = to;
     ctx.uow.touchOrder(order);
     ctx.uow.recordState(order, ctx.cause, 'ProductOrderStateChanged', {}, { from, to, ...detail });
+    if (to === 'cancelled') this.cancellations.requestsDone(ctx, null);
     const fact = ORDER_FACTS[to];
     if (fact && !(to === 'inProgress' && from !== 'acknowledged' && from !== 'pending')) this.emitFact(ctx, fact, { from, to });
     if (to === 'inProgress' && from === 'held') this.emitFact(ctx, 'ProductOrderResumed', { from, to });
@@ -894,7 +946,8 @@ export class Engine {
     ctx.uow.putActivation(command);
   }
 
-  private walkReservation(ctx: Ctx, reservation: ResourceReservationRow, to: ResourceState): void {
+  /** @internal */
+  walkReservation(ctx: Ctx, reservation: ResourceReservationRow, to: ResourceState): void {
     const path = pathTo(resourceTransitions, reservation.state, to);
     if (!path || path.length === 0) return;
     for (const state of path) {
@@ -906,17 +959,20 @@ export class Engine {
   }
 
   // --- helpers ------------------------------------------------------------------------------
-  private refuse(ctx: Ctx, message: Envelope, reason: string): void {
+  /** @internal */
+  refuse(ctx: Ctx, message: Envelope, reason: string): void {
     ctx.uow.recordState(ctx.order, message.messageId, 'MessageRefused', { sagaId: message.sagaId, stepId: message.stepId }, { type: message.type, reason });
   }
 
-  private planOf(ctx: Ctx, saga: SagaRow): CompiledSinglePlan {
+  /** @internal */
+  planOf(ctx: Ctx, saga: SagaRow): CompiledSinglePlan {
     const plan = ctx.uow.plans.get(saga.planHash);
     if (!plan || plan.kind !== 'plan') throw new Error(`saga ${saga.id}: plan ${saga.planHash} is not a single plan`);
     return plan;
   }
 
-  private planStep(ctx: Ctx, saga: SagaRow, stepId: string): CompiledStep {
+  /** @internal */
+  planStep(ctx: Ctx, saga: SagaRow, stepId: string): CompiledStep {
     const step = this.planOf(ctx, saga).steps.find((s) => s.id === stepId);
     if (!step) throw new Error(`saga ${saga.id}: plan has no step ${stepId}`);
     return step;
@@ -927,14 +983,16 @@ export class Engine {
     return planStep.kind === 'billing_trigger' && billing !== null && !billing.blocksCompletion;
   }
 
-  private emitFact(ctx: Ctx, type: string, payload: Record<string, unknown>, saga?: SagaRow): void {
+  /** @internal */
+  emitFact(ctx: Ctx, type: string, payload: Record<string, unknown>, saga?: SagaRow): void {
     ctx.uow.emit(this.envelope(ctx.order, {
       kind: 'event', type, destination: EVENTS, orderingKey: saga?.id ?? ctx.order.id, sagaId: saga?.id ?? null,
       productOrderItemId: saga?.productOrderItemId ?? null, payload,
     }, ctx.cause));
   }
 
-  private envelope(
+  /** @internal */
+  envelope(
     order: ProductOrderRow,
     m: Pick<Envelope, 'kind' | 'type' | 'destination' | 'orderingKey' | 'payload'> & Partial<Pick<Envelope, 'sagaId' | 'stepId' | 'productOrderItemId' | 'idempotencyKey'>>,
     cause: string | null,
@@ -949,16 +1007,25 @@ export class Engine {
 }
 
 const ITEM_STATE_OF_SAGA: Record<SagaState, ProductOrderItemState> = {
-  STARTED: 'inProgress', HELD: 'held', COMPLETED: 'completed', FAILED: 'failed', COMPENSATING: 'inProgress', COMPENSATED: 'cancelled',
+  STARTED: 'inProgress', HELD: 'held', COMPLETED: 'completed', FAILED: 'failed', COMPENSATING: 'pendingCancellation', COMPENSATED: 'cancelled',
 };
 
 const ORDER_FACTS: Partial<Record<ProductOrderState, string>> = {
   inProgress: 'ProductOrderFulfillmentStarted', held: 'ProductOrderHeld', completed: 'ProductOrderCompleted',
-  failed: 'ProductOrderFailed', partial: 'ProductOrderPartiallyCompleted',
+  failed: 'ProductOrderFailed', partial: 'ProductOrderPartiallyCompleted', cancelled: 'ProductOrderCancelled',
 };
 
-function combine(states: ProductOrderItemState[]): ProductOrderItemState | 'partial' {
-  if (states.length === 0) return 'acknowledged';
+function combine(all: ProductOrderItemState[]): ProductOrderItemState | 'partial' {
+  if (all.length === 0) return 'acknowledged';
+  // Cancelled items count for nothing (all cancelled: cancelled); items being cancelled make the
+  // whole pending cancellation only when nothing else is going on.
+  let states = all.filter((s) => s !== 'cancelled');
+  if (states.length === 0) return 'cancelled';
+  const cancelling = (s: ProductOrderItemState) => s === 'pendingCancellation' || s === 'assessingCancellation';
+  if (states.some(cancelling)) {
+    if (states.every((s) => cancelling(s) || s === 'rejected')) return 'pendingCancellation';
+    states = states.map((s) => (cancelling(s) ? 'inProgress' : s));
+  }
   if (states.every((s) => s === 'completed')) return 'completed';
   if (states.every((s) => s === 'rejected')) return 'rejected';
   if (states.includes('held')) return 'held';

@@ -32,7 +32,7 @@ export const RESOURCE_STATES = [
 ] as const;
 export type ResourceState = (typeof RESOURCE_STATES)[number];
 
-export const FALLOUT_CASE_STATES = ['OPEN', 'RESUMED'] as const;
+export const FALLOUT_CASE_STATES = ['OPEN', 'RESUMED', 'CANCELLED'] as const;
 export type FalloutCaseState = (typeof FALLOUT_CASE_STATES)[number];
 
 export type Transitions<S extends string> = Readonly<Record<S, readonly S[]>>;
@@ -41,10 +41,11 @@ export const productOrderTransitions: Transitions<ProductOrderState> = {
   acknowledged: ['inProgress', 'rejected', 'pending', 'assessingCancellation'],
   pending: ['inProgress', 'rejected', 'assessingCancellation'],
   inProgress: ['held', 'pending', 'partial', 'completed', 'failed', 'assessingCancellation'],
-  held: ['inProgress', 'partial', 'failed', 'assessingCancellation'],
+  held: ['inProgress', 'partial', 'failed', 'assessingCancellation', 'pendingCancellation'],
   partial: ['inProgress', 'completed'],
   assessingCancellation: ['pendingCancellation', 'inProgress', 'held'],
-  pendingCancellation: ['cancelled'],
+  // held: a compensation raised fallout; inProgress: the compensation was refused (approval).
+  pendingCancellation: ['cancelled', 'held', 'inProgress'],
   rejected: [], completed: [], failed: [], cancelled: [],
 };
 
@@ -52,9 +53,9 @@ export const productOrderItemTransitions: Transitions<ProductOrderItemState> = {
   acknowledged: ['inProgress', 'rejected', 'pending', 'assessingCancellation'],
   pending: ['inProgress', 'rejected', 'assessingCancellation'],
   inProgress: ['held', 'completed', 'failed', 'assessingCancellation'],
-  held: ['inProgress', 'failed', 'assessingCancellation'],
+  held: ['inProgress', 'failed', 'assessingCancellation', 'pendingCancellation'],
   assessingCancellation: ['pendingCancellation', 'inProgress', 'held'],
-  pendingCancellation: ['cancelled'],
+  pendingCancellation: ['cancelled', 'held', 'inProgress'],
   rejected: [], completed: [], failed: [], cancelled: [],
 };
 
@@ -74,7 +75,8 @@ export const sagaStepTransitions: Transitions<SagaStepState> = {
 export const sagaTransitions: Transitions<SagaState> = {
   STARTED: ['HELD', 'COMPLETED', 'FAILED', 'COMPENSATING'],
   HELD: ['STARTED', 'FAILED', 'COMPENSATING'],
-  COMPENSATING: ['COMPENSATED', 'FAILED'],
+  // HELD: a compensation raised fallout; STARTED/HELD: a compensation that required approval was refused.
+  COMPENSATING: ['COMPENSATED', 'FAILED', 'HELD', 'STARTED'],
   COMPLETED: [], FAILED: [], COMPENSATED: [],
 };
 
@@ -101,8 +103,9 @@ export const resourceTransitions: Transitions<ResourceState> = {
 };
 
 export const falloutCaseTransitions: Transitions<FalloutCaseState> = {
-  OPEN: ['RESUMED'],
-  RESUMED: [],
+  // CANCELLED: the order or item was cancelled while the case was open.
+  OPEN: ['RESUMED', 'CANCELLED'],
+  RESUMED: [], CANCELLED: [],
 };
 
 export class TransitionRefused extends Error {

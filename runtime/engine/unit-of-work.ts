@@ -46,11 +46,23 @@ export interface ProductOrderItemRow {
 export interface SagaRow {
   id: string; productOrderId: string; productOrderItemId: string; planHash: string; correlationId: string;
   state: SagaState; heldStepId: string | null; createdAt: string; updatedAt: string;
+  /** The cancellation the saga is under (migration 011); null when none. */
+  compensation: SagaCompensation | null;
+}
+/** What a cancellation decided for a saga, and the approval it waits for when its rule requires one. */
+export interface SagaCompensation {
+  cancelRequestId: string;
+  /** The cancel rule that applied (`after ont`), or `default` when the plan has none for the phase. */
+  rule: string;
+  action: 'stop' | 'compensate';
+  approval: { id: string; state: 'PENDING' | 'APPROVED' | 'REFUSED'; by: string | null; at: string | null } | null;
 }
 export interface SagaStepRow {
   sagaId: string; stepId: string; kind: string; owner: string; state: SagaStepState; attempt: number;
   deliveries: number; resumes: number; idempotencyKey: string | null; externalRef: string | null; outcome: string | null;
   evidence: Record<string, string> | null; startedAt: string | null; completedAt: string | null; updatedAt: string;
+  /** Compensating commands sent for the step (migration 011). */
+  compensations: number;
 }
 export interface ActivationCommandRow {
   id: string; sagaId: string; stepId: string; target: string | null; idempotencyKey: string;
@@ -88,9 +100,10 @@ const COLUMNS = {
     created_at:timestamptz updated_at:timestamptz version:integer`),
   orderVersion: columns('id state updated_at:timestamptz version:integer'),
   item: columns('product_order_id id parent_item_id offering_id action characteristics:jsonb plan_hash state updated_at:timestamptz'),
-  saga: columns('id product_order_id product_order_item_id plan_hash correlation_id state held_step_id created_at:timestamptz updated_at:timestamptz'),
+  saga: columns(`id product_order_id product_order_item_id plan_hash correlation_id state held_step_id created_at:timestamptz updated_at:timestamptz
+    compensation:jsonb`),
   step: columns(`saga_id step_id kind owner state attempt:integer deliveries:integer resumes:integer idempotency_key external_ref outcome
-    evidence:jsonb started_at:timestamptz completed_at:timestamptz updated_at:timestamptz`),
+    evidence:jsonb started_at:timestamptz completed_at:timestamptz updated_at:timestamptz compensations:integer`),
   activation: columns('id saga_id step_id target idempotency_key state attempts:integer created_at:timestamptz updated_at:timestamptz'),
   reservation: columns('id saga_id step_id resource_spec resource_id state created_at:timestamptz updated_at:timestamptz'),
   fallout: columns(`id saga_id failed_step_id product_order_id product_order_item_id correlation_id failure_reason suggested_repair
@@ -173,6 +186,7 @@ export class UnitOfWork {
   /** The outbox rows as stored by `flush` (sequence number, and the lease they were written with). */
   stored: StoredMessage[] = [];
   readonly log: LogRow[] = [];
+  private readonly writes: { sql: string; params: unknown[] }[] = [];
   private readonly timersSet = new Map<string, TimerRow>();
   private readonly timersDeleted = new Map<string, { sagaId: string; stepId: string; kind: TimerKind }>();
 
@@ -241,6 +255,11 @@ export class UnitOfWork {
       this.timersSet.delete(k);
       this.timersDeleted.set(k, { sagaId, stepId, kind });
     }
+  }
+
+  /** A write to run with the flush (an UPDATE or INSERT without RETURNING, parameters numbered from 1). */
+  write(sql: string, params: unknown[]): void {
+    this.writes.push({ sql, params });
   }
 
   emit(message: Envelope): void {
@@ -362,6 +381,7 @@ export class UnitOfWork {
         id: String(s.id), productOrderId: String(s.product_order_id), productOrderItemId: String(s.product_order_item_id),
         planHash: String(s.plan_hash), correlationId: String(s.correlation_id), state: s.state as SagaState,
         heldStepId: nullable(s.held_step_id), createdAt: iso(s.created_at) as string, updatedAt: iso(s.updated_at) as string,
+        compensation: (parseJson(s.compensation) as SagaCompensation | null) ?? null,
       });
       if (!this.plans.has(String(s.plan_hash))) this.plans.set(String(s.plan_hash), await registry.get(tx, String(s.plan_hash)));
     }
@@ -371,7 +391,7 @@ export class UnitOfWork {
         state: s.state as SagaStepState, attempt: Number(s.attempt), deliveries: Number(s.deliveries), resumes: Number(s.resumes),
         idempotencyKey: nullable(s.idempotency_key), externalRef: nullable(s.external_ref), outcome: nullable(s.outcome),
         evidence: parseJson(s.evidence) as Record<string, string> | null, startedAt: iso(s.started_at),
-        completedAt: iso(s.completed_at), updatedAt: iso(s.updated_at) as string,
+        completedAt: iso(s.completed_at), updatedAt: iso(s.updated_at) as string, compensations: Number(s.compensations ?? 0),
       });
     }
     for (const a of activations) {
@@ -452,14 +472,15 @@ export class UnitOfWork {
     const sagas = [...this.dirty.sagas].map((id) => this.sagas.get(id) as SagaRow);
     if (sagas.length) {
       batch.insert('saga', COLUMNS.saga,
-        sagas.map((s) => [s.id, s.productOrderId, s.productOrderItemId, s.planHash, s.correlationId, s.state, s.heldStepId, s.createdAt, s.updatedAt]),
-        { key: ['id'], update: ['state', 'held_step_id', 'updated_at'] });
+        sagas.map((s) => [s.id, s.productOrderId, s.productOrderItemId, s.planHash, s.correlationId, s.state, s.heldStepId, s.createdAt, s.updatedAt,
+          s.compensation]),
+        { key: ['id'], update: ['state', 'held_step_id', 'updated_at', 'compensation'] });
     }
     const steps = [...this.dirty.steps].map((k) => this.steps.get(k) as SagaStepRow);
     if (steps.length) {
       batch.insert('saga_step', COLUMNS.step,
         steps.map((s) => [s.sagaId, s.stepId, s.kind, s.owner, s.state, s.attempt, s.deliveries, s.resumes, s.idempotencyKey, s.externalRef,
-          s.outcome, s.evidence, s.startedAt, s.completedAt, s.updatedAt]),
+          s.outcome, s.evidence, s.startedAt, s.completedAt, s.updatedAt, s.compensations]),
         { key: ['saga_id', 'step_id'], update: COLUMNS.step.slice(4).map(([name]) => name) });
     }
     const activations = [...this.dirty.activations].map((id) => this.activations.get(id) as ActivationCommandRow);
@@ -482,6 +503,8 @@ export class UnitOfWork {
           f.resumeCommand, f.state, f.createdAt, f.resolvedAt]),
         { key: ['id'], update: ['state', 'resolved_at'] });
     }
+    // Writes of aggregates outside the unit of work (cancel requests, approvals), in the same statement.
+    for (const write of this.writes) batch.raw(write.sql, write.params);
     if (this.timersDeleted.size) {
       const dels = [...this.timersDeleted.values()];
       batch.raw(

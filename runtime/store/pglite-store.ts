@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { quoteIdent, type Queryable, type Store } from './store.js';
 
@@ -44,7 +46,26 @@ class PgliteStore implements Store {
   }
 }
 
+/**
+ * A data folder whose creation was cut short (the process killed in the milliseconds after
+ * `PG_VERSION` was written and before the configuration files were): PGlite cannot open it, and
+ * would fail with an unhelpful error or hang. No order can be in it yet.
+ */
+export function incompleteDataDir(dataDir: string): string | null {
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) return null;
+  for (const file of ['pg_hba.conf', 'postgresql.conf', join('global', 'pg_control')]) {
+    if (!existsSync(join(dataDir, file))) return file;
+  }
+  return null;
+}
+
 export async function openPgliteStore(dataDir: string | undefined, schema: string): Promise<Store> {
+  const missing = dataDir ? incompleteDataDir(dataDir) : null;
+  if (dataDir && missing) {
+    throw Object.assign(new Error(
+      `PGlite data folder ${dataDir} is incomplete (${missing} missing): its creation was interrupted; no order is in it: delete it and run again`,
+    ), { code: 'O2A_PGLITE_INCOMPLETE' });
+  }
   const db = dataDir ? new PGlite(dataDir) : new PGlite();
   await db.waitReady;
   return pgliteStoreOn(db, schema, true);
