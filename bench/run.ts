@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark of o2a, with the peer runtimes measured in the same run on the
-// same PostgreSQL. `npm run bench -- compiler runtime lsp` picks parts. Prints a Markdown report
+// same PostgreSQL. `npm run bench -- compiler runtime recovery lsp` picks parts. Prints a Markdown report
 // (as pasted in the README) and writes the raw figures to out/bench.json.
 import { cpus, totalmem, loadavg } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -7,6 +7,7 @@ import { runCompilerBench } from './compiler/index.js';
 import { runRuntimeBench } from './runtime/bench.js';
 import { runPeerBench } from './runtime/peers.js';
 import { runLspBench } from './lsp/index.js';
+import { runRecoveryBench } from './recovery/index.js';
 
 const parts = new Set(process.argv.slice(2).filter((a) => !a.startsWith('-')));
 const want = (part: string) => parts.size === 0 || parts.has(part);
@@ -50,6 +51,26 @@ if (want('runtime')) {
     `| graphile-worker (no-op jobs) | ${fixed(peers.graphileWorker.jobsPerSecond, 0)} jobs/s | | | |`,
     '',
     `Ratios: o2a orders/s / DBOS workflows/s = ${fixed(dbosRatio, 2)} (target 2.0); o2a steps/s / graphile-worker jobs/s = ${fixed(gwRatio, 2)} (target 1.0).`,
+    '',
+  );
+}
+
+if (want('recovery')) {
+  const r = await runRecoveryBench();
+  report.recovery = r;
+  const ms = (n: number | null | undefined) => (n === null || n === undefined ? 'not within the run' : `${(n / 1000).toFixed(1)} s`);
+  const d = r.databaseRestart;
+  lines.push(
+    `Recovery, ${r.orders} Home Fiber orders through a child process running the runtime (3 worker loops, relay lease ${r.leaseMs / 1000} s):`,
+    '',
+    '| fault | in flight | first order completed after | every in-flight order moving again after |',
+    '|---|---|---|---|',
+    ...r.kill.kills.map((k, i) => `| kill -9 #${i + 1}, new process started at once | ${k.inFlightAtKill} | ${ms(k.firstCompletionMs)} (from the kill) | ${ms(k.allMovingMs)} (from the kill) |`),
+    d.skipped ? `| database restart | skipped: ${d.skipped} | | |`
+      : `| database stopped for ${ms(d.downMs)}, started again | ${d.inFlightAtStop} | ${ms(d.firstCompletionMs)} (from its return) | ${ms(d.allMovingMs)} (from its return) |`,
+    '',
+    `After ${r.kill.kills.length} kills: ${r.kill.completed} completed, ${r.kill.failed} failed, ${r.kill.stuck} stuck, ${r.kill.fallout} fallout cases (${r.kill.seconds.toFixed(1)} s in all).`,
+    d.skipped ? '' : `After the database restart: ${d.completed} completed, ${d.failed} failed, ${d.stuck} stuck, ${d.fallout} fallout cases; the process ${d.processSurvived ? 'stayed up' : 'DIED'}.`,
     '',
   );
 }

@@ -13,7 +13,7 @@ import type { LogRow } from './engine/unit-of-work.js';
 import { InProcessBus } from './outbox/bus.js';
 import { OutboxRelay } from './outbox/relay.js';
 import { migrate } from './store/migrate.js';
-import { openStore, type Store, type StoreOptions } from './store/store.js';
+import { isConnectionError, openStore, type Store, type StoreOptions } from './store/store.js';
 
 export interface RuntimeOptions {
   store: Store;
@@ -80,6 +80,12 @@ export class Runtime {
   static async open(store: StoreOptions & Omit<RuntimeOptions, 'store'>): Promise<Runtime> {
     const opened = await openStore(store);
     await migrate(opened);
+    if (opened.kind === 'pglite') {
+      // An embedded database has one process at a time: leases found at opening were held by a
+      // process that is gone (killed mid-run). Its messages are delivered again now, not after
+      // their lease.
+      await opened.query('UPDATE outbox_pending SET lease_until = NULL, lease_owner = NULL WHERE lease_owner IS NOT NULL');
+    }
     return new Runtime({ ...store, store: opened });
   }
 
@@ -182,42 +188,110 @@ export class Runtime {
     for (const wake of this.idle.splice(0)) wake();
   }
 
+  /** The database as the worker loops last found it. */
+  private database: RuntimeHealth = { ready: true };
+  /** When the database was last found back (wall clock, ms): rounds started before then do not count. */
+  private databaseBackAt = 0;
+  /** Worker loops pausing after a failed round (woken by `stop` only). */
+  private pausing: (() => void)[] = [];
+
+  /**
+   * Whether this runtime can do its work (for a readiness probe): false while its worker loops
+   * find the database gone (a connection lost or refused: a restart, a failover), from the first
+   * round that fails so until a probe of a loop gets an answer again. `since`: when that last
+   * changed (absent while it never did); `lastError`: while not ready, the last connection error.
+   * Kept up to date by the worker loops (`start`): without them it stays as it was.
+   */
+  health(): RuntimeHealth {
+    return { ...this.database };
+  }
+
+  private databaseGone(error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    if (!this.database.ready) { this.database.lastError = message; return; }
+    this.database = { ready: false, lastError: message, since: new Date().toISOString() };
+    // One warning when the database goes, one when it is back, whatever the number of loops and rounds.
+    process.emitWarning(`o2a database unavailable, worker loops retrying with backoff: ${message}`);
+  }
+
+  private databaseBack(): void {
+    if (this.database.ready) return;
+    const goneMs = Date.now() - Date.parse(this.database.since as string);
+    this.databaseBackAt = Date.now();
+    this.database = { ready: true, since: new Date(this.databaseBackAt).toISOString() };
+    process.emitWarning(`o2a database available again after ${goneMs} ms`);
+  }
+
   /**
    * Starts `concurrency` worker loops (relay + timers + answers). A loop out of work waits for
    * messages its relay can publish (a commit, a batch marked), or polls again after `idleMs`, doubling up to
    * `maxIdleMs` while nothing turns up (work from other processes sharing the database): idle
    * loops must not keep the database busy with claims that find nothing.
+   *
+   * A round that fails is left to the leases (its claims run out and are taken again) and the
+   * loop pauses before the next, from `RETRY_MIN_MS` doubling up to `RETRY_MAX_MS` while rounds
+   * keep failing. A failure of the database connection (`isConnectionError`: the server restarts
+   * or is gone) marks the runtime not ready (`health`), with one warning; while so, each loop
+   * asks the database `SELECT 1` before a round, and the first answer marks it ready again (one
+   * warning). Any other failure is warned about, round by round.
    */
   start(concurrency = 4, idleMs = 5, maxIdleMs = 50): void {
     if (this.running) return;
     this.running = true;
-    for (let i = 0; i < concurrency; i++) {
-      this.loops.push((async () => {
-        let delay = idleMs;
-        while (this.running) {
-          let done = 0;
-          try {
-            done = await this.pump();
-          } catch (error) {
-            if (!this.running) break;
-            // A failed round leaves its claims to expire and be taken again; report and go on.
-            process.emitWarning(`o2a worker round failed: ${(error as Error).message}`);
-          }
-          if (done > 0) { delay = idleMs; continue; }
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(() => { this.idle = this.idle.filter((w) => w !== wake); resolve(); }, delay);
-            const wake = () => { clearTimeout(timer); resolve(); };
-            this.idle.push(wake);
-          });
-          delay = Math.min(maxIdleMs, delay * 2);
+    for (let i = 0; i < concurrency; i++) this.loops.push(this.workerLoop(idleMs, maxIdleMs));
+  }
+
+  private async workerLoop(idleMs: number, maxIdleMs: number): Promise<void> {
+    let delay = idleMs;
+    let failures = 0;
+    while (this.running) {
+      let done = 0;
+      const startedAt = Date.now();
+      try {
+        if (!this.database.ready) {
+          // A probe first: one statement, not a round of claims against a database that is gone.
+          await this.store.query('SELECT 1');
+          this.databaseBack();
         }
-      })());
+        done = await this.pump();
+        failures = 0;
+      } catch (error) {
+        if (!this.running) break;
+        failures += 1;
+        if (isConnectionError(error)) {
+          // A round that began before the database was found back may still fail on what it
+          // began with: it does not mark the database gone again.
+          if (startedAt >= this.databaseBackAt) this.databaseGone(error);
+        } else {
+          process.emitWarning(`o2a worker round failed: ${(error as Error).message}`);
+        }
+        const backoff = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(failures - 1, 16));
+        await this.pauseFor(Math.round(backoff * (0.75 + Math.random() / 2)));
+        continue;
+      }
+      if (done > 0) { delay = idleMs; continue; }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => { this.idle = this.idle.filter((w) => w !== wake); resolve(); }, delay);
+        const wake = () => { clearTimeout(timer); resolve(); };
+        this.idle.push(wake);
+      });
+      delay = Math.min(maxIdleMs, delay * 2);
     }
+  }
+
+  /** Waits `ms`, or less when the runtime stops. */
+  private pauseFor(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => { this.pausing = this.pausing.filter((w) => w !== wake); resolve(); }, ms);
+      const wake = () => { clearTimeout(timer); resolve(); };
+      this.pausing.push(wake);
+    });
   }
 
   async stop(): Promise<void> {
     this.running = false;
     this.wakeIdle();
+    for (const wake of this.pausing.splice(0)) wake();
     await Promise.all(this.loops);
     this.loops = [];
     // Messages leased to this process and not yet published go back to the sweep of any relay.
@@ -234,3 +308,16 @@ export class Runtime {
 function scenarioProblems(problems: string[]): string[] {
   return problems.map((p) => (p.startsWith('(scenario): ') ? `scenario${p.slice('(scenario)'.length)}` : `scenario.${p}`));
 }
+
+/** What `Runtime.health` answers (see there). */
+export interface RuntimeHealth {
+  ready: boolean;
+  /** While not ready: the last connection error the worker loops saw. */
+  lastError?: string;
+  /** When `ready` last changed (ISO time); absent while it never did. */
+  since?: string;
+}
+
+/** The pause of a worker loop after a failed round, doubling from the first to the most (± 25 %). */
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 2000;

@@ -11,7 +11,11 @@ export interface Store extends Queryable {
   readonly schema: string;
   /**
    * Runs `work` in one transaction. On a deadlock or serialization failure the whole callback
-   * runs again, so it must not do anything but database work and pure computation.
+   * runs again, so it must not do anything but database work and pure computation. On server
+   * PostgreSQL it also runs again, a few times with a short pause, when its connection could not
+   * be had or was lost before COMMIT was sent (the server rolls the transaction back); past that,
+   * or when the connection was lost after COMMIT was sent (outcome unknown), the connection error
+   * (`isConnectionError`) goes to the caller, whose loop retries with backoff.
    */
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -42,6 +46,35 @@ export const MAX_TRANSACTION_ATTEMPTS = 5;
 export function isRetryable(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && RETRYABLE.has(code);
+}
+
+/**
+ * SQLSTATEs of a lost or refused connection: the server shutting down (57P01 admin shutdown,
+ * 57P02 crash shutdown), starting up or in recovery (57P03), too many clients (53300), and the
+ * connection exception class (08xxx).
+ */
+const CONNECTION_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
+/** Node's socket errors of a server that is gone or not reachable. */
+const CONNECTION_ERRNOS = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'EHOSTDOWN', 'ENETUNREACH',
+  'ENETDOWN', 'ENOTFOUND', 'EAI_AGAIN',
+]);
+/** What `pg` and `pg-pool` say when a connection ends or cannot be had (they give no code). */
+const CONNECTION_MESSAGES = /Connection terminated|not queryable|timeout exceeded when trying to connect|server closed the connection unexpectedly|the database system is (starting up|shutting down|in recovery mode)/i;
+
+/**
+ * Whether an error says the database connection was lost or could not be made (the server went
+ * away, restarts, or is not reachable), as opposed to an error of the statement itself. Looks at
+ * the error's `cause` chain too. PGlite never raises these.
+ */
+export function isConnectionError(error: unknown): boolean {
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && (CONNECTION_SQLSTATES.has(code) || code.startsWith('08') || CONNECTION_ERRNOS.has(code))) return true;
+    if (e instanceof AggregateError && e.errors.some(isConnectionError)) return true;
+    if (CONNECTION_MESSAGES.test(String((e as { message?: unknown }).message ?? ''))) return true;
+  }
+  return false;
 }
 
 export function quoteIdent(name: string): string {
