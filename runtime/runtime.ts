@@ -220,6 +220,8 @@ export class Runtime {
     this.databaseBackAt = Date.now();
     this.database = { ready: true, since: new Date(this.databaseBackAt).toISOString() };
     process.emitWarning(`o2a database available again after ${goneMs} ms`);
+    // What the relay let go of while the database was gone is delivered again now, not after its lease.
+    this.relay.recover().catch(() => undefined);
   }
 
   /**

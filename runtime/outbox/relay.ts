@@ -195,6 +195,22 @@ export class OutboxRelay {
       [queued.map((m) => m.seq), this.options.workerId]);
   }
 
+  /**
+   * After the database came back: gives back the leases of this relay's rows that it no longer
+   * holds (a batch that failed while the database was gone, whose leases could not be given back
+   * then; rows of a commit whose answer was lost), so that a sweep delivers them now, in order,
+   * rather than after their lease. Rows it still holds (queued, or being published) keep theirs.
+   */
+  async recover(): Promise<number> {
+    const held = [...this.held.values()].flatMap((set) => [...set]);
+    const rows = await this.options.store.query<{ seq: string }>(
+      `UPDATE outbox_pending SET lease_until = NULL, lease_owner = NULL
+        WHERE lease_owner = $1 AND seq <> ALL($2::bigint[]) RETURNING seq`,
+      [this.options.workerId, held]);
+    if (rows.length > 0) { this.sweepWanted = true; this.options.onReady?.(); }
+    return rows.length;
+  }
+
   /** Forgets the messages queued here without a word to the database, as a process that dies does. */
   abandon(): void {
     for (const m of this.queue) this.unhold(m);
