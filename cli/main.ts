@@ -1,5 +1,7 @@
 // `o2a`: the command line. Each command parses its options, calls the compiler or the runtime,
-// and hands the result to a printer. Exit codes: 0 clean, 1 findings, 2 usage or internal error.
+// and hands the result to a printer. Exit codes: 0 clean, 1 findings, 2 usage or internal error;
+// run, resume, cancel and approve also exit 3 when the order (or its cancellation) needs a person
+// (runtime/cli-commands.ts).
 import { Command, CommanderError, Option } from 'commander';
 import type { Writable } from 'node:stream';
 import { registerCompilerCommands } from './commands/compiler.js';

@@ -1,15 +1,19 @@
 // The runtime's CLI commands as functions: parsed options and an output stream in, an exit code
-// out. `cli/` wires them into commander. Exit codes (the CLI's 0/1/2, and 3 for `run` and
-// `resume`, as documented in README's CLI table):
-//   0  done: the order completed (run, resume), the query answered (status, events, fallout list)
+// out. `cli/` wires them into commander. Exit codes (the CLI's 0/1/2, and 3 for `run`, `resume`,
+// `cancel` and `approve`, as documented in README's CLI table):
+//   0  done: the order completed (run, resume), the cancellation is done (cancel, approve), the
+//      decision taken left nobody anything to do (approve --refuse), the query answered (status,
+//      events, fallout list, approvals, cancellations)
 //   1  refused input, nothing run: an order that is not a valid TMF622 order, a conflict, an order
-//      rejected at intake now or before, an unknown order or fallout case, no usable plan or scenario
+//      rejected at intake now or before, an unknown order, item, fallout case or approval, an
+//      approval already decided, no usable plan or scenario
 //   2  as for every command: a usage error, a file that cannot be read, or an internal error
-//   3  the order ended held, failed or partial (fallout needs a person): a script tells it apart
-//      from a mistake in its own invocation
-// With --json every outcome of run, resume, status and events is one JSON value on stdout: what
-// the command shows, or for a refusal `{ ok: false, code, message, problems: [{ field, message }] }`
-// (see `Refusal`).
+//   3  the order ended held, failed or partial (fallout needs a person), or a cancellation is not
+//      done: refused by the plan or by the approver, or waiting for an approval: a script tells it
+//      apart from a mistake in its own invocation
+// With --json every outcome of run, resume, status, events, cancel and approve is one JSON value
+// on stdout: what the command shows, or for a refusal `{ ok: false, code, message, problems:
+// [{ field, message }] }` (see `Refusal`).
 import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -17,11 +21,15 @@ import type { CompiledPlan } from '../compiler/emit/schema.js';
 import { loadScenarioFile, type Scenario } from './adapters/scenario.js';
 import { ManualClock, systemClock, type Clock } from './clock.js';
 import type { SubmitRefusal } from './engine/engine.js';
+import {
+  approvals, cancelRequest, cancelRequests, type ApprovalView, type ApproveResult, type CancelRequestView, type CancelResult,
+} from './engine/cancellation.js';
 import { checkPlan } from './engine/plans.js';
 import type { LogRow } from './engine/unit-of-work.js';
 import { orderTrail, projectOrder, reasonOf, type OrderReadModel, type RejectionReason, type TrailEntry } from './projection/read-model.js';
 import { Runtime } from './runtime.js';
 import { listMigrations, migrate } from './store/migrate.js';
+import { parseJson } from './store/sql.js';
 import { openStore, type StoreOptions } from './store/store.js';
 import { falloutFromRow } from './engine/unit-of-work.js';
 import { projectRoot } from '../compiler/project-root.js';
@@ -55,8 +63,12 @@ export type RefusalCode =
   | 'no-plan'          // no plan could be loaded or compiled
   | 'invalid-scenario' // the scenario file is not a valid scenario
   | 'unreadable-file'  // a file given cannot be read (a usage error: exit 2)
-  | 'unknown-order'    // status, events: no order of that id
-  | 'not-resumable';   // resume: no fallout case of that id, or it is not open
+  | 'unknown-order'    // status, events, cancel, cancellations: no order of that id
+  | 'not-resumable'    // resume: no fallout case of that id, or it is not open
+  | 'unknown-item'     // cancel --item: the order has no item of that id
+  | 'invalid-request'  // cancel, approve: a value that is not valid (the field named), or a request id of another order
+  | 'unknown-approval' // approve: no approval of that id
+  | 'already-decided'; // approve: the approval was decided before (by whom and when said)
 
 export interface Problem {
   /**
@@ -515,6 +527,214 @@ export async function resumeCommand(options: ResumeOptions, out: Writable): Prom
   }, new ManualClock(new Date()));
 }
 
+// --- cancellation ---------------------------------------------------------------------------
+
+export interface CancelOptions extends StoreFlags {
+  order: string;
+  /** `--item <id>`: one item (a bundle item with its children); the whole order when absent. */
+  item?: string;
+  reason?: string;
+  /** `--by <who>`: who asks (TMF622's requester). */
+  by?: string;
+  /** `--id <id>`: the cancel request's own id; the same id again is answered as the first. */
+  id?: string;
+}
+
+/** A cancel request with its approvals (any state) and the order as it is after the command. */
+interface CancelOutcome {
+  request: CancelRequestView;
+  approvals: ApprovalView[];
+  order: OrderReadModel | null;
+}
+
+/**
+ * `o2a cancel <order> [--item <id>] [--reason <text>] [--by <who>] [--id <id>]`: asks the engine
+ * to cancel (the plan's cancel rules decide per item), then drives the runtime as `resume` does,
+ * so compensations run on the simulated components. Exit 0: the request is done (the order or
+ * item is cancelled). Exit 3: it is not: refused (by the plan, or the order is settled), waiting
+ * for an approval (`o2a approve`), or a compensation fell out (`o2a fallout list`). Exit 1: refused
+ * input, nothing written (no such order or item, a value that is not valid, the id of another
+ * order's request). A duplicate (same id, or the same order and item again) is shown as it is now.
+ */
+export async function cancelCommand(options: CancelOptions, out: Writable): Promise<number> {
+  return withRuntime(options, async (runtime) => {
+    const progress = heldProgress(runtime, out, !options.json);
+    const result = await runtime.engine.cancel({
+      productOrderId: options.order, itemId: options.item, reason: options.reason, requestedBy: options.by, id: options.id,
+    });
+    if (!result.ok) return refuseEngine(out, options.json, result, cancelRefusalCode(result), options.order);
+    const { request, duplicate } = result;
+    if (!options.json) {
+      if (duplicate) {
+        const same = options.id !== undefined ? 'under this id' : `for this order${request.itemId !== null ? ' and item' : ''}`;
+        line(out, `cancel request ${request.id} was made before ${same}: not made again; as it is now:`);
+      } else {
+        line(out, `cancel request ${request.id} for order ${request.productOrderId}${request.itemId !== null ? ` item ${request.itemId}` : ''}: ${request.state}`);
+      }
+    }
+    progress.show();
+    // A refused request changes nothing: nothing to drive.
+    if (request.state !== 'terminatedWithError') await runtime.settle();
+    const after = await cancelOutcome(runtime, request.id);
+    if (options.json) line(out, JSON.stringify({ ...after.request, duplicate, approvals: after.approvals, order: after.order }, null, 2));
+    else for (const l of renderCancelOutcome(after)) line(out, l);
+    return after.request.state === 'done' ? 0 : 3;
+  }, new ManualClock(new Date()));
+}
+
+export interface ApproveOptions extends StoreFlags {
+  approval: string;
+  by: string;
+  note?: string;
+  /** `--refuse`: refuse the compensation (the order goes on) instead of approving it. */
+  refuse?: boolean;
+}
+
+/**
+ * `o2a approve <approval> --by <who> [--note <text>] [--refuse]`: decides a compensation that
+ * requires approval, then drives the runtime. Exit 0: approved and the cancellation is done, or
+ * refused and the order goes on (not held, failed or partial). Exit 3: a person is still needed
+ * (another approval of the request pending, a compensation fallen out, the order held or failed).
+ * Exit 1: refused, nothing decided (no such approval, already decided, `--by` empty).
+ */
+export async function approveCommand(options: ApproveOptions, out: Writable): Promise<number> {
+  return withRuntime(options, async (runtime) => {
+    const approve = options.refuse !== true;
+    const progress = heldProgress(runtime, out, !options.json);
+    const result = await runtime.engine.approve(options.approval, { by: options.by, note: options.note, approve });
+    if (!result.ok) return refuseEngine(out, options.json, result, APPROVE_REFUSAL[result.code]);
+    const { approval } = result;
+    if (!options.json) {
+      line(out, `approval ${approval.id} ${approval.state.toLowerCase()} by ${approval.decidedBy}${approval.note ? ` (${approval.note})` : ''}: ${approval.subject}, order ${approval.productOrderId}`);
+    }
+    progress.show();
+    await runtime.settle();
+    const after = await cancelOutcome(runtime, approval.cancelRequestId);
+    const decided = after.approvals.find((a) => a.id === approval.id) ?? approval;
+    if (options.json) line(out, JSON.stringify({ ...decided, cancelRequest: { ...after.request, approvals: after.approvals }, order: after.order }, null, 2));
+    else for (const l of renderCancelOutcome(after)) line(out, l);
+    if (approve) return after.request.state === 'done' ? 0 : 3;
+    return ['held', 'failed', 'partial'].includes(after.order?.internalState ?? '') ? 3 : 0;
+  }, new ManualClock(new Date()));
+}
+
+export interface ApprovalsOptions extends StoreFlags {
+  /** `--all`: decided approvals too. */
+  all?: boolean;
+}
+
+/** `o2a approvals [--all]`: approvals awaiting a decision (every approval with --all). Exit 0. */
+export async function approvalsCommand(options: ApprovalsOptions, out: Writable): Promise<number> {
+  return withRuntime(options, async (runtime) => {
+    const list = await approvals(runtime.store, options.all ? undefined : 'PENDING');
+    if (options.json) { line(out, JSON.stringify(list, null, 2)); return 0; }
+    if (list.length === 0) { line(out, options.all ? 'no approvals' : 'no approvals awaiting a decision'); return 0; }
+    for (const a of list) {
+      line(out, `${a.id}  ${a.state}  order ${a.productOrderId}  ${a.subject}  cancel request ${a.cancelRequestId}`);
+      if (a.state === 'PENDING') line(out, `    decide: o2a approve ${a.id} --by <who> [--note <text>] [--refuse]`);
+      else line(out, `    decided by ${a.decidedBy} at ${a.decidedAt}${a.note ? `: ${a.note}` : ''}`);
+    }
+    return 0;
+  });
+}
+
+/** `o2a cancellations <order>`: the cancel requests of an order with their states. Exit 0, or 1 for an unknown order. */
+export async function cancellationsCommand(options: OrderQueryOptions, out: Writable): Promise<number> {
+  return withRuntime(options, async (runtime) => {
+    const known = await runtime.store.query('SELECT 1 FROM product_order WHERE id = $1', [options.order]);
+    if (known.length === 0) return unknownOrder(out, options);
+    const requests = await cancelRequests(runtime.store, options.order);
+    const all = (await approvals(runtime.store)).filter((a) => a.productOrderId === options.order);
+    const withApprovals = requests.map((r) => ({ ...r, approvals: all.filter((a) => a.cancelRequestId === r.id) }));
+    if (options.json) { line(out, JSON.stringify(withApprovals, null, 2)); return 0; }
+    if (requests.length === 0) { line(out, `no cancel requests for order ${options.order}`); return 0; }
+    for (const r of withApprovals) {
+      line(out, `${r.id}  ${r.state}  ${r.itemId !== null ? `item ${r.itemId}` : 'whole order'}  at ${r.createdAt}${r.requestedBy ? ` by ${r.requestedBy}` : ''}${r.reason ? `: ${r.reason}` : ''}`);
+      for (const l of renderRequestDetail(r, r.approvals)) line(out, `  ${l}`);
+    }
+    return 0;
+  });
+}
+
+/**
+ * Live progress from the command's own transaction on (what the cancel or the decision changed at
+ * once), held back until `show` so that it comes after the line saying what was done.
+ */
+function heldProgress(runtime: Runtime, out: Writable, enabled: boolean): { show(): void } {
+  if (!enabled) return { show() {} };
+  const print = progressPrinter(out, new Map());
+  let held: LogRow[][] | null = [];
+  runtime.onCommit((rows) => { if (held) held.push(rows); else print(rows); });
+  return { show() { for (const rows of held ?? []) print(rows); held = null; } };
+}
+
+async function cancelOutcome(runtime: Runtime, requestId: string): Promise<CancelOutcome> {
+  const request = await cancelRequest(runtime.store, requestId);
+  if (!request) throw new Error(`cancel request ${requestId} was made but cannot be read back`);
+  const list = (await approvals(runtime.store)).filter((a) => a.cancelRequestId === requestId);
+  const order = await projectOrder(runtime.store, runtime.registry, request.productOrderId);
+  return { request, approvals: list, order };
+}
+
+/**
+ * What the plan decided per item (`item 1: after ont -> compensate`, with the approval it requires
+ * and how to give it), the refusal's text, what cannot be undone.
+ */
+function renderRequestDetail(request: CancelRequestView, list: ApprovalView[]): string[] {
+  const lines: string[] = [];
+  for (const d of request.decisions) {
+    let text = `item ${d.itemId}: ${d.rule} -> ${d.action}`;
+    if (d.requiresApproval) {
+      const a = list.find((x) => x.sagaId === d.sagaId);
+      text += !a ? ', requires approval'
+        : a.state === 'PENDING' ? `, requires approval ${a.id}`
+          : `, ${a.state === 'APPROVED' ? 'approved' : 'refused'} by ${a.decidedBy} (approval ${a.id})`;
+    }
+    if (d.irreversible.length > 0) text += `; not undone (irreversible): ${d.irreversible.join(', ')}`;
+    lines.push(text);
+  }
+  if (request.message !== null) lines.push(`${request.state === 'terminatedWithError' ? 'refused' : 'message'}: ${request.message}`);
+  for (const a of list.filter((x) => x.state === 'PENDING')) {
+    lines.push(`awaiting approval ${a.id}: o2a approve ${a.id} --by <who> [--note <text>] [--refuse]`);
+  }
+  return lines;
+}
+
+/** A cancel request as `cancel` and `approve` end: its state, the decisions, the order after. */
+function renderCancelOutcome({ request, approvals: list, order }: CancelOutcome): string[] {
+  const lines = [
+    '',
+    `cancel request ${request.id}: ${request.state}`,
+    ...renderRequestDetail(request, list).map((l) => `  ${l}`),
+  ];
+  if (order) {
+    lines.push(`  order ${order.productOrderId}: ${order.internalState}  (customer sees: ${order.customerVisibleStatus})`);
+    for (const item of order.items) lines.push(`    item ${item.id}: ${item.state}`);
+    if (order.falloutCaseId) lines.push(`  fallout case ${order.falloutCaseId}: o2a fallout list, o2a resume ${order.falloutCaseId}`);
+  }
+  return lines;
+}
+
+function cancelRefusalCode(result: Extract<CancelResult, { ok: false }>): RefusalCode {
+  if (result.code === 'invalid') return 'invalid-request';
+  return result.field === 'item' ? 'unknown-item' : 'unknown-order';
+}
+
+const APPROVE_REFUSAL: Record<Extract<ApproveResult, { ok: false }>['code'], RefusalCode> = {
+  invalid: 'invalid-request', 'not-found': 'unknown-approval', decided: 'already-decided',
+};
+
+/** The engine's refusal of a cancel or an approval: `error: <field>: <message>`, exit 1, nothing written. */
+function refuseEngine(out: Writable, json: boolean | undefined, result: { field: string; problem: string }, code: RefusalCode, productOrderId?: string): number {
+  const prefix = `${result.field}: `;
+  const message = result.problem.startsWith(prefix) ? result.problem.slice(prefix.length) : result.problem;
+  refuse(out, json, {
+    code, ...(productOrderId !== undefined ? { productOrderId } : {}), message: result.problem,
+    problems: [{ field: result.field, message }],
+  }, { message: 'none' });
+  return 1;
+}
+
 async function withRuntime(flags: StoreFlags, work: (runtime: Runtime) => Promise<number>, clock?: Clock): Promise<number> {
   const runtime = await Runtime.open({ ...storeOptions(flags), clock });
   try {
@@ -559,7 +779,25 @@ const DEMO_ORDERS = [
   },
 ];
 
-/** `npm start`: two real orders through every step on embedded Postgres, live. */
+/**
+ * A third order, cancelled by the customer once its equipment is reserved: the appointment system
+ * answers an hour late, the cancel comes meanwhile, and the plan's `after ont: compensate` undoes
+ * the appointment and the reservations (units back to their pools).
+ */
+const DEMO_CANCEL = {
+  label: 'fiber-cancel',
+  order: {
+    id: 'po-demo-cancel', externalId: 'crm-1003', relatedParty: [{ id: 'cust-99', role: 'customer' }],
+    productOrderItem: [{
+      id: '1', action: 'add', productOffering: { id: 'HOME_FIBER_1G', name: 'Home Fiber 1 Gbps' },
+      product: { productCharacteristic: [{ name: 'installation', value: 'technician' }] },
+    }],
+  },
+  scenario: { name: 'cancelled while the appointment is booked', steps: { install_slot: { delayMs: 3_600_000 } } },
+  cancel: { reason: 'customer is moving abroad', requestedBy: 'crm' },
+};
+
+/** `npm start`: two real orders through every step on embedded Postgres, live, and a third cancelled on the way. */
 export async function demo(out: Writable, options: DemoOptions = {}): Promise<number> {
   const started = Date.now();
   line(out, 'o2a demo: compiling the sample plans (plans/ against catalogs/2026.11)');
@@ -579,15 +817,23 @@ export async function demo(out: Writable, options: DemoOptions = {}): Promise<nu
   const runtime = await Runtime.open({ clock });
   try {
     await runtime.registerPlans(plans);
-    const labels = new Map(DEMO_ORDERS.map((d) => [d.order.id, d.label]));
+    const labels = new Map([...DEMO_ORDERS, DEMO_CANCEL].map((d) => [d.order.id, d.label]));
     const table = options.table ?? ((out as { isTTY?: boolean }).isTTY === true);
     const render = table ? tableRenderer(out, runtime, labels) : null;
     runtime.onCommit(render ? () => render.dirty() : progressPrinter(out, labels));
-    line(out, 'running two orders through the simulated components (time is simulated: timeouts fire at once)');
-    for (const d of DEMO_ORDERS) {
+    line(out, 'running three orders through the simulated components (time is simulated: timeouts fire at once); the third is cancelled');
+    for (const d of [...DEMO_ORDERS, DEMO_CANCEL]) {
       const result = await runtime.submitOrder(d.order, { scenario: d.scenario });
       if (!result.ok) { for (const p of result.problems) line(out, `${result.code.startsWith('rejected') ? 'rejected' : 'error'}: ${p}`); return 1; }
       line(out, `  submitted ${d.order.id} (${d.label}, scenario: ${d.scenario.name})`);
+    }
+    // Everything that can happen now happens; the third order's appointment answer is an hour away.
+    await runtime.runUntilIdle();
+    const cancelled = await runtime.engine.cancel({ productOrderId: DEMO_CANCEL.order.id, ...DEMO_CANCEL.cancel });
+    if (!cancelled.ok) { line(out, `error: ${cancelled.problem}`); return 1; }
+    if (!render) {
+      line(out, `  cancel ${DEMO_CANCEL.order.id} (${DEMO_CANCEL.label}, ${DEMO_CANCEL.cancel.reason}): request ${cancelled.request.id} ${cancelled.request.state}; `
+        + cancelled.request.decisions.map((d) => `item ${d.itemId}: ${d.rule} -> ${d.action}`).join(', '));
     }
     await runtime.settle();
     if (render) await render.flush();
@@ -604,6 +850,11 @@ export async function demo(out: Writable, options: DemoOptions = {}): Promise<nu
       for (const l of renderTrail(await orderTrail(runtime.store, d.order.id))) line(out, `  ${l}`);
     }
     line(out);
+    line(out, `cancellation (§18) of ${DEMO_CANCEL.label}:`);
+    const demoCancel = await demoCancellation(runtime, cancelled.request.id);
+    if (demoCancel.code !== 0) code = 2;
+    for (const l of demoCancel.lines) line(out, `  ${l}`);
+    line(out);
     line(out, 'side effects applied by the simulated components:');
     for (const [owner, c] of Object.entries(runtime.components.snapshot())) {
       line(out, `  ${owner.padEnd(20)} commands ${c.commands}  applied ${c.applied}  reads ${c.reads}  duplicates ${c.duplicates}`);
@@ -613,6 +864,25 @@ export async function demo(out: Writable, options: DemoOptions = {}): Promise<nu
   } finally {
     await runtime.close();
   }
+}
+
+/** The demo's cancelled order, briefly: the request, what was undone in which order, where the units went. */
+async function demoCancellation(runtime: Runtime, requestId: string): Promise<{ code: number; lines: string[] }> {
+  const { request, approvals: list, order } = await cancelOutcome(runtime, requestId);
+  const undone = await runtime.store.query<{ step_id: string; payload: unknown }>(
+    `SELECT step_id, payload FROM outbox WHERE product_order_id = $1 AND type = 'CompensateStep' ORDER BY seq`, [request.productOrderId]);
+  const units = await runtime.store.query<{ resource_id: string; state: string | null }>(
+    `SELECT r.resource_id, u.state FROM resource_reservation r JOIN saga s ON s.id = r.saga_id
+       LEFT JOIN component_resource_unit u ON u.id = r.resource_id WHERE s.product_order_id = $1 ORDER BY r.resource_id`, [request.productOrderId]);
+  const action = (payload: unknown) => String((parseJson(payload) as { action?: unknown } | null)?.action ?? '?');
+  const lines = [
+    `cancel request ${request.id}: ${request.state}  (${request.reason ?? 'no reason'}, requested by ${request.requestedBy ?? '-'})`,
+    ...renderRequestDetail(request, list).map((l) => `  ${l}`),
+    `  undone, last step first: ${undone.length > 0 ? undone.map((u) => `${u.step_id} (${action(u.payload)})`).join(', ') : 'nothing'}`,
+    `  units: ${units.length > 0 ? units.map((u) => `${u.resource_id} ${u.state === 'AVAILABLE' ? 'back in its pool' : (u.state ?? 'unknown').toLowerCase()}`).join(', ') : 'none reserved'}`,
+    ...(order ? [`order ${order.productOrderId}: ${order.internalState}  (customer sees: ${order.customerVisibleStatus})`] : []),
+  ];
+  return { code: request.state === 'done' && order?.internalState === 'cancelled' ? 0 : 2, lines };
 }
 
 function tableRenderer(out: Writable, runtime: Runtime, labels: Map<string, string>): { dirty(): void; flush(): Promise<void> } {

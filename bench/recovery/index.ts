@@ -151,7 +151,8 @@ async function watchRecovery(probe: Probe, orders: string[], since: number, time
     const [row] = (await probe.query<{ still: string; first: Date | null }>(
       `SELECT (SELECT count(*) FROM unnest($1::text[]) AS o(id)
                 WHERE NOT EXISTS (SELECT 1 FROM saga s JOIN saga_step st ON st.saga_id = s.id
-                                   WHERE s.product_order_id = o.id AND st.updated_at > $2)) AS still,
+                                   WHERE s.product_order_id = o.id AND st.updated_at > $2)
+                  AND NOT EXISTS (SELECT 1 FROM product_order p WHERE p.id = o.id AND p.state IN ('completed', 'failed'))) AS still,
               (SELECT min(updated_at) FROM product_order WHERE state = 'completed' AND updated_at > $2) AS first`,
       [orders, new Date(since)])) ?? [];
     if (row) {
@@ -198,8 +199,8 @@ async function killPart(url: string, orders: number, kills: number, leaseMs: num
   try {
     for (let k = 0; k < kills; k++) {
       await child.waitFor('submitted', 120_000);
-      // A random moment under load, once this process has taken its orders.
-      await sleep(200 + Math.random() * 800);
+      // A random moment under load, once this process has taken its orders (they take a second or two).
+      await sleep(Math.random() * 300);
       const flying = await inFlight(probe);
       const killedAt = Date.now();
       await killHard(child);

@@ -1,4 +1,5 @@
-// run, status, events, fallout, resume, migrate, demo: the runtime's commands. The work is in
+// run, status, events, fallout, resume, cancel, approve, approvals, cancellations, migrate, demo:
+// the runtime's commands. The work is in
 // runtime/cli-commands.ts; this file only maps options.
 import type { Command } from 'commander';
 import type { StoreFlags } from '../../runtime/cli-commands.js';
@@ -64,9 +65,45 @@ export function registerRuntimeCommands(program: Command, ctx: CommandContext): 
       ctx.exitCode = await (await runtime()).resumeCommand({ ...opts, caseId }, ctx.stdout);
     });
 
+  storeOptions(
+    program
+      .command('cancel')
+      .description('cancel an order (or one item) as its plan\'s cancel rules say, then run the compensations; '
+        + 'exit 0 done, 3 refused or awaiting approval or fallen out, 1 unknown order or item')
+      .argument('<order>', 'product order id')
+      .option('--item <id>', 'cancel this item only (a bundle item with its children)')
+      .option('--reason <text>', 'why the customer cancels')
+      .option('--by <who>', 'who asks')
+      .option('--id <id>', 'the cancel request\'s own id (the same id again is answered as the first)'),
+  ).action(async (order: string, opts: StoreFlags & { item?: string; reason?: string; by?: string; id?: string }) => {
+    ctx.exitCode = await (await runtime()).cancelCommand({ ...opts, order }, ctx.stdout);
+  });
+
+  storeOptions(
+    program
+      .command('approve')
+      .description('decide a compensation that requires approval, then run it; exit 0 done, 3 a person is still needed, 1 unknown or decided')
+      .argument('<approval>', 'approval id (o2a approvals)')
+      .requiredOption('--by <who>', 'who decides')
+      .option('--note <text>', 'why')
+      .option('--refuse', 'refuse the compensation: the cancel request ends refused, the order goes on'),
+  ).action(async (approval: string, opts: StoreFlags & { by: string; note?: string; refuse?: boolean }) => {
+    ctx.exitCode = await (await runtime()).approveCommand({ ...opts, approval }, ctx.stdout);
+  });
+
+  storeOptions(program.command('approvals').description('approvals awaiting a decision').option('--all', 'decided approvals too'))
+    .action(async (opts: StoreFlags & { all?: boolean }) => {
+      ctx.exitCode = await (await runtime()).approvalsCommand(opts, ctx.stdout);
+    });
+
+  storeOptions(program.command('cancellations').description('the cancel requests of an order, with their states').argument('<order>', 'product order id'))
+    .action(async (order: string, opts: StoreFlags) => {
+      ctx.exitCode = await (await runtime()).cancellationsCommand({ ...opts, order }, ctx.stdout);
+    });
+
   program
     .command('demo')
-    .description('compile the sample plans and run a Home Fiber and a mobile order on embedded Postgres (npm start)')
+    .description('compile the sample plans, run a Home Fiber and a mobile order on embedded Postgres and cancel a third (npm start)')
     .action(async () => {
       ctx.exitCode = await (await runtime()).demo(ctx.stdout);
     });
