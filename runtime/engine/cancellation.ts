@@ -143,15 +143,11 @@ export class Cancellations {
       engine.emitFact(ctx, 'CancelProductOrderStateChangeEvent', { cancelRequestId: id, state: 'inProgress' });
       if (input.itemId === undefined) engine.setOrderState(ctx, 'assessingCancellation');
       for (const item of scope) engine.setItemState(ctx, item, 'assessingCancellation');
-      for (const [n, saga] of sagas.entries()) this.apply(ctx, saga, decisions[n] as CancelDecision, id);
+      for (const [n, saga] of sagas.entries()) this.apply(ctx, saga, decisions[n] as CancelDecision, id, request.itemId);
       engine.recomputeOrder(ctx);
-      // Stopped at once (nothing to undo): done in this same transaction.
+      // Stopped at once (nothing to undo): done in this same transaction (announced by requestsDone).
       const target = input.itemId === undefined ? order.state : uow.item(order.id, input.itemId)?.state;
-      if (target === 'cancelled') {
-        request.state = 'done';
-        uow.recordState(order, id, 'CancelRequestStateChanged', {}, { cancelRequestId: id, from: 'inProgress', to: 'done' });
-        engine.emitFact(ctx, 'CancelProductOrderStateChangeEvent', { cancelRequestId: id, state: 'done' });
-      }
+      if (target === 'cancelled') request.state = 'done';
       insertRequest(uow, request);
       await engine.flush(tx, uow);
       return { ok: true, duplicate: false, request };
@@ -161,10 +157,12 @@ export class Cancellations {
   }
 
   /** Applies a saga's decision (never `reject`: a request with one is refused whole). */
-  private apply(ctx: Ctx, saga: SagaRow, decision: CancelDecision, requestId: string): void {
+  private apply(ctx: Ctx, saga: SagaRow, decision: CancelDecision, requestId: string, scope: string | null): void {
     const { engine } = this;
-    const approval = decision.requiresApproval ? { id: `ap-${randomUUID()}`, state: 'PENDING' as const, by: null, at: null } : null;
-    saga.compensation = { cancelRequestId: requestId, rule: decision.rule, action: decision.action as 'stop' | 'compensate', approval };
+    const approval = null;
+    saga.compensation = {
+      cancelRequestId: requestId, rule: decision.rule, action: decision.action as 'stop' | 'compensate', approval, scope,
+    };
     ctx.uow.putSaga(saga);
     for (const stepId of decision.irreversible) {
       engine.emitFact(ctx, 'StepNotCompensable', { stepId, reason: 'declared irreversible: reported, not undone' }, saga);
@@ -177,14 +175,9 @@ export class Cancellations {
       return;
     }
     engine.setSagaState(ctx, saga, 'COMPENSATING');
-    if (approval) {
-      // Nothing is touched until somebody decides: running steps go on reporting their outcome.
-      ctx.uow.write(
-        `INSERT INTO approval (id, product_order_id, saga_id, cancel_request_id, subject, state, created_at)
-         VALUES ($1, $2, $3, $4, $5, 'PENDING', $6)`,
-        [approval.id, ctx.order.id, saga.id, requestId, `compensation of ${saga.productOrderItemId} (${decision.rule})`, ctx.uow.at]);
-      engine.emitFact(ctx, 'CancellationApprovalRequested', { approvalId: approval.id, cancelRequestId: requestId, rule: decision.rule }, saga);
-      return;
+    if (decision.requiresApproval) {
+      // Nothing is touched until somebody decides: running steps go on as the plan says.
+      return this.requestApproval(ctx, saga, `compensation of ${saga.productOrderItemId} (${decision.rule})`);
     }
     this.abandon(ctx, saga, false);
     this.next(ctx, saga);
@@ -227,12 +220,39 @@ export class Cancellations {
     const plan = engine.planOf(ctx, saga);
     const rows = plan.steps.map((planStep) => [planStep, uow.step(saga.id, planStep.id) as SagaStepRow] as const);
     if (rows.some(([, row]) => RUNNING.has(row.state) || row.state === 'COMPENSATING')) return;
+    const refused = new Set(saga.compensation?.refusedSteps ?? []);
     for (const [planStep, row] of [...rows].reverse()) {
-      if (needsCompensation(planStep, row)) return this.send(ctx, saga, row, planStep);
+      if (!needsCompensation(planStep, row) || refused.has(row.stepId)) continue;
+      if (planStep.compensation.kind === 'compensate' && planStep.compensation.requiresApproval && !this.approvedFor(saga, row.stepId)) {
+        // The step's own compensation requires an approval (`compensate <action> requires approval`).
+        return this.requestApproval(ctx, saga, `undo ${row.stepId} of ${saga.productOrderItemId} (${planStep.compensation.action})`, row.stepId);
+      }
+      return this.send(ctx, saga, row, planStep);
     }
     engine.setSagaState(ctx, saga, 'COMPENSATED');
     engine.emitFact(ctx, 'FulfillmentCompensated', { cancelRequestId: saga.compensation?.cancelRequestId ?? null }, saga);
     engine.recomputeOrder(ctx);
+  }
+
+  /** Whether the saga's approval covers this step: the rule's approval, or one given for the step itself. */
+  private approvedFor(saga: SagaRow, stepId: string): boolean {
+    const approval = saga.compensation?.approval;
+    return approval?.state === 'APPROVED' && (approval.stepId === undefined || approval.stepId === stepId);
+  }
+
+  /** Records an approval awaiting a decision; the saga waits for it. */
+  private requestApproval(ctx: Ctx, saga: SagaRow, subject: string, stepId?: string): void {
+    const compensation = saga.compensation as SagaCompensation;
+    const approval = { id: `ap-${randomUUID()}`, state: 'PENDING' as const, by: null, at: null, ...(stepId ? { stepId } : {}) };
+    compensation.approval = approval;
+    ctx.uow.putSaga(saga);
+    ctx.uow.write(
+      `INSERT INTO approval (id, product_order_id, saga_id, cancel_request_id, subject, state, created_at)
+       VALUES ($1, $2, $3, $4, $5, 'PENDING', $6)`,
+      [approval.id, ctx.order.id, saga.id, compensation.cancelRequestId, subject, ctx.uow.at]);
+    this.engine.emitFact(ctx, 'CancellationApprovalRequested', {
+      approvalId: approval.id, cancelRequestId: compensation.cancelRequestId, rule: compensation.rule, stepId: stepId ?? null,
+    }, saga);
   }
 
   /** Sends a step's compensating command (again, on a retry: same idempotency key). */
@@ -349,13 +369,33 @@ export class Cancellations {
       const ctx: Ctx = { uow, order, cause: approvalId };
       const state = decision.approve ? 'APPROVED' : 'REFUSED';
       const compensation = saga.compensation as SagaCompensation;
-      compensation.approval = { id: approvalId, state, by: decision.by, at: uow.at };
+      const stepId = compensation.approval?.stepId;
+      compensation.approval = { id: approvalId, state, by: decision.by, at: uow.at, ...(stepId ? { stepId } : {}) };
       uow.putSaga(saga);
       uow.write('UPDATE approval SET state = $2, decided_by = $3, decided_at = $4, note = $5 WHERE id = $1',
         [approvalId, state, decision.by, uow.at, decision.note ?? null]);
       uow.recordState(order, approvalId, decision.approve ? 'CompensationApproved' : 'CompensationRefused', { sagaId: saga.id },
         { approvalId, by: decision.by, note: decision.note ?? null, cancelRequestId: compensation.cancelRequestId });
-      if (decision.approve) {
+      if (stepId) {
+        // A step's own approval, mid-compensation: approved, it is undone; refused, it is left as
+        // it is (reported) and the compensation goes on with the others.
+        if (!decision.approve) {
+          compensation.refusedSteps = [...(compensation.refusedSteps ?? []), stepId];
+          engine.emitFact(ctx, 'StepNotCompensated', { stepId, reason: `compensation refused by ${decision.by}`, note: decision.note ?? null }, saga);
+        }
+        this.next(ctx, saga);
+      } else if (decision.approve && saga.state !== 'COMPENSATING' && saga.state !== 'HELD') {
+        // The saga ended meanwhile (the plan failed it): nothing left to cancel.
+        const message = `item ${saga.productOrderItemId} is ${saga.state.toLowerCase()}: there is nothing left to cancel`;
+        uow.write(`UPDATE cancel_request SET state = 'terminatedWithError', message = $2, updated_at = $3 WHERE id = $1 AND state = 'inProgress'`,
+          [compensation.cancelRequestId, message, uow.at]);
+        uow.recordState(order, approvalId, 'CancelRequestStateChanged', {}, {
+          cancelRequestId: compensation.cancelRequestId, from: 'inProgress', to: 'terminatedWithError', message,
+        });
+        engine.emitFact(ctx, 'CancelProductOrderStateChangeEvent', { cancelRequestId: compensation.cancelRequestId, state: 'terminatedWithError', message });
+      } else if (decision.approve) {
+        // A failure while the decision was awaited may have held the saga: the cancellation takes it over.
+        if (saga.state === 'HELD') engine.setSagaState(ctx, saga, 'COMPENSATING');
         this.abandon(ctx, saga, false);
         this.next(ctx, saga);
       } else {
@@ -365,6 +405,9 @@ export class Cancellations {
         const message = `the compensation of item ${saga.productOrderItemId} was refused by ${decision.by}${decision.note ? `: ${decision.note}` : ''}`;
         uow.write(`UPDATE cancel_request SET state = 'terminatedWithError', message = $2, updated_at = $3 WHERE id = $1 AND state = 'inProgress'`,
           [compensation.cancelRequestId, message, uow.at]);
+        uow.recordState(order, approvalId, 'CancelRequestStateChanged', {}, {
+          cancelRequestId: compensation.cancelRequestId, from: 'inProgress', to: 'terminatedWithError', message,
+        });
         engine.emitFact(ctx, 'CancelProductOrderStateChangeEvent', { cancelRequestId: compensation.cancelRequestId, state: 'terminatedWithError', message });
         engine.advance(ctx, saga);
         engine.recomputeOrder(ctx);
@@ -376,13 +419,25 @@ export class Cancellations {
     return result;
   }
 
-  /** Once an item or the order is cancelled: the requests for it are done. */
+  /** Once an item or the order is cancelled: the requests for it are done, announced once each. */
   requestsDone(ctx: Ctx, itemId: string | null): void {
     ctx.uow.write(
       `UPDATE cancel_request SET state = 'done', updated_at = $3
         WHERE product_order_id = $1 AND state = 'inProgress' AND product_order_item_id IS NOT DISTINCT FROM $2`,
       [ctx.order.id, itemId, ctx.uow.at]);
+    const announced = this.announced.get(ctx.uow) ?? new Set<string>();
+    this.announced.set(ctx.uow, announced);
+    for (const saga of ctx.uow.sagasOf(ctx.order.id)) {
+      const c = saga.compensation;
+      if (!c || (c.scope ?? null) !== itemId || announced.has(c.cancelRequestId)) continue;
+      announced.add(c.cancelRequestId);
+      ctx.uow.recordState(ctx.order, ctx.cause, 'CancelRequestStateChanged', {}, { cancelRequestId: c.cancelRequestId, from: 'inProgress', to: 'done' });
+      this.engine.emitFact(ctx, 'CancelProductOrderStateChangeEvent', { cancelRequestId: c.cancelRequestId, state: 'done' });
+    }
   }
+
+  /** Requests announced done in a unit of work (an order's items and the order may all end in one). */
+  private readonly announced = new WeakMap<UnitOfWork, Set<string>>();
 }
 
 // --- reading --------------------------------------------------------------------------------

@@ -636,8 +636,9 @@ export class Engine {
       const command = uow.activationFor(saga.id, step.stepId, step.idempotencyKey);
       if (command) this.walkActivation(ctx, command, command.state === 'UNKNOWN' ? 'RECONCILED_FAILED' : 'REJECTED');
     }
-    if (saga.state === 'COMPENSATING') {
+    if (saga.state === 'COMPENSATING' && saga.compensation?.approval?.state !== 'PENDING') {
       // A saga being cancelled: the step did nothing to undo (a timeout is compensated anyway).
+      // (While an approval is awaited, the plan's outcome rules apply as before: it may be refused.)
       this.setStepState(ctx, saga, step, 'FAILED', { outcome, reason });
       return this.cancellations.next(ctx, saga);
     }
@@ -764,7 +765,7 @@ export class Engine {
     if (step.state !== 'STARTED') return;
     uow.recordState(ctx.order, null, 'StepTimedOut', { sagaId, stepId }, { attempt, timeoutMs: planStep.timeout.ms });
     const on = planStep.timeout.on;
-    if (saga.state === 'COMPENSATING' && on.action !== 'reconcile') {
+    if (saga.state === 'COMPENSATING' && saga.compensation?.approval?.state !== 'PENDING' && on.action !== 'reconcile') {
       return this.fail(ctx, saga, step, planStep, null, 'timeout', `no answer within ${planStep.timeout.ms} ms`);
     }
     if (on.action === 'reconcile') {

@@ -55,7 +55,11 @@ export interface SagaCompensation {
   /** The cancel rule that applied (`after ont`), or `default` when the plan has none for the phase. */
   rule: string;
   action: 'stop' | 'compensate';
-  approval: { id: string; state: 'PENDING' | 'APPROVED' | 'REFUSED'; by: string | null; at: string | null } | null;
+  approval: { id: string; state: 'PENDING' | 'APPROVED' | 'REFUSED'; by: string | null; at: string | null; stepId?: string } | null;
+  /** The item the request names (null: the whole order): the request is done when that is cancelled. */
+  scope?: string | null;
+  /** Steps whose own compensation needed an approval that was refused: reported, left as they are. */
+  refusedSteps?: string[];
 }
 export interface SagaStepRow {
   sagaId: string; stepId: string; kind: string; owner: string; state: SagaStepState; attempt: number;

@@ -226,6 +226,7 @@ const ORDER_STATUS: Record<string, string> = {
 const DEFAULT_TEXT: Record<string, string> = {
   acknowledged: 'Order received', inProgress: 'In progress', held: 'On hold: we will contact you', completed: 'Completed',
   partial: 'Partly completed', failed: 'We could not complete your order', rejected: 'Order not accepted', cancelled: 'Cancelled',
+  assessingCancellation: 'Cancellation requested', pendingCancellation: 'Cancelling your order',
 };
 
 function customerStatus(
@@ -236,6 +237,10 @@ function customerStatus(
   const find = (step: string | null, state: string) => mapping.find((m) => m.step === step && m.state === state)?.text;
   if (orderState === 'completed' || orderState === 'failed' || orderState === 'cancelled' || orderState === 'rejected' || orderState === 'partial') {
     return find(null, ORDER_STATUS[orderState] ?? orderState) ?? DEFAULT_TEXT[orderState] ?? 'In progress';
+  }
+  // Being cancelled: the plan's `cancelling` text, else a default; never where fulfillment stopped.
+  if (orderState === 'assessingCancellation' || orderState === 'pendingCancellation') {
+    return find(null, 'cancelling') ?? DEFAULT_TEXT[orderState] as string;
   }
   if (held?.heldStep) {
     return find(held.heldStep, 'held') ?? find(null, 'held') ?? DEFAULT_TEXT.held as string;
@@ -256,6 +261,9 @@ function customerStatus(
 
 function nextAction(orderState: string, blocking: { saga: SagaFold; step: StepView; plan: CompiledSinglePlan } | null, held: SagaFold | undefined): string | null {
   if (['completed', 'failed', 'cancelled', 'rejected'].includes(orderState)) return null;
+  if (orderState === 'assessingCancellation' || orderState === 'pendingCancellation') {
+    return 'cancellation: compensations under way, or an approval awaited (o2a approvals)';
+  }
   if (held?.heldStep) {
     return held.party === 'customer'
       ? `customer: ${held.repair ?? 'act'}, then resume ${held.falloutCaseId}`

@@ -4,6 +4,7 @@
 // after an approval, reject with the plan's text. Each asserts the order, item and request states,
 // the compensations issued (and none that should not be) and the components' ledgers.
 import { afterEach, describe, expect, it } from 'vitest';
+import { canonicalJson, sha256Hex } from '../../compiler/hash.js';
 import type { CompiledPlan } from '../../compiler/emit/schema.js';
 import { approvals, cancelRequests } from '../../runtime/engine/cancellation.js';
 import { projectOrder } from '../../runtime/projection/read-model.js';
@@ -220,5 +221,50 @@ describe.each(stores)('cancellation on $name', (storeUnderTest) => {
     expect(await orderState('po-c9')).toBe('completed');
     expect(await compensations('po-c9')).toEqual(['account']);
     expect((await cancelRequests(store, 'po-c9'))[0]).toMatchObject({ state: 'done', itemId: '1.tv' });
+  });
+
+  it('a step that fails while the approval is awaited follows the plan (fallout); refused, the order is held, not stuck', async () => {
+    const rt = await start();
+    await rt.submitOrder(homeFiberOrder('po-c10'), { scenario: { steps: { verify: { delayMs: 300_000, outcome: 'verification_failed' } } } });
+    await rt.runUntilIdle();
+    await rt.engine.cancel({ productOrderId: 'po-c10' });
+    expect((await projectOrder(store, rt.registry, 'po-c10'))?.customerVisibleStatus).toBe('Cancelling your order');
+    await rt.settle();
+    const [pending] = await approvals(store, 'PENDING');
+    await rt.engine.approve((pending as { id: string }).id, { by: 'supervisor-2', approve: false });
+    await rt.settle();
+    expect(await orderState('po-c10')).toBe('held');
+    expect(await store.query(`SELECT failed_step_id, owner_group FROM fallout_case WHERE state = 'OPEN'`))
+      .toEqual([{ failed_step_id: 'verify', owner_group: 'field-ops' }]);
+  });
+
+  it('a later cancellation announces done; a step whose own compensation requires approval waits for it', async () => {
+    // Home Fiber whose `after install` rule needs no approval: the work order's own
+    // `compensate cancel_dispatch requires approval` still does.
+    const sample = plans.find((p) => p.planId === 'HomeFiber1G');
+    if (!sample || sample.kind !== 'plan') throw new Error('no HomeFiber1G');
+    const { hash: _hash, ...rest } = {
+      ...sample, planVersion: sample.planVersion + 1,
+      cancellation: sample.cancellation.map((r) => (r.step === 'install' ? { ...r, requiresApproval: false } : r)),
+    };
+    const loose = { ...rest, hash: sha256Hex(canonicalJson(rest)) } as CompiledPlan;
+    const rt = await start();
+    await rt.submitOrder(homeFiberOrder('po-c11'), { plans: [loose], scenario: { steps: { verify: { delayMs: 300_000 } } } });
+    await rt.runUntilIdle();
+    const result = await rt.engine.cancel({ productOrderId: 'po-c11' });
+    if (!result.ok) throw new Error(result.problem);
+    expect(result.request.decisions[0]).toMatchObject({ rule: 'after install', requiresApproval: false });
+    await rt.settle();
+    // network undone; the work order waits for its approval.
+    expect(await compensations('po-c11')).toEqual(['network']);
+    const [pending] = await approvals(store, 'PENDING');
+    expect(pending?.subject).toMatch(/undo install .*cancel_dispatch/);
+    await rt.engine.approve((pending as { id: string }).id, { by: 'dispatch-lead' });
+    await rt.settle();
+    expect(await compensations('po-c11')).toEqual(['network', 'install', 'install_slot', 'router', 'ont']);
+    expect(await orderState('po-c11')).toBe('cancelled');
+    const events = await store.query<{ payload: { state: string } }>(
+      `SELECT payload FROM outbox WHERE product_order_id = 'po-c11' AND type = 'CancelProductOrderStateChangeEvent' ORDER BY seq`);
+    expect(events.map((e) => e.payload.state)).toEqual(['inProgress', 'done']);
   });
 });
