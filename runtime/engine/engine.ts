@@ -17,6 +17,7 @@ import {
 } from './orders.js';
 import type { PlanRegistry } from './plans.js';
 import { stepApplies } from './rules.js';
+import { Billing, type SignalInput, type SignalResult } from './billing.js';
 import {
   Cancellations, type ApproveResult, type CancelInput, type CancelResult,
 } from './cancellation.js';
@@ -150,10 +151,18 @@ export class Engine {
 
   /** Cancellation and compensation (§18). */
   readonly cancellations: Cancellations;
+  /** Billing triggers (§17). */
+  readonly billing: Billing;
 
   constructor(private readonly options: EngineOptions) {
     this.cache = new AggregateCache(options.cacheCapacity);
     this.cancellations = new Cancellations(this);
+    this.billing = new Billing(this);
+  }
+
+  /** A signal from outside (`customer-accepted` from the channel, `first-usage` from charging). */
+  signal(input: SignalInput): Promise<SignalResult> {
+    return this.billing.signal(input);
   }
 
   /** Cancels an order or one of its items as the plan's cancel rules say (TMF622 CancelProductOrder). */
@@ -542,6 +551,7 @@ export class Engine {
       const saga: SagaRow = {
         id: `saga-${randomUUID()}`, productOrderId: order.id, productOrderItemId: item.id, planHash: plan.hash,
         correlationId: order.correlationId, state: 'STARTED', heldStepId: null, createdAt: uow.at, updatedAt: uow.at, compensation: null,
+        signals: null,
       };
       uow.putSaga(saga);
       uow.recordState(order, ctx.cause, 'SagaStarted', { sagaId: saga.id }, {
@@ -751,9 +761,27 @@ export class Engine {
     const { uow } = ctx;
     const saga = uow.sagas.get(sagaId);
     const step = saga ? uow.step(sagaId, stepId) : undefined;
-    uow.clearTimers(sagaId, stepId);
     ctx.cause = null;
+    if (kind === 'billing') {
+      // A billing trigger's scheduled date has come.
+      uow.clearTimer(sagaId, stepId, 'billing');
+      if (saga) this.billing.onTrigger(ctx, saga);
+      return;
+    }
+    uow.clearTimers(sagaId, stepId);
     if (saga && step && this.cancellations.onTimer(ctx, saga, step, kind, attempt)) return;
+    if (saga && step && saga.state === 'COMPLETED' && step.kind === 'billing_trigger' && attempt === step.attempt) {
+      // Billing that did not hold the saga's completion back (revenue assurance) runs after it.
+      const planStep = this.planStep(ctx, saga, stepId);
+      if (kind === 'retry') { if (step.state === 'WAITING') this.startStep(ctx, saga, step, 'retry'); return; }
+      if (step.state !== 'STARTED') return;
+      if (step.attempt <= planStep.retry.maxRetries) {
+        this.setStepState(ctx, saga, step, 'WAITING', { reason: 'timeout, retrying' });
+        uow.setTimer({ sagaId, stepId, kind: 'retry', attempt: step.attempt, dueAt: later(uow.now, backoffMs(planStep.retry, step.attempt)) });
+        return;
+      }
+      return this.fail(ctx, saga, step, planStep, null, 'timeout', `no answer within ${planStep.timeout.ms} ms`);
+    }
     // A saga being cancelled still learns its running steps' outcomes (timeouts included).
     if (!saga || !step || (saga.state !== 'STARTED' && saga.state !== 'COMPENSATING') || attempt !== step.attempt) return;
     const planStep = this.planStep(ctx, saga, stepId);
@@ -806,12 +834,19 @@ export class Engine {
       const dep = uow.step(saga.id, stepId);
       if (!dep) return false;
       if (dep.state === 'SUCCEEDED' || dep.state === 'SKIPPED') return true;
-      return dep.state === 'FAILED' && this.isNonBlockingBilling(ctx, saga, this.planStep(ctx, saga, stepId));
+      // Billing that does not block completion holds nothing back: failed, or awaiting its trigger.
+      const nonBlocking = this.isNonBlockingBilling(ctx, saga, this.planStep(ctx, saga, stepId));
+      return nonBlocking && (dep.state === 'FAILED' || (dep.state === 'NOT_STARTED' && dep.outcome === 'awaiting-trigger'));
     };
     for (const planStep of plan.steps) {
       const step = uow.step(saga.id, planStep.id) as SagaStepRow;
-      if (step.state === 'NOT_STARTED' && planStep.dependsOn.every(satisfied)) this.startStep(ctx, saga, step, 'first');
+      if (step.state !== 'NOT_STARTED' || !planStep.dependsOn.every(satisfied)) continue;
+      // Billing readiness is never confirmed before the plan's trigger (§17).
+      if (planStep.kind === 'billing_trigger' && !this.billing.triggered(ctx, saga, plan, step)) continue;
+      this.startStep(ctx, saga, step, 'first');
     }
+    // A billing trigger that can never come held the saga (fallout): nothing completes now.
+    if (saga.state !== 'STARTED') return;
     // §16: every mandatory step proven done; billing readiness only when the policy says it blocks.
     const complete = plan.steps.every((planStep) => {
       const state = (uow.step(saga.id, planStep.id) as SagaStepRow).state;
@@ -824,8 +859,10 @@ export class Engine {
     }
   }
 
-  private startStep(ctx: Ctx, saga: SagaRow, step: SagaStepRow, mode: 'first' | 'retry' | 'resume'): void {
+  /** @internal */
+  startStep(ctx: Ctx, saga: SagaRow, step: SagaStepRow, mode: 'first' | 'retry' | 'resume'): void {
     const { uow, order } = ctx;
+    if (step.kind === 'billing_trigger') uow.clearTimer(saga.id, step.stepId, 'billing');
     const planStep = this.planStep(ctx, saga, step.stepId);
     if (mode === 'resume') { step.resumes += 1; step.attempt = 0; }
     if (mode !== 'retry' || !planStep.retry.sameIdempotencyKey || step.idempotencyKey === null) {

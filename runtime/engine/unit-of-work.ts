@@ -48,6 +48,8 @@ export interface SagaRow {
   state: SagaState; heldStepId: string | null; createdAt: string; updatedAt: string;
   /** The cancellation the saga is under (migration 011); null when none. */
   compensation: SagaCompensation | null;
+  /** Signals received (migration 012): `customer-accepted`, `first-usage`, with when. */
+  signals: Record<string, string> | null;
 }
 /** What a cancellation decided for a saga, and the approval it waits for when its rule requires one. */
 export interface SagaCompensation {
@@ -83,7 +85,8 @@ export interface FalloutCaseRow {
   resumeCommand: Record<string, unknown>; state: FalloutCaseState; createdAt: string; resolvedAt: string | null;
 }
 export interface TimerRow { sagaId: string; stepId: string; kind: TimerKind; attempt: number; dueAt: string }
-export type TimerKind = 'step_timeout' | 'retry';
+/** `billing`: a billing trigger's scheduled date (§17). */
+export type TimerKind = 'step_timeout' | 'retry' | 'billing';
 export interface LogRow {
   productOrderId: string; correlationId: string; messageId: string; causationId: string | null;
   direction: 'in' | 'out' | 'state'; type: string; sagaId: string | null; stepId: string | null;
@@ -105,7 +108,7 @@ const COLUMNS = {
   orderVersion: columns('id state updated_at:timestamptz version:integer'),
   item: columns('product_order_id id parent_item_id offering_id action characteristics:jsonb plan_hash state updated_at:timestamptz'),
   saga: columns(`id product_order_id product_order_item_id plan_hash correlation_id state held_step_id created_at:timestamptz updated_at:timestamptz
-    compensation:jsonb`),
+    compensation:jsonb signals:jsonb`),
   step: columns(`saga_id step_id kind owner state attempt:integer deliveries:integer resumes:integer idempotency_key external_ref outcome
     evidence:jsonb started_at:timestamptz completed_at:timestamptz updated_at:timestamptz compensations:integer`),
   activation: columns('id saga_id step_id target idempotency_key state attempts:integer created_at:timestamptz updated_at:timestamptz'),
@@ -253,6 +256,11 @@ export class UnitOfWork {
     this.timersDeleted.delete(k);
     this.timersSet.set(k, timer);
   }
+  clearTimer(sagaId: string, stepId: string, kind: TimerKind): void {
+    const k = `${key(sagaId, stepId)}\u0000${kind}`;
+    this.timersSet.delete(k);
+    this.timersDeleted.set(k, { sagaId, stepId, kind });
+  }
   clearTimers(sagaId: string, stepId: string): void {
     for (const kind of ['step_timeout', 'retry'] as const) {
       const k = `${key(sagaId, stepId)}\u0000${kind}`;
@@ -386,6 +394,7 @@ export class UnitOfWork {
         planHash: String(s.plan_hash), correlationId: String(s.correlation_id), state: s.state as SagaState,
         heldStepId: nullable(s.held_step_id), createdAt: iso(s.created_at) as string, updatedAt: iso(s.updated_at) as string,
         compensation: (parseJson(s.compensation) as SagaCompensation | null) ?? null,
+        signals: (parseJson(s.signals) as Record<string, string> | null) ?? null,
       });
       if (!this.plans.has(String(s.plan_hash))) this.plans.set(String(s.plan_hash), await registry.get(tx, String(s.plan_hash)));
     }
@@ -477,8 +486,8 @@ export class UnitOfWork {
     if (sagas.length) {
       batch.insert('saga', COLUMNS.saga,
         sagas.map((s) => [s.id, s.productOrderId, s.productOrderItemId, s.planHash, s.correlationId, s.state, s.heldStepId, s.createdAt, s.updatedAt,
-          s.compensation]),
-        { key: ['id'], update: ['state', 'held_step_id', 'updated_at', 'compensation'] });
+          s.compensation, s.signals]),
+        { key: ['id'], update: ['state', 'held_step_id', 'updated_at', 'compensation', 'signals'] });
     }
     const steps = [...this.dirty.steps].map((k) => this.steps.get(k) as SagaStepRow);
     if (steps.length) {

@@ -242,8 +242,12 @@ describe.each(stores)('o2a sagas migrate on $name', (storeUnderTest) => {
     ({ runtime, clock, store } = await newRuntime(storeUnderTest));
     await runtime.registerPlans(plans);
     const order = { id: 'po-mig-last', relatedParty: [{ id: 'cust-9', role: 'customer' }], productOrderItem: [{ id: '1', action: 'add', productOffering: { id: 'OTT_STREAMING' } }] };
-    // Billing readiness does not answer (and, the clock standing still, does not time out).
-    await runtime.submitOrder(order, { scenario: { steps: { billing: { outcome: 'timeout' } } } });
+    // Billing readiness does not answer (and, the clock standing still, does not time out). Its
+    // trigger (first usage) comes while the inventory commit is still under way.
+    await runtime.submitOrder(order, { scenario: { steps: { inventory: { delayMs: 1000 }, billing: { outcome: 'timeout' } } } });
+    await runtime.runUntilIdle();
+    expect(await runtime.engine.signal({ productOrderId: 'po-mig-last', signal: 'first-usage' })).toMatchObject({ ok: true });
+    clock.advance(1000);
     await runtime.runUntilIdle();
     const saga = await one<{ id: string; state: string }>(store, 'SELECT id, state FROM saga WHERE product_order_id = $1', ['po-mig-last']);
     expect(saga.state).toBe('STARTED');
