@@ -618,6 +618,34 @@ export async function approveCommand(options: ApproveOptions, out: Writable): Pr
   }, new ManualClock(new Date()));
 }
 
+export interface SignalOptions extends StoreFlags {
+  order: string;
+  signal: string;
+  item?: string;
+}
+
+/**
+ * `o2a signal <order> customer-accepted|first-usage [--item <id>]`: a signal from the channel or
+ * from charging (a billing trigger, §17), then the runtime runs what it lets go on. Exit 0; 1 for
+ * an unknown signal, order or item (nothing written).
+ */
+export async function signalCommand(options: SignalOptions, out: Writable): Promise<number> {
+  return withRuntime(options, async (runtime) => {
+    const result = await runtime.engine.signal({ productOrderId: options.order, itemId: options.item, signal: options.signal });
+    if (!result.ok) {
+      return refuseEngine(out, options.json, result, result.code === 'invalid' ? 'invalid-request' : result.field === 'item' ? 'unknown-item' : 'unknown-order');
+    }
+    await runtime.settle();
+    const view = await projectOrder(runtime.store, runtime.registry, options.order);
+    if (options.json) { line(out, JSON.stringify({ signal: options.signal, sagas: result.sagas, order: view }, null, 2)); return 0; }
+    for (const s of result.sagas) {
+      line(out, `item ${s.itemId}: ${options.signal} ${s.duplicate ? 'already received' : 'received'}${s.billingStarted ? '; billing readiness requested' : ''}`);
+    }
+    if (view) line(out, `order ${options.order}: ${view.internalState} ("${view.customerVisibleStatus}")`);
+    return 0;
+  }, new ManualClock(new Date()));
+}
+
 export interface ApprovalsOptions extends StoreFlags {
   /** `--all`: decided approvals too. */
   all?: boolean;

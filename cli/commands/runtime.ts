@@ -1,4 +1,4 @@
-// run, status, events, fallout, resume, cancel, approve, approvals, cancellations, migrate, demo:
+// run, status, events, fallout, resume, cancel, approve, approvals, cancellations, signal, migrate, demo:
 // the runtime's commands. The work is in
 // runtime/cli-commands.ts; this file only maps options.
 import type { Command } from 'commander';
@@ -89,6 +89,18 @@ export function registerRuntimeCommands(program: Command, ctx: CommandContext): 
       .option('--refuse', 'refuse the compensation: the cancel request ends refused, the order goes on'),
   ).action(async (approval: string, opts: StoreFlags & { by: string; note?: string; refuse?: boolean }) => {
     ctx.exitCode = await (await runtime()).approveCommand({ ...opts, approval }, ctx.stdout);
+  });
+
+  storeOptions(
+    program
+      .command('signal')
+      .description('a signal from outside for an order: customer-accepted (from the channel) or first-usage (from charging), '
+        + 'the billing triggers of §17; exit 0, 1 for an unknown signal, order or item')
+      .argument('<order>', 'product order id')
+      .argument('<signal>', 'customer-accepted | first-usage')
+      .option('--item <id>', 'for this item only (a bundle item with its children)'),
+  ).action(async (order: string, signal: string, opts: StoreFlags & { item?: string }) => {
+    ctx.exitCode = await (await runtime()).signalCommand({ ...opts, order, signal }, ctx.stdout);
   });
 
   storeOptions(program.command('approvals').description('approvals awaiting a decision').option('--all', 'decided approvals too'))

@@ -113,6 +113,25 @@ describe.each(stores)('o2a cancel on $name', { timeout: 180_000 }, (storeUnderTe
     return [...stdout.matchAll(/^ {2}\S+\s+(\S+)\s+SUCCEEDED\s+-> COMPENSATING$/gm)].map((m) => m[1] as string);
   }
 
+  it('o2a signal first-usage bills an OTT order that completed without billing; an unknown signal is refused (exit 1)', async () => {
+    const { o2a, start, query } = await workspace();
+    const id = `po-cli-s1-${randomUUID().slice(0, 6)}`;
+    await start({ id, productOrderItem: [{ id: '1', action: 'add', productOffering: { id: 'OTT_STREAMING' } }] }, {});
+    const billed = async () => query<{ applied: boolean }>(
+      `SELECT applied FROM component_ledger WHERE owner = 'billing' AND product_order_id = $1`, [id]);
+    expect(await billed()).toEqual([]);
+    const typo = await o2a('signal', id, 'first-usge');
+    expect(typo.code).toBe(1);
+    expect(typo.stderr + typo.stdout).toContain('signal: unknown signal "first-usge"; expected one of customer-accepted, first-usage');
+    const signal = await o2a('signal', id, 'first-usage');
+    expect(signal.stderr).toBe('');
+    expect(signal.code).toBe(0);
+    expect(signal.stdout).toContain('item 1: first-usage received; billing readiness requested');
+    expect(await billed()).toEqual([{ applied: true }]);
+    const again = json(await o2a('signal', id, 'first-usage', '--json'));
+    expect(again).toMatchObject({ signal: 'first-usage', sagas: [{ itemId: '1', duplicate: true, billingStarted: false }] });
+  });
+
   it('cancel after reservation: compensated in reverse order, the units released, the order cancelled (exit 0)', async () => {
     const { o2a, start, query } = await workspace();
     const id = `po-cli-c1-${randomUUID().slice(0, 6)}`;
