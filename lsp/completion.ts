@@ -22,7 +22,7 @@ const bundleMemberKeywords = ['item', 'billing', 'status', 'completion'];
 const propertyKeywords = ['owner', 'service', 'resource', 'work', 'target', 'template', 'timeout', 'retry', 'compensate', 'irreversible', 'evidence', 'on', 'skip', 'only'];
 const catalogRefSection: Record<string, CatalogSection> = { service: 'service', resource: 'resource', work: 'work', target: 'target', template: 'template' };
 const stepStates = ['running', 'waiting', 'held', 'failed', 'done'];
-const orderStates = ['received', 'completed', 'held', 'failed', 'cancelled'];
+const orderStates = ['received', 'completed', 'held', 'failed', 'cancelling', 'cancelled'];
 const comparison = new Set(['==', '!=', '<', '<=', '>', '>=']);
 
 interface Completer {

@@ -331,7 +331,7 @@ export interface StatusMapping {
   range: Range;
 }
 
-/** A step state (`running`, `waiting`, `held`, `failed`, `done`) for a step, or an order-level state (`received`, `completed`, `held`, `failed`, `cancelled`) without one. */
+/** A step state (`running`, `waiting`, `held`, `failed`, `done`) for a step, or an order-level state (`received`, `completed`, `held`, `failed`, `cancelling`, `cancelled`) without one. */
 export interface StatusEntry {
   step?: Ident;
   state: Ident;

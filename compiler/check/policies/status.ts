@@ -7,7 +7,7 @@ import type { StatusEntry } from '../../syntax/ast.js';
 import type { BundleCheck, PlanCheck } from '../context.js';
 
 export const stepStates = ['running', 'waiting', 'held', 'failed', 'done'];
-export const orderStates = ['received', 'completed', 'held', 'failed', 'cancelled'];
+export const orderStates = ['received', 'completed', 'held', 'failed', 'cancelling', 'cancelled'];
 const internalState = /\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b/;
 
 function checkEntries(file: string, entries: StatusEntry[], scopedStates: string[]): Diagnostic[] {

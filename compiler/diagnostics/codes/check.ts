@@ -217,7 +217,7 @@ export const checkCodes: DiagnosticDefinition[] = [
   {
     code: 'O2A4021', name: 'unknown-status-state', severity: 'error',
     summary: 'A status entry names a state the mapping cannot match.',
-    explanation: 'Step entries map a step state (running, waiting, held, failed, done); order entries an order state (received, completed, held, failed, cancelled). Any other name never matches, so the customer sees no text.',
+    explanation: 'Step entries map a step state (running, waiting, held, failed, done); order entries an order state (received, completed, held, failed, cancelling, cancelled). Any other name never matches, so the customer sees no text.',
     wrong: ottWithOrder('status { order runing: "Setting up your subscription" }'),
     right: ottWithOrder('status { order running: "Setting up your subscription" }'),
   },
