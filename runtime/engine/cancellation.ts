@@ -126,8 +126,11 @@ export class Cancellations {
       };
       const ctx: Ctx = { uow, order, cause: id };
       uow.recordState(order, id, 'CancelRequested', {}, { cancelRequestId: id, itemId: request.itemId, reason: request.reason, by: request.requestedBy });
+      // Accepted but not started yet (§18.1, §18.2): nothing ran, the order (item) is cancelled at once.
+      const notStarted = sagas.length === 0 && (order.state === 'acknowledged' || order.state === 'pending')
+        && scope.some((i) => i.state === 'acknowledged' || i.state === 'pending');
       const refusal = SETTLED_ORDER[order.state] ?? decisions.find((d) => d.action === 'reject')?.message
-        ?? (sagas.length === 0 ? 'nothing in this order can be cancelled: no item is being fulfilled' : null);
+        ?? (sagas.length === 0 && !notStarted ? 'nothing in this order can be cancelled: no item is being fulfilled' : null);
       if (refusal !== null) {
         // Refused: the order goes on untouched; the request ends with why.
         request.state = 'terminatedWithError';
@@ -144,10 +147,21 @@ export class Cancellations {
       if (input.itemId === undefined) engine.setOrderState(ctx, 'assessingCancellation');
       for (const item of scope) engine.setItemState(ctx, item, 'assessingCancellation');
       for (const [n, saga] of sagas.entries()) this.apply(ctx, saga, decisions[n] as CancelDecision, id, request.itemId);
+      if (notStarted) {
+        for (const item of scope) engine.setItemState(ctx, item, 'cancelled');
+        engine.emitFact(ctx, 'FulfillmentStopped', { cancelRequestId: id, rule: 'before acceptance' });
+      }
       engine.recomputeOrder(ctx);
       // Stopped at once (nothing to undo): done in this same transaction (announced by requestsDone).
       const target = input.itemId === undefined ? order.state : uow.item(order.id, input.itemId)?.state;
-      if (target === 'cancelled') request.state = 'done';
+      if (target === 'cancelled') {
+        request.state = 'done';
+        // No saga to announce it when it ends (requestsDone): announced here.
+        if (sagas.length === 0) {
+          uow.recordState(order, id, 'CancelRequestStateChanged', {}, { cancelRequestId: id, from: 'inProgress', to: 'done' });
+          engine.emitFact(ctx, 'CancelProductOrderStateChangeEvent', { cancelRequestId: id, state: 'done' });
+        }
+      }
       insertRequest(uow, request);
       await engine.flush(tx, uow);
       return { ok: true, duplicate: false, request };

@@ -545,7 +545,8 @@ export class Engine {
       return item.planHash !== null && plan?.kind !== 'bundle';
     });
     for (const item of leaves) {
-      if (uow.sagaOfItem(order.id, item.id)) continue;
+      // An item cancelled before its fulfillment started gets no saga.
+      if (uow.sagaOfItem(order.id, item.id) || item.state === 'cancelled') continue;
       const plan = uow.plans.get(item.planHash as string);
       if (!plan || plan.kind !== 'plan') continue;
       const saga: SagaRow = {

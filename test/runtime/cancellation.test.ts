@@ -35,6 +35,17 @@ describe.each(stores)('cancellation on $name', (storeUnderTest) => {
   const ledger = async (owner: string) => store.query<{ command_type: string; applied: boolean; idempotency_key: string }>(
     'SELECT command_type, applied, idempotency_key FROM component_ledger WHERE owner = $1 ORDER BY recorded_at, idempotency_key', [owner]);
 
+  it('cancel before fulfillment started (order taken, not yet accepted): cancelled at once, no saga ever starts', async () => {
+    const rt = await start();
+    await rt.submitOrder(homeFiberOrder('po-c0'));
+    const result = await rt.engine.cancel({ productOrderId: 'po-c0' });
+    expect(result).toMatchObject({ ok: true, request: { state: 'done', decisions: [] } });
+    await rt.settle();
+    expect(await orderState('po-c0')).toBe('cancelled');
+    expect(await store.query(`SELECT 1 FROM saga WHERE product_order_id = 'po-c0'`)).toEqual([]);
+    expect((await outboxOf(store, 'po-c0')).filter((m) => m.kind === 'command' && m.destination !== 'engine')).toEqual([]);
+  });
+
   it('cancel before reservation: the saga stops, nothing is compensated, the request is done', async () => {
     const rt = await start();
     // The service order item is answered an hour late: the cancel arrives while it runs.
