@@ -24,6 +24,7 @@ import type { SubmitRefusal } from './engine/engine.js';
 import {
   approvals, cancelRequest, cancelRequests, type ApprovalView, type ApproveResult, type CancelRequestView, type CancelResult,
 } from './engine/cancellation.js';
+import { amendmentRequest, type AmendmentRequestView, type AmendResult } from './engine/amendment.js';
 import { checkPlan } from './engine/plans.js';
 import type { LogRow } from './engine/unit-of-work.js';
 import { orderTrail, projectOrder, reasonOf, type OrderReadModel, type RejectionReason, type TrailEntry } from './projection/read-model.js';
@@ -68,7 +69,9 @@ export type RefusalCode =
   | 'unknown-item'     // cancel --item: the order has no item of that id
   | 'invalid-request'  // cancel, approve: a value that is not valid (the field named), or a request id of another order
   | 'unknown-approval' // approve: no approval of that id
-  | 'already-decided'; // approve: the approval was decided before (by whom and when said)
+  | 'already-decided'  // approve: the approval was decided before (by whom and when said)
+  | 'unknown-change'   // amend: the plan has no amend rule of that name (its kinds listed)
+  | 'amendment-refused'; // amend: the plan's amend rule refuses it now (its text), or another amendment is in progress
 
 export interface Problem {
   /**
@@ -770,6 +773,74 @@ async function withRuntime(flags: StoreFlags, work: (runtime: Runtime) => Promis
   } finally {
     await runtime.close();
   }
+}
+
+// --- amendment ------------------------------------------------------------------------------
+
+export interface AmendOptions extends StoreFlags {
+  order: string;
+  item: string;
+  /** `--change <kind>`: the name of one of the plan's amend rules. */
+  change: string;
+  /** `--with <json>`: a JSON object of the characteristics changed, with their new values. */
+  with: string;
+  by?: string;
+  id?: string;
+}
+
+/**
+ * `o2a amend <order> --item <id> --change <kind> --with <json> [--by <who>] [--id <id>]`: asks
+ * the engine to amend an in-flight item (the plan's amend rule decides), then drives the runtime
+ * as `cancel` does, so the replanned steps run again on the simulated components. Exit 0: the
+ * request is done (its steps replanned). Exit 3: refused by the plan (its text) or by another
+ * amendment in progress, or not done (an undo fell out): nothing written for a refusal. Exit 1:
+ * refused input, nothing written: no such order or item, no such change kind (the plan's listed),
+ * `--with` not a JSON object of values.
+ */
+export async function amendCommand(options: AmendOptions, out: Writable): Promise<number> {
+  let values: unknown;
+  try { values = JSON.parse(options.with); } catch (error) {
+    return refuseEngine(out, options.json, { field: 'with', problem: `with: not JSON: ${(error as Error).message}` }, 'invalid-request', options.order);
+  }
+  return withRuntime(options, async (runtime) => {
+    const result = await runtime.engine.amend({
+      productOrderId: options.order, itemId: options.item, change: options.change, with: values as Record<string, unknown>,
+      requestedBy: options.by, id: options.id,
+    });
+    if (!result.ok) {
+      const code = amendRefusalCode(result);
+      refuseEngine(out, options.json, result, code, options.order);
+      return code === 'amendment-refused' ? 3 : 1;
+    }
+    const { duplicate } = result;
+    if (!options.json) {
+      const r = result.request;
+      line(out, duplicate
+        ? `amendment request ${r.id} was made before under this id: not made again; as it is now:`
+        : `amendment request ${r.id} for order ${r.productOrderId} item ${r.itemId} (${r.change}): ${r.state}`);
+    }
+    await runtime.settle();
+    const request = await amendmentRequest(runtime.store, result.request.id) as AmendmentRequestView;
+    const order = await projectOrder(runtime.store, runtime.registry, options.order);
+    if (options.json) line(out, JSON.stringify({ ...request, duplicate, order }, null, 2));
+    else {
+      line(out);
+      line(out, `amendment request ${request.id}: ${request.state}`);
+      for (const [name, d] of Object.entries(request.delta)) line(out, `  ${name}: ${JSON.stringify(d.old)} -> ${JSON.stringify(d.new)}`);
+      for (const l of request.lineage) line(out, `  replanned ${l.stepId}: attempt ${l.fromAttempt} (${l.fromKey ?? 'none'}) -> ${l.toKey}`);
+      if (order) {
+        line(out, `  order ${order.productOrderId}: ${order.internalState}  (customer sees: ${order.customerVisibleStatus})`);
+        if (order.falloutCaseId) line(out, `  fallout case ${order.falloutCaseId}: o2a fallout list, o2a resume ${order.falloutCaseId}`);
+      }
+    }
+    return request.state === 'done' ? 0 : 3;
+  }, new ManualClock(new Date()));
+}
+
+function amendRefusalCode(result: Extract<AmendResult, { ok: false }>): RefusalCode {
+  if (result.code === 'refused') return 'amendment-refused';
+  if (result.code === 'not-found') return result.field === 'item' ? 'unknown-item' : 'unknown-order';
+  return result.field === 'change' ? 'unknown-change' : 'invalid-request';
 }
 
 // --- npm start --------------------------------------------------------------------------------

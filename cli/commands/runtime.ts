@@ -1,4 +1,4 @@
-// run, status, events, fallout, resume, cancel, approve, approvals, cancellations, signal, migrate, demo:
+// run, status, events, fallout, resume, cancel, amend, approve, approvals, cancellations, signal, migrate, demo:
 // the runtime's commands. The work is in
 // runtime/cli-commands.ts; this file only maps options.
 import type { Command } from 'commander';
@@ -77,6 +77,21 @@ export function registerRuntimeCommands(program: Command, ctx: CommandContext): 
       .option('--id <id>', 'the cancel request\'s own id (the same id again is answered as the first)'),
   ).action(async (order: string, opts: StoreFlags & { item?: string; reason?: string; by?: string; id?: string }) => {
     ctx.exitCode = await (await runtime()).cancelCommand({ ...opts, order }, ctx.stdout);
+  });
+
+  storeOptions(
+    program
+      .command('amend')
+      .description('amend an in-flight order item as its plan\'s amend rules say (the replanned steps run again with the delta); '
+        + 'exit 0 done, 3 refused by the plan or another amendment in progress, 1 unknown order, item or change, or --with not a JSON object')
+      .argument('<order>', 'product order id')
+      .requiredOption('--item <id>', 'the item to amend')
+      .requiredOption('--change <kind>', 'the change kind: one of the plan\'s amend rules (appointment, speed, ...)')
+      .requiredOption('--with <json>', 'the characteristics changed, as a JSON object: \'{"preferredDate": "2026-12-08"}\'')
+      .option('--by <who>', 'who asks')
+      .option('--id <id>', 'the amendment request\'s own id (the same id again is answered as the first)'),
+  ).action(async (order: string, opts: StoreFlags & { item: string; change: string; with: string; by?: string; id?: string }) => {
+    ctx.exitCode = await (await runtime()).amendCommand({ ...opts, order }, ctx.stdout);
   });
 
   storeOptions(

@@ -420,6 +420,8 @@ export class SimulatedComponents {
     } else {
       reply = { externalRef: `${command.destination}-${n}` };
     }
+    // An amendment's delta (what changed, old and new) is applied with the step, and recorded.
+    if (payload.delta !== undefined && command.type !== COMPENSATE_STEP) reply.delta = payload.delta;
     const withheld = new Set(script.withholdEvidence ?? []);
     const evidence = Object.fromEntries(payload.evidence.filter((e) => !withheld.has(e)).map((e) => [e, `${e}-${n}`]));
     if (payload.evidence.length > 0) reply.evidence = evidence;

@@ -269,8 +269,11 @@ export class Cancellations {
     }, saga);
   }
 
-  /** Sends a step's compensating command (again, on a retry: same idempotency key). */
-  private send(ctx: Ctx, saga: SagaRow, step: SagaStepRow, planStep: CompiledStep): void {
+  /**
+   * Sends a step's compensating command (again, on a retry: same idempotency key). @internal
+   * Also for an amendment undoing the earlier attempt of a step it replans (the saga goes on).
+   */
+  send(ctx: Ctx, saga: SagaRow, step: SagaStepRow, planStep: CompiledStep): void {
     const { engine } = this;
     const { uow } = ctx;
     if (planStep.compensation.kind !== 'compensate') return;
@@ -313,7 +316,8 @@ export class Cancellations {
         engine.walkReservation(ctx, r, action === 'quarantine' ? 'QUARANTINED' : 'AVAILABLE');
       }
       engine.emitFact(ctx, 'StepCompensated', { stepId: step.stepId, action, externalRef: reply.externalRef ?? null }, saga);
-      this.next(ctx, saga);
+      if (saga.state !== 'COMPENSATING' && engine.amendments.replanning(saga)) engine.amendments.next(ctx, saga);
+      else this.next(ctx, saga);
       return true;
     }
     this.failed(ctx, saga, step, planStep, reply.outcome ?? 'rejected', reply.reason ?? null);
@@ -345,7 +349,8 @@ export class Cancellations {
   /** A timer of a compensating saga; false when it is not one of a compensation (`attempt` < 0). */
   onTimer(ctx: Ctx, saga: SagaRow, step: SagaStepRow, kind: 'step_timeout' | 'retry', attempt: number): boolean {
     if (attempt >= 0) return false;
-    if (saga.state !== 'COMPENSATING' || step.state !== 'COMPENSATING' || attempt !== -step.compensations) return true;
+    const undoing = saga.state === 'COMPENSATING' || this.engine.amendments.replanning(saga);
+    if (!undoing || step.state !== 'COMPENSATING' || attempt !== -step.compensations) return true;
     const planStep = this.engine.planStep(ctx, saga, step.stepId);
     if (kind === 'retry') this.send(ctx, saga, step, planStep);
     else this.failed(ctx, saga, step, planStep, 'timeout', `no answer to the compensation within ${planStep.timeout.ms} ms`);
@@ -356,7 +361,8 @@ export class Cancellations {
   resumeCompensation(ctx: Ctx, saga: SagaRow, step: SagaStepRow): void {
     const planStep = this.engine.planStep(ctx, saga, step.stepId);
     saga.heldStepId = null;
-    this.engine.setSagaState(ctx, saga, 'COMPENSATING');
+    // An amendment's undo goes on with the saga running; a cancellation's with the saga compensating.
+    this.engine.setSagaState(ctx, saga, saga.compensation === null && this.engine.amendments.replanning(saga) ? 'STARTED' : 'COMPENSATING');
     // One more send (its count goes on: a failure now raises fallout again at once).
     this.send(ctx, saga, step, planStep);
   }
@@ -511,7 +517,7 @@ export function decide(plan: CompiledSinglePlan, saga: SagaRow, steps: SagaStepR
 }
 
 /** Whether a step's effect must be undone: it succeeded (or timed out with its effect unknown) and declares a compensation. */
-function needsCompensation(planStep: CompiledStep, row: SagaStepRow): boolean {
+export function needsCompensation(planStep: CompiledStep, row: SagaStepRow): boolean {
   if (planStep.compensation.kind !== 'compensate') return false;
   return row.state === 'SUCCEEDED' || (row.state === 'FAILED' && row.outcome === 'timeout' && planStep.sideEffecting);
 }

@@ -21,6 +21,7 @@ import { Billing, type SignalInput, type SignalResult } from './billing.js';
 import {
   Cancellations, type ApproveResult, type CancelInput, type CancelResult,
 } from './cancellation.js';
+import { Amendments, type AmendInput, type AmendResult } from './amendment.js';
 import {
   activationCommandTransitions, falloutCaseTransitions, pathTo, productOrderItemTransitions,
   productOrderTransitions, resourceTransitions, sagaStepTransitions, sagaTransitions, transition,
@@ -153,11 +154,14 @@ export class Engine {
   readonly cancellations: Cancellations;
   /** Billing triggers (§17). */
   readonly billing: Billing;
+  /** Amendments of in-flight items (§19). */
+  readonly amendments: Amendments;
 
   constructor(private readonly options: EngineOptions) {
     this.cache = new AggregateCache(options.cacheCapacity);
     this.cancellations = new Cancellations(this);
     this.billing = new Billing(this);
+    this.amendments = new Amendments(this);
   }
 
   /** A signal from outside (`customer-accepted` from the channel, `first-usage` from charging). */
@@ -168,6 +172,11 @@ export class Engine {
   /** Cancels an order or one of its items as the plan's cancel rules say (TMF622 CancelProductOrder). */
   cancel(input: CancelInput): Promise<CancelResult> {
     return this.cancellations.cancel(input);
+  }
+
+  /** Amends an in-flight item as the plan's amend rules say: refused, or its steps replanned with the delta (§19). */
+  amend(input: AmendInput): Promise<AmendResult> {
+    return this.amendments.amend(input);
   }
 
   /** Approves (or refuses) what waits for a decision: a compensation that requires approval. */
@@ -552,7 +561,7 @@ export class Engine {
       const saga: SagaRow = {
         id: `saga-${randomUUID()}`, productOrderId: order.id, productOrderItemId: item.id, planHash: plan.hash,
         correlationId: order.correlationId, state: 'STARTED', heldStepId: null, createdAt: uow.at, updatedAt: uow.at, compensation: null,
-        signals: null,
+        signals: null, amendment: null,
       };
       uow.putSaga(saga);
       uow.recordState(order, ctx.cause, 'SagaStarted', { sagaId: saga.id }, {
@@ -630,6 +639,8 @@ export class Engine {
     }
     // A saga being cancelled: the step's outcome is known, its compensation can follow.
     if (saga.state === 'COMPENSATING') return this.cancellations.next(ctx, saga);
+    // A step an amendment replans: its earlier attempt is undone, then it runs again.
+    if (this.amendments.onOutcome(ctx, saga, step)) return;
     this.advance(ctx, saga);
   }
 
@@ -652,6 +663,12 @@ export class Engine {
       // (While an approval is awaited, the plan's outcome rules apply as before: it may be refused.)
       this.setStepState(ctx, saga, step, 'FAILED', { outcome, reason });
       return this.cancellations.next(ctx, saga);
+    }
+    if (this.amendments.replans(saga, step.stepId)) {
+      // Replanned by an amendment: it runs again whatever this attempt did.
+      this.setStepState(ctx, saga, step, 'FAILED', { outcome, reason });
+      this.amendments.onOutcome(ctx, saga, step);
+      return;
     }
     if (this.isNonBlockingBilling(ctx, saga, planStep)) {
       this.setStepState(ctx, saga, step, 'FAILED', { outcome, reason });
@@ -729,7 +746,9 @@ export class Engine {
     if (present) return this.succeed(ctx, saga, step, planStep, message, message.payload as StepReplyPayload, false);
     const { uow } = ctx;
     uow.clearTimers(saga.id, step.stepId);
-    if (saga.state === 'COMPENSATING') return this.fail(ctx, saga, step, planStep, null, 'absent', 'read-back: absent, nothing to undo');
+    if (saga.state === 'COMPENSATING' || this.amendments.replans(saga, step.stepId)) {
+      return this.fail(ctx, saga, step, planStep, null, 'absent', 'read-back: absent, nothing to undo');
+    }
     if (step.attempt <= planStep.retry.maxRetries) {
       // Absent: the side effect never happened, so sending the command again is safe.
       this.setStepState(ctx, saga, step, 'WAITING', { reason: 'read-back: absent, retrying' });
@@ -794,7 +813,8 @@ export class Engine {
     if (step.state !== 'STARTED') return;
     uow.recordState(ctx.order, null, 'StepTimedOut', { sagaId, stepId }, { attempt, timeoutMs: planStep.timeout.ms });
     const on = planStep.timeout.on;
-    if (saga.state === 'COMPENSATING' && saga.compensation?.approval?.state !== 'PENDING' && on.action !== 'reconcile') {
+    const undoing = (saga.state === 'COMPENSATING' && saga.compensation?.approval?.state !== 'PENDING') || this.amendments.replans(saga, stepId);
+    if (undoing && on.action !== 'reconcile') {
       return this.fail(ctx, saga, step, planStep, null, 'timeout', `no answer within ${planStep.timeout.ms} ms`);
     }
     if (on.action === 'reconcile') {
@@ -839,15 +859,17 @@ export class Engine {
       const nonBlocking = this.isNonBlockingBilling(ctx, saga, this.planStep(ctx, saga, stepId));
       return nonBlocking && (dep.state === 'FAILED' || (dep.state === 'NOT_STARTED' && dep.outcome === 'awaiting-trigger'));
     };
+    // An amendment replanning steps: they and what follows them wait until it has undone them.
+    const heldBack = this.amendments.heldBack(plan, saga);
     for (const planStep of plan.steps) {
       const step = uow.step(saga.id, planStep.id) as SagaStepRow;
-      if (step.state !== 'NOT_STARTED' || !planStep.dependsOn.every(satisfied)) continue;
+      if (step.state !== 'NOT_STARTED' || !planStep.dependsOn.every(satisfied) || heldBack?.has(planStep.id)) continue;
       // Billing readiness is never confirmed before the plan's trigger (§17).
       if (planStep.kind === 'billing_trigger' && !this.billing.triggered(ctx, saga, plan, step)) continue;
       this.startStep(ctx, saga, step, 'first');
     }
     // A billing trigger that can never come held the saga (fallout): nothing completes now.
-    if (saga.state !== 'STARTED') return;
+    if (saga.state !== 'STARTED' || heldBack) return;
     // §16: every mandatory step proven done; billing readiness only when the policy says it blocks.
     const complete = plan.steps.every((planStep) => {
       const state = (uow.step(saga.id, planStep.id) as SagaStepRow).state;
@@ -895,6 +917,8 @@ export class Engine {
       evidence: planStep.evidence,
       characteristics: item?.characteristics ?? {},
       answers: { succeeded: planStep.succeededEvent, failed: planStep.failedEvent },
+      // The delta of an amendment that replanned the step: what changed, old and new.
+      ...this.amendments.deltaFor(saga, step),
     };
     uow.emit(this.envelope(order, {
       kind: 'command', type: planStep.command, destination: planStep.owner, orderingKey: saga.id, sagaId: saga.id,

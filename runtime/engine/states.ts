@@ -65,11 +65,12 @@ export const sagaStepTransitions: Transitions<SagaStepState> = {
   // WAITING: held for a party, or backing off before a retry.
   WAITING: ['STARTED', 'SUCCEEDED', 'FAILED'],
   UNKNOWN: ['SUCCEEDED', 'FAILED', 'WAITING', 'STARTED'],
-  // FAILED -> STARTED only through `resume` of a fallout case.
-  FAILED: ['STARTED', 'COMPENSATING'],
-  SUCCEEDED: ['COMPENSATING'],
+  // FAILED -> STARTED only through `resume` of a fallout case. -> NOT_STARTED: replanned by an
+  // amendment (§19), to run again under a new idempotency key (so from SUCCEEDED and COMPENSATED).
+  FAILED: ['STARTED', 'COMPENSATING', 'NOT_STARTED'],
+  SUCCEEDED: ['COMPENSATING', 'NOT_STARTED'],
   COMPENSATING: ['COMPENSATED', 'FAILED'],
-  COMPENSATED: [], SKIPPED: [],
+  COMPENSATED: ['NOT_STARTED'], SKIPPED: [],
 };
 
 export const sagaTransitions: Transitions<SagaState> = {

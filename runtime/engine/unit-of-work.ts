@@ -50,6 +50,19 @@ export interface SagaRow {
   compensation: SagaCompensation | null;
   /** Signals received (migration 012): `customer-accepted`, `first-usage`, with when. */
   signals: Record<string, string> | null;
+  /** The amendment the saga is under, or last had (migration 013); null when none. */
+  amendment?: SagaAmendment | null;
+}
+/** An amendment of a saga's item: the steps it replans and the delta their commands carry. */
+export interface SagaAmendment {
+  requestId: string;
+  change: string;
+  /** `replanning`: earlier attempts being awaited or undone; `replanned`: the steps run again. */
+  phase: 'replanning' | 'replanned';
+  replan: string[];
+  delta: Record<string, { old: unknown; new: unknown }>;
+  /** Steps whose commands carry the delta, with the generation (`resumes`) they carry it in. */
+  steps: Record<string, number>;
 }
 /** What a cancellation decided for a saga, and the approval it waits for when its rule requires one. */
 export interface SagaCompensation {
@@ -108,7 +121,7 @@ const COLUMNS = {
   orderVersion: columns('id state updated_at:timestamptz version:integer'),
   item: columns('product_order_id id parent_item_id offering_id action characteristics:jsonb plan_hash state updated_at:timestamptz'),
   saga: columns(`id product_order_id product_order_item_id plan_hash correlation_id state held_step_id created_at:timestamptz updated_at:timestamptz
-    compensation:jsonb signals:jsonb`),
+    compensation:jsonb signals:jsonb amendment:jsonb`),
   step: columns(`saga_id step_id kind owner state attempt:integer deliveries:integer resumes:integer idempotency_key external_ref outcome
     evidence:jsonb started_at:timestamptz completed_at:timestamptz updated_at:timestamptz compensations:integer`),
   activation: columns('id saga_id step_id target idempotency_key state attempts:integer created_at:timestamptz updated_at:timestamptz'),
@@ -395,6 +408,7 @@ export class UnitOfWork {
         heldStepId: nullable(s.held_step_id), createdAt: iso(s.created_at) as string, updatedAt: iso(s.updated_at) as string,
         compensation: (parseJson(s.compensation) as SagaCompensation | null) ?? null,
         signals: (parseJson(s.signals) as Record<string, string> | null) ?? null,
+        amendment: (parseJson(s.amendment) as SagaAmendment | null) ?? null,
       });
       if (!this.plans.has(String(s.plan_hash))) this.plans.set(String(s.plan_hash), await registry.get(tx, String(s.plan_hash)));
     }
@@ -480,14 +494,14 @@ export class UnitOfWork {
     if (items.length) {
       batch.insert('product_order_item', COLUMNS.item,
         items.map((i) => [i.productOrderId, i.id, i.parentItemId, i.offeringId, i.action, i.characteristics, i.planHash, i.state, i.updatedAt]),
-        { key: ['product_order_id', 'id'], update: ['state', 'updated_at'] });
+        { key: ['product_order_id', 'id'], update: ['state', 'updated_at', 'characteristics'] });
     }
     const sagas = [...this.dirty.sagas].map((id) => this.sagas.get(id) as SagaRow);
     if (sagas.length) {
       batch.insert('saga', COLUMNS.saga,
         sagas.map((s) => [s.id, s.productOrderId, s.productOrderItemId, s.planHash, s.correlationId, s.state, s.heldStepId, s.createdAt, s.updatedAt,
-          s.compensation, s.signals]),
-        { key: ['id'], update: ['state', 'held_step_id', 'updated_at', 'compensation', 'signals'] });
+          s.compensation, s.signals, s.amendment ?? null]),
+        { key: ['id'], update: ['state', 'held_step_id', 'updated_at', 'compensation', 'signals', 'amendment'] });
     }
     const steps = [...this.dirty.steps].map((k) => this.steps.get(k) as SagaStepRow);
     if (steps.length) {
