@@ -1,6 +1,7 @@
 // A property test of the order lifecycle (fast-check): random sample orders, random component
 // behaviour per step (success, late, duplicated, rejected, timed out with or without the effect
-// applied), a cancel at a random moment, billing signals at random moments. After each run, on
+// applied), a cancel at a random moment, an amendment (appointment or speed) at a random moment,
+// billing signals at random moments. After each run, on
 // every store:
 //   - no step succeeded before the steps it depends on;
 //   - no side effect applied twice per idempotency key, no unit held by two keys;
@@ -50,6 +51,12 @@ const run = fc.record({
   /** Pump rounds before the cancel (null: no cancel). */
   cancelAfter: fc.option(fc.integer({ min: 0, max: 12 }), { nil: null }),
   approve: fc.boolean(),
+  /** Pump rounds before an amendment (null: none), and which. */
+  amendAfter: fc.option(fc.integer({ min: 0, max: 12 }), { nil: null }),
+  amend: fc.constantFrom(
+    { change: 'appointment', with: { preferredDate: '2027-01-15' } },
+    { change: 'speed', with: { speed: '2000' } },
+  ),
   /** Pump rounds before the first-usage signal (null: none). */
   signalAfter: fc.option(fc.integer({ min: 0, max: 12 }), { nil: null }),
 });
@@ -123,7 +130,7 @@ describe.each(stores)('the order lifecycle, random runs, on $name', (storeUnderT
   const runtimes: Runtime[] = [];
   afterAll(async () => { for (const rt of runtimes) await disposeRuntime(rt); });
 
-  it('keeps its invariants under random component behaviour, cancels and signals', async () => {
+  it('keeps its invariants under random component behaviour, cancels, amendments and signals', async () => {
     const { runtime: rt, store } = await newRuntime(storeUnderTest);
     runtimes.push(rt);
     await rt.registerPlans(plans as CompiledPlan[]);
@@ -136,6 +143,12 @@ describe.each(stores)('the order lifecycle, random runs, on $name', (storeUnderT
         if (r.cancelAfter === round) {
           const result = await rt.engine.cancel({ productOrderId: id, reason: 'property test' });
           expect(result.ok).toBe(true);
+        }
+        if (r.amendAfter === round) {
+          // Refused or taken, as the plan's rules say for where the order is: never a crash.
+          const itemId = r.offering === 'FAMILY_PACK' ? '1.fiber' : '1';
+          const amended = await rt.engine.amend({ productOrderId: id, itemId, change: r.amend.change, with: r.amend.with });
+          if (!amended.ok) expect(amended.problem).toBeTruthy();
         }
         if (r.signalAfter === round) expect((await rt.engine.signal({ productOrderId: id, signal: 'first-usage' })).ok).toBe(true);
         await rt.pump();
