@@ -937,14 +937,22 @@ export class Engine {
       if (saga) return ITEM_STATE_OF_SAGA[saga.state];
       const kids = children(item);
       if (kids.length === 0) return item.state;
-      const combined = combine(kids.map((kid) => { const state = derive(kid); return state === 'partial' ? 'completed' : state; }));
+      const kidStates = kids.map((kid) => { const state = derive(kid); return state === 'partial' ? 'completed' : state; });
+      const combined = combine(kidStates);
       // Some children completed, the others failed: partial only when the bundle allows it.
       const plan = item.planHash ? uow.plans.get(item.planHash) : undefined;
-      return combined === 'partial' && plan?.completion.mode === 'all' ? 'failed' : combined;
+      if (combined === 'partial' && plan?.completion.mode === 'all') return 'failed';
+      // Some completed, the others held (or failed) with nothing left running: the bundle that
+      // allows it is partly complete (§20: mobile active, fiber held for no access, OTT active).
+      const settled = kidStates.every((s) => ['completed', 'held', 'failed', 'cancelled', 'rejected'].includes(s));
+      if (combined === 'held' && plan?.completion.mode === 'partial_allowed' && settled && kidStates.includes('completed')) return 'partial';
+      return combined;
     };
+    const held = (item: ProductOrderItemRow) => children(item).some((kid) => derive(kid) === 'held');
     for (const item of items) {
       const target = derive(item);
-      this.setItemState(ctx, item, target === 'partial' ? 'completed' : target);
+      // A bundle item partly complete: held while one of its items waits, completed otherwise.
+      this.setItemState(ctx, item, target === 'partial' ? (held(item) ? 'held' : 'completed') : target);
     }
     const top = items.filter((i) => i.parentItemId === null).map(derive);
     const states = top.map((s) => (s === 'partial' ? 'completed' : s));

@@ -42,7 +42,7 @@ export const productOrderTransitions: Transitions<ProductOrderState> = {
   pending: ['inProgress', 'rejected', 'assessingCancellation'],
   inProgress: ['held', 'pending', 'partial', 'completed', 'failed', 'assessingCancellation'],
   held: ['inProgress', 'partial', 'failed', 'assessingCancellation', 'pendingCancellation'],
-  partial: ['inProgress', 'completed'],
+  partial: ['inProgress', 'completed', 'held'],
   assessingCancellation: ['pendingCancellation', 'inProgress', 'held'],
   // held: a compensation raised fallout; inProgress: the compensation was refused (approval).
   pendingCancellation: ['cancelled', 'held', 'inProgress'],

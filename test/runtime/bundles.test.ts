@@ -81,4 +81,20 @@ describe.each(stores)('bundles on $name', (storeUnderTest) => {
       { itemId: '1.tv', sagaId: expect.stringMatching(/^saga-/), stepId: 'ott', outcome: 'timeout', reason: expect.stringMatching(/no answer within/) },
     ]);
   });
+
+  it('§20: mobile active, fiber held for no access, OTT active: the order is partial; the fiber resumed, completed', async () => {
+    const opened = await newRuntime(storeUnderTest);
+    runtime = opened.runtime;
+    const store = opened.store;
+    await runtime.registerPlans(plans as CompiledPlan[]);
+    await runtime.submitOrder(familyOrder('po-family-held'), { scenario: { steps: { install: [{ outcome: 'no_access' }, { outcome: 'success' }] } } });
+    await runtime.settle();
+    expect(await itemStates(store, 'po-family-held')).toEqual({ '1': 'held', '1.mobile': 'completed', '1.fiber': 'held', '1.tv': 'completed' });
+    expect((await store.query('SELECT state FROM product_order WHERE id = $1', ['po-family-held']))[0]).toEqual({ state: 'partial' });
+    const [fallout] = await store.query<{ id: string }>(`SELECT id FROM fallout_case WHERE product_order_id = 'po-family-held' AND state = 'OPEN'`);
+    expect(await runtime.resume((fallout as { id: string }).id)).toMatchObject({ ok: true });
+    await runtime.settle();
+    expect(await itemStates(store, 'po-family-held')).toEqual({ '1': 'completed', '1.mobile': 'completed', '1.fiber': 'completed', '1.tv': 'completed' });
+    expect((await store.query('SELECT state FROM product_order WHERE id = $1', ['po-family-held']))[0]).toEqual({ state: 'completed' });
+  });
 });
