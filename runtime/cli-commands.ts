@@ -896,7 +896,23 @@ const DEMO_CANCEL = {
   cancel: { reason: 'customer is moving abroad', requestedBy: 'crm' },
 };
 
-/** `npm start`: two real orders through every step on embedded Postgres, live, and a third cancelled on the way. */
+const DEMO_PARTIAL = {
+  label: 'family-pack',
+  order: {
+    id: 'po-demo-family', externalId: 'crm-1004', relatedParty: [{ id: 'cust-42', role: 'customer' }],
+    productOrderItem: [{
+      id: '1', action: 'add', productOffering: { id: 'FAMILY_PACK', name: 'Family Pack' },
+      product: { productCharacteristic: [{ name: 'installation', value: 'technician' }, { name: 'simType', value: 'physical' }] },
+      productOrderItem: [{ id: '1.tv', action: 'add', productOffering: { id: 'OTT_STREAMING' } }],
+    }],
+  },
+  scenario: { name: 'fiber technician finds nobody home', steps: { install: { outcome: 'no_access' } } },
+};
+
+/**
+ * `npm start`: two real orders through every step on embedded Postgres, live, a third cancelled
+ * on the way, and a bundle that completes partly (§20).
+ */
 export async function demo(out: Writable, options: DemoOptions = {}): Promise<number> {
   const started = Date.now();
   line(out, 'o2a demo: compiling the sample plans (plans/ against catalogs/2026.11)');
@@ -916,12 +932,13 @@ export async function demo(out: Writable, options: DemoOptions = {}): Promise<nu
   const runtime = await Runtime.open({ clock });
   try {
     await runtime.registerPlans(plans);
-    const labels = new Map([...DEMO_ORDERS, DEMO_CANCEL].map((d) => [d.order.id, d.label]));
+    const labels = new Map([...DEMO_ORDERS, DEMO_CANCEL, DEMO_PARTIAL].map((d) => [d.order.id, d.label]));
     const table = options.table ?? ((out as { isTTY?: boolean }).isTTY === true);
     const render = table ? tableRenderer(out, runtime, labels) : null;
     runtime.onCommit(render ? () => render.dirty() : progressPrinter(out, labels));
-    line(out, 'running three orders through the simulated components (time is simulated: timeouts fire at once); the third is cancelled');
-    for (const d of [...DEMO_ORDERS, DEMO_CANCEL]) {
+    line(out, 'running four orders through the simulated components (time is simulated: timeouts fire at once); '
+      + 'the third is cancelled, the fourth (a bundle) completes partly');
+    for (const d of [...DEMO_ORDERS, DEMO_CANCEL, DEMO_PARTIAL]) {
       const result = await runtime.submitOrder(d.order, { scenario: d.scenario });
       if (!result.ok) { for (const p of result.problems) line(out, `${result.code.startsWith('rejected') ? 'rejected' : 'error'}: ${p}`); return 1; }
       line(out, `  submitted ${d.order.id} (${d.label}, scenario: ${d.scenario.name})`);
@@ -953,6 +970,15 @@ export async function demo(out: Writable, options: DemoOptions = {}): Promise<nu
     const demoCancel = await demoCancellation(runtime, cancelled.request.id);
     if (demoCancel.code !== 0) code = 2;
     for (const l of demoCancel.lines) line(out, `  ${l}`);
+    line(out);
+    line(out, `partial completion (§20) of ${DEMO_PARTIAL.label}: items complete on their own`);
+    const family = await projectOrder(runtime.store, runtime.registry, DEMO_PARTIAL.order.id);
+    if (family?.internalState !== 'partial') code = 2;
+    for (const item of family?.items ?? []) line(out, `  item ${item.id.padEnd(10)} ${item.state.padEnd(10)} ${item.planId ?? '(bundle)'}`);
+    if (family) {
+      line(out, `  order ${family.productOrderId}: ${family.internalState}  (customer sees: ${family.customerVisibleStatus}; `
+        + `next: ${family.estimatedNextAction ?? '-'})`);
+    }
     line(out);
     line(out, 'side effects applied by the simulated components:');
     for (const [owner, c] of Object.entries(runtime.components.snapshot())) {
