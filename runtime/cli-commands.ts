@@ -3,7 +3,8 @@
 // `cancel` and `approve`, as documented in README's CLI table):
 //   0  done: the order completed (run, resume), the cancellation is done (cancel, approve), the
 //      decision taken left nobody anything to do (approve --refuse), the query answered (status,
-//      events, fallout list, approvals, cancellations)
+//      events, fallout list, approvals, cancellations, reconcile --list), reconcile found nothing a
+//      person must look at
 //   1  refused input, nothing run: an order that is not a valid TMF622 order, a conflict, an order
 //      rejected at intake now or before, an unknown order, item, fallout case or approval, an
 //      approval already decided, no usable plan or scenario
@@ -26,6 +27,7 @@ import {
 } from './engine/cancellation.js';
 import { amendmentRequest, type AmendmentRequestView, type AmendResult } from './engine/amendment.js';
 import { checkPlan } from './engine/plans.js';
+import { reconciliationFindings, type Finding } from './engine/reconciliation.js';
 import type { LogRow } from './engine/unit-of-work.js';
 import { orderTrail, projectOrder, reasonOf, type OrderReadModel, type RejectionReason, type TrailEntry } from './projection/read-model.js';
 import { Runtime } from './runtime.js';
@@ -685,6 +687,42 @@ export async function cancellationsCommand(options: OrderQueryOptions, out: Writ
     }
     return 0;
   });
+}
+
+export interface ReconcileOptions extends StoreFlags {
+  /** `--dry-run`: find and report, change and record nothing. */
+  dryRun?: boolean;
+  /** `--list`: the findings recorded so far instead of a run. */
+  list?: boolean;
+}
+
+/**
+ * `o2a reconcile [--dry-run] [--list]`: runs reconciliation (§22) now, then the runtime as `resume`
+ * does so that what it repaired goes on. Exit 0: nothing needs a person; 3: a mismatch was alerted
+ * (or stands from an earlier run; a dry run: would be). `--list`: the findings recorded, exit 0.
+ */
+export async function reconcileCommand(options: ReconcileOptions, out: Writable): Promise<number> {
+  return withRuntime(options, async (runtime) => {
+    if (options.list) {
+      const findings = await reconciliationFindings(runtime.store);
+      if (options.json) { line(out, JSON.stringify(findings, null, 2)); return 0; }
+      if (findings.length === 0) { line(out, 'no reconciliation findings'); return 0; }
+      for (const f of findings) printFinding(out, f);
+      return 0;
+    }
+    const report = await runtime.reconciler.reconcile({ dryRun: options.dryRun });
+    if (!options.dryRun) await runtime.settle();
+    if (options.json) { line(out, JSON.stringify(report, null, 2)); return report.needsPerson ? 3 : 0; }
+    if (report.findings.length === 0) line(out, `${options.dryRun ? 'dry run: ' : ''}no mismatch found`);
+    for (const f of report.findings) printFinding(out, f);
+    return report.needsPerson ? 3 : 0;
+  }, new ManualClock(new Date()));
+}
+
+function printFinding(out: Writable, f: Finding): void {
+  const action = f.alertedBefore ? 'alerted (before)' : f.action;
+  line(out, `${f.id || '-'}  ${action}  ${f.kind}  order ${f.productOrderId}${f.stepId ? ` step ${f.stepId}` : ''}  at ${f.foundAt}`);
+  line(out, `    ${f.detail}`);
 }
 
 /**

@@ -9,6 +9,7 @@ import { ManualClock, systemClock, type Clock } from './clock.js';
 import { Engine, invalidOrder, type ResumeResult, type SubmitResult } from './engine/engine.js';
 import { ENGINE, EVENTS, type Envelope } from './engine/messages.js';
 import { PlanRegistry } from './engine/plans.js';
+import { Reconciler } from './engine/reconciliation.js';
 import type { LogRow } from './engine/unit-of-work.js';
 import { InProcessBus } from './outbox/bus.js';
 import { OutboxRelay } from './outbox/relay.js';
@@ -28,6 +29,10 @@ export interface RuntimeOptions {
   /** Resource pool sizes of the simulated resource inventory, by resource specification. */
   pools?: Record<string, number>;
   onCommit?: (rows: LogRow[]) => void;
+  /** How often the reconciliation sweeper runs (a timer in the database; default 5 minutes; 0: never). */
+  reconcileIntervalMs?: number;
+  /** How long a mismatch must have stood before reconciliation acts on it (default 60 s). */
+  reconcileGraceMs?: number;
 }
 
 export class Runtime {
@@ -39,6 +44,8 @@ export class Runtime {
   readonly engine: Engine;
   readonly relay: OutboxRelay;
   readonly components: SimulatedComponents;
+  /** Reconciliation (§22): the sweeper `pump` runs when due, and `o2a reconcile`. */
+  readonly reconciler: Reconciler;
   private readonly listeners: ((rows: LogRow[]) => void)[] = [];
   private readonly factListeners: ((facts: Envelope[]) => void)[] = [];
   private running = false;
@@ -71,6 +78,7 @@ export class Runtime {
     this.components = new SimulatedComponents({
       store: this.store, clock: this.clock, sink: this.bus, pools: options.pools, leaseMs: options.leaseMs,
     });
+    this.reconciler = new Reconciler(this.engine, { intervalMs: options.reconcileIntervalMs, graceMs: options.reconcileGraceMs });
     this.bus.subscribe(ENGINE, (messages) => this.engine.handle(messages));
     this.bus.subscribe(EVENTS, async (messages) => { for (const listen of this.factListeners) listen(messages); });
     this.bus.subscribeRest(this.components.consume);
@@ -140,7 +148,7 @@ export class Runtime {
     return this.engine.resume(caseId);
   }
 
-  /** One round of every worker duty: due timers, a relay batch, due component answers. */
+  /** One round of every worker duty: due timers, a relay batch, due component answers, the reconciliation sweep when due. */
   async pump(): Promise<number> {
     // On the wall clock, timers are looked at every `timerIntervalMs`, not on every round.
     // So are the components' delayed answers (in the database: any process may send them).
@@ -151,6 +159,8 @@ export class Runtime {
       this.timersCheckedAt = now;
       timers = await this.engine.fireDueTimers();
       answered = await this.components.deliverDue();
+      // Reconciliation, when its timer in the database is due (one process per interval).
+      timers += await this.reconciler.sweepIfDue();
     }
     const relayed = await this.relay.relayOnce();
     return timers + relayed + answered;

@@ -128,6 +128,17 @@ export function registerRuntimeCommands(program: Command, ctx: CommandContext): 
       ctx.exitCode = await (await runtime()).cancellationsCommand({ ...opts, order }, ctx.stdout);
     });
 
+  storeOptions(
+    program
+      .command('reconcile')
+      .description('reconciliation (§22) now: find the mismatches between the sagas and the components, repair what is safe, '
+        + 'alert the rest; exit 0 nothing needs a person, 3 something was alerted')
+      .option('--dry-run', 'find and report only: change and record nothing')
+      .option('--list', 'the findings recorded so far'),
+  ).action(async (opts: StoreFlags & { dryRun?: boolean; list?: boolean }) => {
+    ctx.exitCode = await (await runtime()).reconcileCommand(opts, ctx.stdout);
+  });
+
   program
     .command('demo')
     .description('compile the sample plans, run a Home Fiber and a mobile order on embedded Postgres and cancel a third (npm start)')

@@ -76,6 +76,8 @@ export interface OrderReadModel {
   providerActionRequired: boolean;
   falloutCaseId: string | null;
   estimatedNextAction: string | null;
+  /** What reconciliation (§22) found about the order and did: repaired, retried or alerted; oldest first. */
+  reconciliation: { kind: string; action: string; foundAt: string; stepId: string | null }[];
 }
 
 export async function orderTrail(db: Queryable, productOrderId: string): Promise<TrailEntry[]> {
@@ -110,9 +112,12 @@ export async function projectOrder(db: Queryable, registry: PlanRegistry, produc
   let reasons: unknown[] | null = null;
   const items = new Map<string, string>();
   const sagas = new Map<string, SagaFold>();
+  const reconciliation: OrderReadModel['reconciliation'] = [];
   for (const e of trail) {
     const p = e.payload;
-    if (e.type === 'ProductOrderStateChanged') {
+    if (e.type === 'ReconciliationFinding') {
+      reconciliation.push({ kind: String(p.kind), action: String(p.action), foundAt: String(p.foundAt ?? e.occurredAt), stepId: e.stepId });
+    } else if (e.type === 'ProductOrderStateChanged') {
       orderState = String(p.to);
       reasons = orderState === 'rejected' && Array.isArray(p.reasons) ? p.reasons : null;
     }
@@ -189,6 +194,7 @@ export async function projectOrder(db: Queryable, registry: PlanRegistry, produc
     providerActionRequired: heldSaga?.party === 'provider' || blocking?.step.state === 'UNKNOWN',
     falloutCaseId: heldSaga?.falloutCaseId ?? null,
     estimatedNextAction: nextAction(orderState, blocking, heldSaga),
+    reconciliation,
   };
 }
 
