@@ -19,7 +19,7 @@ const ROOT = projectRoot();
 const WORKER = join('test', 'runtime', 'fault', 'worker-process.ts');
 
 export interface RecoveryBenchOptions {
-  /** Orders for each part (default 1500). */
+  /** Orders for each part (default 2000). */
   orders?: number;
   /** Kills -9 (default 3). */
   kills?: number;
@@ -200,7 +200,7 @@ async function killPart(url: string, orders: number, kills: number, leaseMs: num
     for (let k = 0; k < kills; k++) {
       await child.waitFor('submitted', 120_000);
       // A random moment under load, once this process has taken its orders (they take a second or two).
-      await sleep(Math.random() * 300);
+      await sleep(Math.random() * 150);
       const flying = await inFlight(probe);
       const killedAt = Date.now();
       await killHard(child);
@@ -253,7 +253,7 @@ async function databaseRestartPart(orders: number, leaseMs: number): Promise<Rec
 }
 
 export async function runRecoveryBench(options: RecoveryBenchOptions = {}): Promise<RecoveryBenchResult> {
-  const orders = options.orders ?? 1500;
+  const orders = options.orders ?? 2000;
   const leaseMs = options.leaseMs ?? 5000;
   const url = await ensureDatabase(options.serverUrl ?? 'postgres://root@127.0.0.1:5432', options.database ?? 'o2a_bench');
   const kill = await killPart(url, orders, options.kills ?? 3, leaseMs);

@@ -116,6 +116,8 @@ const NETWORK_COLUMNS: readonly Column[] = [
 export class SimulatedComponents {
   private readonly counts = new Map<string, ComponentCounts>();
   private readonly scenarios = new Map<string, Scenario>();
+  /** Unit numbers of unlimited pools this process holds, not yet handed out. */
+  private readonly spares = new Map<string, string[]>();
   private readonly leaseMs: number;
 
   constructor(private readonly options: SimulatedComponentsOptions) {
@@ -172,10 +174,20 @@ export class SimulatedComponents {
     if (commands.length === 0) return;
     await this.loadScenarios(commands.filter((c) => !this.scenarios.has(c.productOrderId)).map((c) => c.productOrderId));
     let tally = new Map<string, Tally>();
-    const answers = await this.options.store.transaction(async (tx) => {
-      tally = new Map();
-      return this.take(tx, commands, tally);
-    });
+    // New unit numbers of unlimited pools come from this process's own blocks, lent before the
+    // transaction (no statement in it); what it did not use goes back to the block.
+    const lent = await this.lend(commands);
+    let used = new Set<string>();
+    let answers: Envelope[];
+    try {
+      answers = await this.options.store.transaction(async (tx) => {
+        tally = new Map();
+        used = new Set();
+        return this.take(tx, commands, tally, lent, used);
+      });
+    } finally {
+      for (const [spec, ids] of lent) this.spare(spec).push(...ids.filter((id) => !used.has(id)));
+    }
     for (const [owner, delta] of tally) {
       const counter = this.counter(owner);
       for (const [field, n] of Object.entries(delta) as [keyof ComponentCounts, number][]) counter[field] += n;
@@ -184,7 +196,9 @@ export class SimulatedComponents {
   };
 
   /** In the consuming transaction: the inbox, the ledger, the pools; returns the answers due now. */
-  private async take(tx: Queryable, commands: Envelope[], tally: Map<string, Tally>): Promise<Envelope[]> {
+  private async take(
+    tx: Queryable, commands: Envelope[], tally: Map<string, Tally>, lent: Map<string, string[]>, used: Set<string>,
+  ): Promise<Envelope[]> {
     const now = this.options.clock.now();
     const at = now.toISOString();
     const count = (owner: string, field: keyof ComponentCounts, n = 1) => {
@@ -193,16 +207,23 @@ export class SimulatedComponents {
       t[field] = (t[field] ?? 0) + n;
     };
     const keyOf = (c: Envelope) => c.idempotencyKey ?? c.messageId;
-    // The inbox, and what the ledger holds for the keys of these commands, in one round trip.
-    const [found] = await tx.query<{ fresh: string[] | null; ledger: unknown }>(
+    // The inbox, what the ledger holds for the keys of these commands, and the released units the
+    // reservations among them may take again (locked), in one round trip.
+    const specs = reservationSpecs(commands);
+    const [found] = await tx.query<{ fresh: string[] | null; ledger: unknown; free: unknown }>(
       `WITH fresh AS (
          INSERT INTO inbox (consumer, message_id, received_at) SELECT unnest($1::text[]), unnest($2::text[]), $3
          ON CONFLICT DO NOTHING RETURNING consumer || chr(1) || message_id AS id)
        SELECT (SELECT array_agg(id) FROM fresh) AS fresh,
               (SELECT json_agg(l) FROM component_ledger l
-                WHERE (l.owner, l.idempotency_key) IN (SELECT * FROM unnest($4::text[], $5::text[]))) AS ledger`,
+                WHERE (l.owner, l.idempotency_key) IN (SELECT * FROM unnest($4::text[], $5::text[]))) AS ledger,
+              (SELECT json_agg(f) FROM (
+                 SELECT id, spec FROM component_resource_unit WHERE spec = ANY($6::text[]) AND state = 'AVAILABLE'
+                  ORDER BY spec, id LIMIT $7 FOR UPDATE SKIP LOCKED) f) AS free`,
       [commands.map((c) => c.destination), commands.map((c) => c.messageId), at,
-        commands.map((c) => c.destination), commands.map(keyOf)]);
+        commands.map((c) => c.destination), commands.map(keyOf), [...specs.keys()], [...specs.values()].reduce((a, b) => a + b, 0)]);
+    const free = new Map<string, string[]>();
+    for (const f of (parseJson(found?.free) ?? []) as { id: string; spec: string }[]) free.set(f.spec, [...(free.get(f.spec) ?? []), f.id]);
     const fresh = new Set(found?.fresh ?? []);
     const ledger = new Map<string, LedgerEntry>();
     for (const row of (parseJson(found?.ledger) ?? []) as Record<string, unknown>[]) {
@@ -229,7 +250,15 @@ export class SimulatedComponents {
       }
     });
     const units = new Map<string, string[]>();
-    for (const spec of [...wanted.keys()].sort()) units.set(spec, await this.allocate(tx, spec, wanted.get(spec) as number, at));
+    for (const spec of [...wanted.keys()].sort()) {
+      const n = wanted.get(spec) as number;
+      const ids = (free.get(spec) ?? []).slice(0, n);
+      if (ids.length < n) {
+        if (this.limited(spec)) ids.push(...await this.issue(tx, spec, n - ids.length));
+        else for (const id of (lent.get(spec) ?? []).slice(0, n - ids.length)) { ids.push(id); used.add(id); }
+      }
+      units.set(spec, ids);
+    }
 
     const recorded: LedgerEntry[] = [];
     const deactivated: string[] = [];
@@ -253,8 +282,13 @@ export class SimulatedComponents {
       now_.push(...response.now);
       for (const { message, dueAt } of response.later) later.push([message.messageId, owner, command.messageId, dueAt, message]);
     });
-    // Units allocated for a reservation that did not take one after all (none expected) go back.
-    for (const [spec, left] of units) for (const unit of left) held.push([unit, spec, 'AVAILABLE', null, at]);
+    // Units taken for a reservation that did not take one after all (none expected) go back.
+    for (const [spec, left] of units) {
+      for (const unit of left) {
+        if (used.has(unit)) used.delete(unit);
+        else if (!(free.get(spec) ?? []).includes(unit)) held.push([unit, spec, 'AVAILABLE', null, at]);
+      }
+    }
 
     if (recorded.length + network.length + held.length + later.length + deactivated.length > 0) {
       const batch = new WriteBatch();
@@ -289,16 +323,43 @@ export class SimulatedComponents {
     return now_;
   }
 
-  /** Takes `n` units of a pool: released ones first, then new ones while the pool has room. */
-  private async allocate(tx: Queryable, spec: string, n: number, at: string): Promise<string[]> {
-    const reused = await tx.query<{ id: string }>(
-      `UPDATE component_resource_unit u SET state = 'RESERVED', updated_at = $3
-        WHERE u.id IN (SELECT id FROM component_resource_unit WHERE spec = $1 AND state = 'AVAILABLE'
-                        ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
-        RETURNING u.id`, [spec, n, at]);
-    const ids = reused.map((r) => r.id).sort();
-    const more = n - ids.length;
-    if (more <= 0) return ids;
+  /** Whether a pool has a size (units are then issued one by one under its row's lock, never lent in blocks). */
+  private limited(spec: string): boolean {
+    return this.options.pools?.[spec] !== undefined || this.options.poolSize !== undefined;
+  }
+
+  private spare(spec: string): string[] {
+    let list = this.spares.get(spec);
+    if (!list) { list = []; this.spares.set(spec, list); }
+    return list;
+  }
+
+  /**
+   * New unit ids for the reservations among these commands, from this process's blocks of an
+   * unlimited pool (a block of numbers taken from the pool's row at a time, in a statement of
+   * its own): a process that dies leaves a gap in the numbering, nothing else.
+   */
+  private async lend(commands: Envelope[]): Promise<Map<string, string[]>> {
+    const lent = new Map<string, string[]>();
+    for (const [spec, n] of [...reservationSpecs(commands)].sort(([a], [b]) => a.localeCompare(b))) {
+      if (this.limited(spec)) continue;
+      const spare = this.spare(spec);
+      if (spare.length < n) {
+        const block = Math.max(UNIT_BLOCK, n);
+        const [row] = await this.options.store.query<{ issued: string }>(
+          `INSERT INTO component_pool AS p (spec, issued) VALUES ($1, $2)
+           ON CONFLICT (spec) DO UPDATE SET issued = p.issued + $2 RETURNING p.issued`, [spec, block]);
+        const after = Number(row?.issued ?? block);
+        for (let k = after - block + 1; k <= after; k++) spare.push(unitId(spec, k));
+      }
+      lent.set(spec, spare.splice(0, n));
+    }
+    return lent;
+  }
+
+  /** `n` new units of a pool with a size, while it has room (under its row's lock until commit). */
+  private async issue(tx: Queryable, spec: string, more: number): Promise<string[]> {
+    const ids: string[] = [];
     const size = this.options.pools?.[spec] ?? this.options.poolSize ?? Number.MAX_SAFE_INTEGER;
     // The pool's row, locked until commit: units are numbered in the order they are first issued.
     const [pool] = await tx.query<{ issued: string }>(
@@ -308,7 +369,7 @@ export class SimulatedComponents {
     const after = before + Math.max(0, Math.min(more, size - before));
     if (after === before) return ids;
     await tx.query('UPDATE component_pool SET issued = $2 WHERE spec = $1', [spec, after]);
-    for (let k = before + 1; k <= after; k++) ids.push(`${spec}-${String(k).padStart(5, '0')}`);
+    for (let k = before + 1; k <= after; k++) ids.push(unitId(spec, k));
     return ids;
   }
 
@@ -485,6 +546,25 @@ export class SimulatedComponents {
     }
     return c;
   }
+}
+
+/** Unit numbers an unlimited pool lends a process at a time. */
+const UNIT_BLOCK = 64;
+
+function unitId(spec: string, n: number): string {
+  return `${spec}-${String(n).padStart(5, '0')}`;
+}
+
+/** How many reservations (first-time or not) of each resource specification a batch of commands holds. */
+function reservationSpecs(commands: Envelope[]): Map<string, number> {
+  const specs = new Map<string, number>();
+  for (const c of commands) {
+    const payload = c.payload as StepCommandPayload;
+    if (c.type === READ_TARGET_STATE || c.type === COMPENSATE_STEP || payload.kind !== 'resource_reservation') continue;
+    const spec = payload.ref?.id ?? 'RESOURCE';
+    specs.set(spec, (specs.get(spec) ?? 0) + 1);
+  }
+  return specs;
 }
 
 /** The message id of a component's `n`th answer to a command: the same each time it answers it. */
