@@ -69,7 +69,7 @@ if (want('recovery')) {
     d.skipped ? `| database restart | skipped: ${d.skipped} | | |`
       : `| database stopped for ${ms(d.downMs)}, started again | ${d.inFlightAtStop} | ${ms(d.firstCompletionMs)} (from its return) | ${ms(d.allMovingMs)} (from its return) |`,
     '',
-    `After ${r.kill.kills.length} kills: ${r.kill.completed} completed, ${r.kill.failed} failed, ${r.kill.stuck} stuck, ${r.kill.fallout} fallout cases (${r.kill.seconds.toFixed(1)} s in all).`,
+    `After ${r.kill.kills.length} kills: of ${r.kill.accepted} orders accepted (each process took a share as it started), ${r.kill.completed} completed, ${r.kill.failed} failed, ${r.kill.stuck} stuck, ${r.kill.fallout} fallout cases (${r.kill.seconds.toFixed(1)} s in all).`,
     d.skipped ? '' : `After the database restart: ${d.completed} completed, ${d.failed} failed, ${d.stuck} stuck, ${d.fallout} fallout cases; the process ${d.processSurvived ? 'stayed up' : 'DIED'}.`,
     '',
   );

@@ -43,7 +43,7 @@ export interface RecoveryBenchResult {
   orders: number;
   leaseMs: number;
   /** Orders in all, each process taking its share when it starts. */
-  kill: { kills: KillRecovery[]; completed: number; failed: number; stuck: number; fallout: number; seconds: number };
+  kill: { accepted: number; kills: KillRecovery[]; completed: number; failed: number; stuck: number; fallout: number; seconds: number };
   databaseRestart: {
     skipped?: string;
     downMs?: number;
@@ -191,16 +191,15 @@ async function killPart(url: string, orders: number, kills: number, leaseMs: num
   const args = ['--database-url', url, '--schema', schema, '--lease-ms', String(leaseMs), '--progress-ms', '0'];
   // Every process takes its share of the orders when it starts: each kill finds work in flight.
   const share = Math.ceil(orders / (kills + 1));
-  const total = share * (kills + 1);
   const started = Date.now();
   const worker = (k: number) => startWorker([...args, '--submit', String(share), '--prefix', `po-rec${k}`]);
   let child = worker(0);
   const recoveries: KillRecovery[] = [];
   try {
     for (let k = 0; k < kills; k++) {
-      await child.waitFor('submitted', 120_000);
-      // A random moment under load, once this process has taken its orders (they take a second or two).
-      await sleep(Math.random() * 150);
+      // A random moment under load: while this process takes its share of orders and works on them.
+      await child.waitFor('started', 120_000);
+      await sleep(300 + Math.random() * 900);
       const flying = await inFlight(probe);
       const killedAt = Date.now();
       await killHard(child);
@@ -209,9 +208,14 @@ async function killPart(url: string, orders: number, kills: number, leaseMs: num
       recoveries.push({ ...watched, inFlightAtKill: flying.length });
     }
     await child.waitFor('submitted', 120_000);
-    await waitAllDone(probe, total, 120_000 + 10 * leaseMs);
+    // Every order accepted (a killed process took only part of its share) must complete.
+    const accepted = (await tally(probe)).total;
+    await waitAllDone(probe, accepted, 120_000 + 10 * leaseMs);
     const t = await tally(probe);
-    return { kills: recoveries, completed: t.completed, failed: t.failed, stuck: total - t.completed - t.failed, fallout: t.fallout, seconds: (Date.now() - started) / 1000 };
+    return {
+      accepted: t.total, kills: recoveries, completed: t.completed, failed: t.failed, stuck: t.total - t.completed - t.failed,
+      fallout: t.fallout, seconds: (Date.now() - started) / 1000,
+    };
   } finally {
     await stopGently(child);
     await probe.query(`DROP SCHEMA "${schema}" CASCADE`);
