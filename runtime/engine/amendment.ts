@@ -18,7 +18,7 @@ import type { Queryable } from '../store/store.js';
 import { needsCompensation } from './cancellation.js';
 import type { Ctx, Engine } from './engine.js';
 import { falloutCaseTransitions, transition } from './states.js';
-import { UnitOfWork, type ProductOrderRow, type SagaAmendment, type SagaRow, type SagaStepRow } from './unit-of-work.js';
+import { UnitOfWork, type ProductOrderItemRow, type SagaAmendment, type SagaRow, type SagaStepRow } from './unit-of-work.js';
 
 export type AmendmentRequestState = 'acknowledged' | 'inProgress' | 'done' | 'rejected';
 
@@ -71,24 +71,12 @@ export class Amendments {
     const problem = validate(input);
     if (problem) return problem;
     const engine = this.engine;
-    const now = engine.clock.now();
-    let uow = new UnitOfWork(now);
-    const result = await engine.store.transaction(async (tx): Promise<AmendResult> => {
-      uow = new UnitOfWork(now);
+    return engine.work(async (tx, uow): Promise<AmendResult> => {
       // The order's row lock: a second amendment of the same order waits here, then sees this one.
-      const locked = await uow.load(tx, [input.productOrderId], engine.registry, false, engine.cache);
-      if (!locked.has(input.productOrderId)) {
-        return { ok: false, code: 'not-found', field: 'productOrderId', problem: `productOrderId: no product order ${input.productOrderId}` };
-      }
-      const order = uow.orders.get(input.productOrderId) as ProductOrderRow;
-      const items = uow.itemsOf(order.id);
-      const item = uow.item(order.id, input.itemId);
-      if (!item) {
-        return {
-          ok: false, code: 'not-found', field: 'item',
-          problem: `item: product order ${order.id} has no item ${input.itemId} (its items: ${items.map((i) => i.id).join(', ')})`,
-        };
-      }
+      const found = await engine.lockOrder(tx, uow, input.productOrderId, input.itemId);
+      if (!found.ok) return found;
+      const { order, items } = found;
+      const item = uow.item(order.id, input.itemId) as ProductOrderItemRow;
       if (input.id !== undefined) {
         const earlier = await amendmentRequest(tx, input.id);
         if (earlier) {
@@ -171,8 +159,6 @@ export class Amendments {
       await engine.flush(tx, uow);
       return { ok: true, duplicate: false, request: { ...request, updatedAt: uow.at } };
     });
-    engine.committed(uow);
-    return result;
   }
 
   /**

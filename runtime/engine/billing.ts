@@ -6,7 +6,7 @@
 // wait: the order is technically complete and billing follows its trigger.
 import type { CompiledSinglePlan, CompiledStep } from '../../compiler/emit/schema.js';
 import type { Ctx, Engine } from './engine.js';
-import { UnitOfWork, type ProductOrderRow, type SagaRow, type SagaStepRow } from './unit-of-work.js';
+import type { SagaRow, SagaStepRow } from './unit-of-work.js';
 
 export const SIGNALS = ['customer-accepted', 'first-usage'] as const;
 export type Signal = (typeof SIGNALS)[number];
@@ -106,19 +106,10 @@ export class Billing {
     }
     const signal = input.signal as Signal;
     const engine = this.engine;
-    const now = engine.clock.now();
-    let uow = new UnitOfWork(now);
-    const result = await engine.store.transaction(async (tx): Promise<SignalResult> => {
-      uow = new UnitOfWork(now);
-      const locked = await uow.load(tx, [input.productOrderId], engine.registry, false, engine.cache);
-      if (!locked.has(input.productOrderId)) {
-        return { ok: false, code: 'not-found', field: 'productOrderId', problem: `productOrderId: no product order ${input.productOrderId}` };
-      }
-      const order = uow.orders.get(input.productOrderId) as ProductOrderRow;
-      const items = uow.itemsOf(order.id);
-      if (input.itemId !== undefined && !uow.item(order.id, input.itemId)) {
-        return { ok: false, code: 'not-found', field: 'item', problem: `item: product order ${order.id} has no item ${input.itemId} (its items: ${items.map((i) => i.id).join(', ')})` };
-      }
+    return engine.work(async (tx, uow): Promise<SignalResult> => {
+      const found = await engine.lockOrder(tx, uow, input.productOrderId, input.itemId);
+      if (!found.ok) return found;
+      const { order, items } = found;
       const inScope = new Set(input.itemId === undefined ? items.map((i) => i.id) : [input.itemId]);
       for (const item of items) if (item.parentItemId !== null && inScope.has(item.parentItemId)) inScope.add(item.id);
       const ctx: Ctx = { uow, order, cause: null };
@@ -137,7 +128,5 @@ export class Billing {
       await engine.flush(tx, uow);
       return { ok: true, sagas: out };
     });
-    engine.committed(uow);
-    return result;
   }
 }

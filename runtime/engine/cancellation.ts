@@ -93,22 +93,10 @@ export class Cancellations {
     const problem = validate(input);
     if (problem) return problem;
     const engine = this.engine;
-    const now = engine.clock.now();
-    let uow = new UnitOfWork(now);
-    const result = await engine.store.transaction(async (tx): Promise<CancelResult> => {
-      uow = new UnitOfWork(now);
-      const locked = await uow.load(tx, [input.productOrderId], engine.registry, false, engine.cache);
-      if (!locked.has(input.productOrderId)) {
-        return { ok: false, code: 'not-found', field: 'productOrderId', problem: `productOrderId: no product order ${input.productOrderId}` };
-      }
-      const order = uow.orders.get(input.productOrderId) as ProductOrderRow;
-      const items = uow.itemsOf(order.id);
-      if (input.itemId !== undefined && !uow.item(order.id, input.itemId)) {
-        return {
-          ok: false, code: 'not-found', field: 'item',
-          problem: `item: product order ${order.id} has no item ${input.itemId} (its items: ${items.map((i) => i.id).join(', ')})`,
-        };
-      }
+    return engine.work(async (tx, uow): Promise<CancelResult> => {
+      const found = await engine.lockOrder(tx, uow, input.productOrderId, input.itemId);
+      if (!found.ok) return found;
+      const { order, items } = found;
       const earlier = await earlierRequest(tx, order.id, input);
       if (earlier) {
         if (earlier.productOrderId !== order.id || earlier.itemId !== (input.itemId ?? null)) {
@@ -166,8 +154,6 @@ export class Cancellations {
       await engine.flush(tx, uow);
       return { ok: true, duplicate: false, request };
     });
-    engine.committed(uow);
-    return result;
   }
 
   /** Applies a saga's decision (never `reject`: a request with one is refused whole). */
@@ -372,10 +358,7 @@ export class Cancellations {
     if (typeof approvalId !== 'string' || approvalId.trim() === '') return { ok: false, code: 'invalid', field: 'approval', problem: 'approval: an approval id is required' };
     if (typeof decision.by !== 'string' || decision.by.trim() === '') return { ok: false, code: 'invalid', field: 'by', problem: 'by: who decides must be named' };
     const engine = this.engine;
-    const now = engine.clock.now();
-    let uow = new UnitOfWork(now);
-    const result = await engine.store.transaction(async (tx): Promise<ApproveResult> => {
-      uow = new UnitOfWork(now);
+    return engine.work(async (tx, uow): Promise<ApproveResult> => {
       const [row] = await tx.query<Record<string, unknown>>('SELECT * FROM approval WHERE id = $1', [approvalId]);
       if (!row) return { ok: false, code: 'not-found', field: 'approval', problem: `approval: no approval ${approvalId}` };
       await uow.load(tx, [String(row.product_order_id)], engine.registry, false, engine.cache);
@@ -435,8 +418,6 @@ export class Cancellations {
       await engine.flush(tx, uow);
       return { ok: true, approval: { ...view, state, decidedBy: decision.by, decidedAt: uow.at, note: decision.note ?? null } };
     });
-    engine.committed(uow);
-    return result;
   }
 
   /** Once an item or the order is cancelled: the requests for it are done, announced once each. */

@@ -164,6 +164,41 @@ export class Engine {
     this.amendments = new Amendments(this);
   }
 
+  /**
+   * @internal One transaction of a request from outside (a cancel, an amendment, a signal, a
+   * decision): a unit of work of its own each time it runs (a retried transaction starts afresh),
+   * handed to `committed` once it has committed.
+   */
+  async work<T>(fn: (tx: Queryable, uow: UnitOfWork) => Promise<T>): Promise<T> {
+    const now = this.clock.now();
+    let uow = new UnitOfWork(now);
+    const result = await this.store.transaction(async (tx) => {
+      uow = new UnitOfWork(now);
+      return fn(tx, uow);
+    });
+    this.committed(uow);
+    return result;
+  }
+
+  /**
+   * @internal Locks and loads an order for a request naming it (and maybe one of its items):
+   * the order and its items, or the refusal naming the field at fault.
+   */
+  async lockOrder(tx: Queryable, uow: UnitOfWork, productOrderId: string, itemId?: string): Promise<
+    { ok: true; order: ProductOrderRow; items: ProductOrderItemRow[] } | { ok: false; code: 'not-found'; field: string; problem: string }> {
+    const locked = await uow.load(tx, [productOrderId], this.registry, false, this.cache);
+    if (!locked.has(productOrderId)) return { ok: false, code: 'not-found', field: 'productOrderId', problem: `productOrderId: no product order ${productOrderId}` };
+    const order = uow.orders.get(productOrderId) as ProductOrderRow;
+    const items = uow.itemsOf(order.id);
+    if (itemId !== undefined && !uow.item(order.id, itemId)) {
+      return {
+        ok: false, code: 'not-found', field: 'item',
+        problem: `item: product order ${order.id} has no item ${itemId} (its items: ${items.map((i) => i.id).join(', ')})`,
+      };
+    }
+    return { ok: true, order, items };
+  }
+
   /** A signal from outside (`customer-accepted` from the channel, `first-usage` from charging). */
   signal(input: SignalInput): Promise<SignalResult> {
     return this.billing.signal(input);
