@@ -69,7 +69,8 @@ export interface OrderReadModel {
    * failed item. Null when no item failed.
    */
   failureReasons: FailureReason[] | null;
-  items: { id: string; state: string; sagaId: string | null; sagaState: string | null; planId: string | null }[];
+  /** Each item with its own customer status (§20, §23: customer communication is item-aware). */
+  items: { id: string; state: string; sagaId: string | null; sagaState: string | null; planId: string | null; customerStatus: string }[];
   currentBlockingStep: string | null;
   steps: StepView[];
   customerActionRequired: boolean;
@@ -186,7 +187,10 @@ export async function projectOrder(db: Queryable, registry: PlanRegistry, produc
     items: [...items].map(([id, state]) => {
       const saga = [...sagas.values()].find((s) => s.itemId === id);
       const plan = saga ? plans.get(saga.planHash) : undefined;
-      return { id, state, sagaId: saga?.id ?? null, sagaState: saga?.state ?? null, planId: plan?.planId ?? null };
+      return {
+        id, state, sagaId: saga?.id ?? null, sagaState: saga?.state ?? null, planId: plan?.planId ?? null,
+        customerStatus: itemCustomerStatus(saga, plan, state),
+      };
     }),
     currentBlockingStep: blocking?.step.id ?? null,
     steps,
@@ -263,6 +267,17 @@ function customerStatus(
     }
   }
   return find(null, 'received') ?? DEFAULT_TEXT[orderState] ?? 'In progress';
+}
+
+/** An item's customer status: its plan's mapping for where its own saga is (a bundle item: the defaults). */
+function itemCustomerStatus(saga: SagaFold | undefined, plan: CompiledPlan | undefined, state: string): string {
+  if (!saga || !plan || plan.kind !== 'plan') return DEFAULT_TEXT[state] ?? 'In progress';
+  let blocking: { saga: SagaFold; step: StepView } | null = null;
+  for (const planStep of plan.steps) {
+    const view = saga.steps.get(planStep.id) ?? { id: planStep.id, itemId: saga.itemId, state: 'NOT_STARTED', attempt: 0, lastUpdated: '' };
+    if (saga.heldStep ? saga.heldStep === planStep.id : ['STARTED', 'WAITING', 'UNKNOWN'].includes(view.state)) { blocking = { saga, step: view }; break; }
+  }
+  return customerStatus(plan, state, blocking, saga.state === 'HELD' ? saga : undefined);
 }
 
 function nextAction(orderState: string, blocking: { saga: SagaFold; step: StepView; plan: CompiledSinglePlan } | null, held: SagaFold | undefined): string | null {

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { canonicalJson, sha256Hex } from '../../compiler/hash.js';
 import type { CompiledPlan } from '../../compiler/emit/schema.js';
 import { orderTrail, projectOrder } from '../../runtime/projection/read-model.js';
+import { PRODUCT_ORDER_ITEM_STATES, PRODUCT_ORDER_STATES, SAGA_STATES, SAGA_STEP_STATES } from '../../runtime/engine/states.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { Store } from '../../runtime/store/store.js';
 import { disposeRuntime, newRuntime, outboxOf, samplePlans, storesUnderTest } from './harness.js';
@@ -91,6 +92,12 @@ describe.each(stores)('bundles on $name', (storeUnderTest) => {
     await runtime.settle();
     expect(await itemStates(store, 'po-family-held')).toEqual({ '1': 'held', '1.mobile': 'completed', '1.fiber': 'held', '1.tv': 'completed' });
     expect((await store.query('SELECT state FROM product_order WHERE id = $1', ['po-family-held']))[0]).toEqual({ state: 'partial' });
+    // Customer communication is item-aware (§20, §23), from each item's plan, never an internal state name.
+    const view = await projectOrder(store, (runtime as Runtime).registry, 'po-family-held');
+    const statuses = Object.fromEntries((view?.items ?? []).map((i) => [i.id, i.customerStatus]));
+    expect(statuses).toMatchObject({ '1.mobile': 'Your line is active', '1.fiber': 'Action needed: please reschedule', '1.tv': 'Completed' });
+    const internal = new Set<string>([...PRODUCT_ORDER_STATES, ...PRODUCT_ORDER_ITEM_STATES, ...SAGA_STATES, ...SAGA_STEP_STATES]);
+    for (const text of [view?.customerVisibleStatus, ...Object.values(statuses)]) expect(internal.has(String(text))).toBe(false);
     const [fallout] = await store.query<{ id: string }>(`SELECT id FROM fallout_case WHERE product_order_id = 'po-family-held' AND state = 'OPEN'`);
     expect(await runtime.resume((fallout as { id: string }).id)).toMatchObject({ ok: true });
     await runtime.settle();
