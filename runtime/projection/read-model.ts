@@ -173,7 +173,8 @@ export async function projectOrder(db: Queryable, registry: PlanRegistry, produc
   const heldSaga = [...sagas.values()].find((s) => s.state === 'HELD');
   const firstPlan = [...plans.values()].find((p): p is CompiledSinglePlan => p.kind === 'plan');
   const statusPlan = blocking?.plan ?? firstPlan;
-  const customerVisibleStatus = customerStatus(statusPlan, orderState, blocking, heldSaga);
+  const customerVisibleStatus = (await bundleStatus(db, registry, productOrderId, orderState))
+    ?? customerStatus(statusPlan, orderState, blocking, heldSaga);
   const rejectionReasons = orderState === 'rejected' ? await reasonsOf(db, productOrderId, reasons) : null;
   const failures = [...sagas.values()].filter((s) => s.state === 'FAILED' && s.failed !== null)
     .map((s) => ({ itemId: s.itemId, sagaId: s.id, ...(s.failed as NonNullable<SagaFold['failed']>) }));
@@ -267,6 +268,22 @@ function customerStatus(
     }
   }
   return find(null, 'received') ?? DEFAULT_TEXT[orderState] ?? 'In progress';
+}
+
+/**
+ * An order of one bundle: the bundle's own `status` mapping for where the whole order is
+ * (completed, failed, cancelled, being cancelled); null when it has no entry for that, or the
+ * order is no single bundle (then the item's plan speaks, as for any order).
+ */
+async function bundleStatus(db: Queryable, registry: PlanRegistry, productOrderId: string, orderState: string): Promise<string | null> {
+  const state = orderState === 'assessingCancellation' || orderState === 'pendingCancellation' ? 'cancelling' : orderState;
+  if (!['completed', 'failed', 'cancelled', 'cancelling'].includes(state)) return null;
+  const top = await db.query<{ plan_hash: string | null }>(
+    'SELECT plan_hash FROM product_order_item WHERE product_order_id = $1 AND parent_item_id IS NULL', [productOrderId]);
+  if (top.length !== 1 || !top[0]?.plan_hash) return null;
+  const plan = await registry.get(db, top[0].plan_hash).catch(() => null);
+  if (plan?.kind !== 'bundle') return null;
+  return plan.statusMapping.find((m) => m.step === null && m.state === state)?.text ?? null;
 }
 
 /** An item's customer status: its plan's mapping for where its own saga is (a bundle item: the defaults). */

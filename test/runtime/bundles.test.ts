@@ -103,5 +103,7 @@ describe.each(stores)('bundles on $name', (storeUnderTest) => {
     await runtime.settle();
     expect(await itemStates(store, 'po-family-held')).toEqual({ '1': 'completed', '1.mobile': 'completed', '1.fiber': 'completed', '1.tv': 'completed' });
     expect((await store.query('SELECT state FROM product_order WHERE id = $1', ['po-family-held']))[0]).toEqual({ state: 'completed' });
+    // Complete, the order speaks with the bundle's own status mapping.
+    expect((await projectOrder(store, (runtime as Runtime).registry, 'po-family-held'))?.customerVisibleStatus).toBe('All your services are active');
   });
 });
