@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { projectRoot } from '../../compiler/project-root.js';
+import { ensureDatabase } from '../runtime/bench.js';
 
 const ROOT = projectRoot();
 const WORKER = join('test', 'runtime', 'fault', 'worker-process.ts');
@@ -171,18 +172,6 @@ async function waitAllDone(probe: Probe, orders: number, timeoutMs: number): Pro
     if (t.total === orders && t.completed + t.failed === orders) return;
     await sleep(250);
   }
-}
-
-async function ensureDatabase(serverUrl: string, database: string): Promise<string> {
-  const admin = new pg.Client({ connectionString: `${serverUrl}/postgres` });
-  await admin.connect();
-  try {
-    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE "${database}"`);
-  } finally {
-    await admin.end();
-  }
-  return `${serverUrl}/${database}`;
 }
 
 async function killPart(url: string, orders: number, kills: number, leaseMs: number): Promise<RecoveryBenchResult['kill']> {

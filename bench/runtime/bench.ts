@@ -50,7 +50,8 @@ export interface RuntimeBenchResult {
   submitBatch: number;
 }
 
-async function ensureDatabase(serverUrl: string, database: string): Promise<string> {
+/** The database on the server, created if missing; its URL. */
+export async function ensureDatabase(serverUrl: string, database: string): Promise<string> {
   const admin = new pg.Client({ connectionString: `${serverUrl}/postgres` });
   await admin.connect();
   try {

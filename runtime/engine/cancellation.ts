@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type { CancellationRule, CompiledSinglePlan, CompiledStep } from '../../compiler/emit/schema.js';
 import { iso, parseJson } from '../store/sql.js';
 import type { Queryable } from '../store/store.js';
-import { backoffMs, type Ctx, type Engine } from './engine.js';
+import { backoffMs, later, type Ctx, type Engine } from './engine.js';
 import type { Envelope, StepCommandPayload, StepReplyPayload } from './messages.js';
 import { falloutCaseTransitions, transition } from './states.js';
 import { UnitOfWork, type ProductOrderRow, type SagaCompensation, type SagaRow, type SagaStepRow } from './unit-of-work.js';
@@ -80,6 +80,14 @@ const SETTLED_ORDER: Record<string, string> = {
   cancelled: 'the order is already cancelled',
 };
 
+/**
+ * Whether a saga is being undone now: compensating, and not waiting for somebody's decision
+ * (while an approval is awaited, the plan's own rules still apply to what its steps report).
+ */
+export function compensating(saga: SagaRow): boolean {
+  return saga.state === 'COMPENSATING' && saga.compensation?.approval?.state !== 'PENDING';
+}
+
 /** The idempotency key of a step's compensation: the same for every send (compensations are idempotent). */
 export function compensationKey(saga: SagaRow, step: SagaStepRow): string {
   return `${step.idempotencyKey ?? `${saga.id}/${step.stepId}`}/compensate`;
@@ -124,14 +132,12 @@ export class Cancellations {
         request.state = 'terminatedWithError';
         request.message = refusal;
         insertRequest(uow, request);
-        uow.recordState(order, id, 'CancelRequestStateChanged', {}, { cancelRequestId: id, from: 'acknowledged', to: 'terminatedWithError', message: refusal });
-        engine.emitFact(ctx, 'CancelProductOrderStateChangeEvent', { cancelRequestId: id, state: 'terminatedWithError', message: refusal });
+        this.announce(ctx, id, 'acknowledged', 'terminatedWithError', refusal);
         await engine.flush(tx, uow);
         return { ok: true, duplicate: false, request };
       }
       request.state = 'inProgress';
-      uow.recordState(order, id, 'CancelRequestStateChanged', {}, { cancelRequestId: id, from: 'acknowledged', to: 'inProgress' });
-      engine.emitFact(ctx, 'CancelProductOrderStateChangeEvent', { cancelRequestId: id, state: 'inProgress' });
+      this.announce(ctx, id, 'acknowledged', 'inProgress');
       if (input.itemId === undefined) engine.setOrderState(ctx, 'assessingCancellation');
       for (const item of scope) engine.setItemState(ctx, item, 'assessingCancellation');
       for (const [n, saga] of sagas.entries()) this.apply(ctx, saga, decisions[n] as CancelDecision, id, request.itemId);
@@ -146,8 +152,7 @@ export class Cancellations {
         request.state = 'done';
         // No saga to announce it when it ends (requestsDone): announced here.
         if (sagas.length === 0) {
-          uow.recordState(order, id, 'CancelRequestStateChanged', {}, { cancelRequestId: id, from: 'inProgress', to: 'done' });
-          engine.emitFact(ctx, 'CancelProductOrderStateChangeEvent', { cancelRequestId: id, state: 'done' });
+          this.announce(ctx, id, 'inProgress', 'done');
         }
       }
       insertRequest(uow, request);
@@ -216,7 +221,7 @@ export class Cancellations {
   next(ctx: Ctx, saga: SagaRow): void {
     const { engine } = this;
     const { uow } = ctx;
-    if (saga.state !== 'COMPENSATING' || saga.compensation?.approval?.state === 'PENDING') return;
+    if (!compensating(saga)) return;
     const plan = engine.planOf(ctx, saga);
     const rows = plan.steps.map((planStep) => [planStep, uow.step(saga.id, planStep.id) as SagaStepRow] as const);
     if (rows.some(([, row]) => RUNNING.has(row.state) || row.state === 'COMPENSATING')) return;
@@ -390,12 +395,7 @@ export class Cancellations {
       } else if (decision.approve && saga.state !== 'COMPENSATING' && saga.state !== 'HELD') {
         // The saga ended meanwhile (the plan failed it): nothing left to cancel.
         const message = `item ${saga.productOrderItemId} is ${saga.state.toLowerCase()}: there is nothing left to cancel`;
-        uow.write(`UPDATE cancel_request SET state = 'terminatedWithError', message = $2, updated_at = $3 WHERE id = $1 AND state = 'inProgress'`,
-          [compensation.cancelRequestId, message, uow.at]);
-        uow.recordState(order, approvalId, 'CancelRequestStateChanged', {}, {
-          cancelRequestId: compensation.cancelRequestId, from: 'inProgress', to: 'terminatedWithError', message,
-        });
-        engine.emitFact(ctx, 'CancelProductOrderStateChangeEvent', { cancelRequestId: compensation.cancelRequestId, state: 'terminatedWithError', message });
+        this.endWithError(ctx, compensation.cancelRequestId, message);
       } else if (decision.approve) {
         // A failure while the decision was awaited may have held the saga: the cancellation takes it over.
         if (saga.state === 'HELD') engine.setSagaState(ctx, saga, 'COMPENSATING');
@@ -406,12 +406,7 @@ export class Cancellations {
         saga.compensation = null;
         engine.setSagaState(ctx, saga, saga.heldStepId ? 'HELD' : 'STARTED');
         const message = `the compensation of item ${saga.productOrderItemId} was refused by ${decision.by}${decision.note ? `: ${decision.note}` : ''}`;
-        uow.write(`UPDATE cancel_request SET state = 'terminatedWithError', message = $2, updated_at = $3 WHERE id = $1 AND state = 'inProgress'`,
-          [compensation.cancelRequestId, message, uow.at]);
-        uow.recordState(order, approvalId, 'CancelRequestStateChanged', {}, {
-          cancelRequestId: compensation.cancelRequestId, from: 'inProgress', to: 'terminatedWithError', message,
-        });
-        engine.emitFact(ctx, 'CancelProductOrderStateChangeEvent', { cancelRequestId: compensation.cancelRequestId, state: 'terminatedWithError', message });
+        this.endWithError(ctx, compensation.cancelRequestId, message);
         engine.advance(ctx, saga);
         engine.recomputeOrder(ctx);
       }
@@ -432,9 +427,21 @@ export class Cancellations {
       const c = saga.compensation;
       if (!c || (c.scope ?? null) !== itemId || announced.has(c.cancelRequestId)) continue;
       announced.add(c.cancelRequestId);
-      ctx.uow.recordState(ctx.order, ctx.cause, 'CancelRequestStateChanged', {}, { cancelRequestId: c.cancelRequestId, from: 'inProgress', to: 'done' });
-      this.engine.emitFact(ctx, 'CancelProductOrderStateChangeEvent', { cancelRequestId: c.cancelRequestId, state: 'done' });
+      this.announce(ctx, c.cancelRequestId, 'inProgress', 'done');
     }
+  }
+
+  /** A cancel request's change of state: in the order's audit trail, and as the public TMF event. */
+  private announce(ctx: Ctx, requestId: string, from: CancelRequestState, to: CancelRequestState, message?: string): void {
+    ctx.uow.recordState(ctx.order, ctx.cause, 'CancelRequestStateChanged', {}, { cancelRequestId: requestId, from, to, ...(message !== undefined ? { message } : {}) });
+    this.engine.emitFact(ctx, 'CancelProductOrderStateChangeEvent', { cancelRequestId: requestId, state: to, ...(message !== undefined ? { message } : {}) });
+  }
+
+  /** A request in progress ends refused (an approval refused, the saga ended meanwhile), with why. */
+  private endWithError(ctx: Ctx, requestId: string, message: string): void {
+    ctx.uow.write(`UPDATE cancel_request SET state = 'terminatedWithError', message = $2, updated_at = $3 WHERE id = $1 AND state = 'inProgress'`,
+      [requestId, message, ctx.uow.at]);
+    this.announce(ctx, requestId, 'inProgress', 'terminatedWithError', message);
   }
 
   /** Requests announced done in a unit of work (an order's items and the order may all end in one). */
@@ -561,6 +568,3 @@ function approvalView(row: Record<string, unknown>): ApprovalView {
   };
 }
 
-function later(now: Date, ms: number): string {
-  return new Date(now.getTime() + ms).toISOString();
-}

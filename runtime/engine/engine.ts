@@ -19,7 +19,7 @@ import type { PlanRegistry } from './plans.js';
 import { stepApplies } from './rules.js';
 import { Billing, type SignalInput, type SignalResult } from './billing.js';
 import {
-  Cancellations, type ApproveResult, type CancelInput, type CancelResult,
+  Cancellations, compensating, type ApproveResult, type CancelInput, type CancelResult,
 } from './cancellation.js';
 import { Amendments, type AmendInput, type AmendResult } from './amendment.js';
 import {
@@ -693,9 +693,8 @@ export class Engine {
       const command = uow.activationFor(saga.id, step.stepId, step.idempotencyKey);
       if (command) this.walkActivation(ctx, command, command.state === 'UNKNOWN' ? 'RECONCILED_FAILED' : 'REJECTED');
     }
-    if (saga.state === 'COMPENSATING' && saga.compensation?.approval?.state !== 'PENDING') {
+    if (compensating(saga)) {
       // A saga being cancelled: the step did nothing to undo (a timeout is compensated anyway).
-      // (While an approval is awaited, the plan's outcome rules apply as before: it may be refused.)
       this.setStepState(ctx, saga, step, 'FAILED', { outcome, reason });
       return this.cancellations.next(ctx, saga);
     }
@@ -848,7 +847,7 @@ export class Engine {
     if (step.state !== 'STARTED') return;
     uow.recordState(ctx.order, null, 'StepTimedOut', { sagaId, stepId }, { attempt, timeoutMs: planStep.timeout.ms });
     const on = planStep.timeout.on;
-    const undoing = (saga.state === 'COMPENSATING' && saga.compensation?.approval?.state !== 'PENDING') || this.amendments.replans(saga, stepId);
+    const undoing = compensating(saga) || this.amendments.replans(saga, stepId);
     if (undoing && on.action !== 'reconcile') {
       return this.fail(ctx, saga, step, planStep, null, 'timeout', `no answer within ${planStep.timeout.ms} ms`);
     }
@@ -1141,7 +1140,8 @@ function combine(all: ProductOrderItemState[]): ProductOrderItemState | 'partial
   return states.includes('completed') ? 'partial' : 'failed';
 }
 
-function later(now: Date, ms: number): string {
+/** `ms` after `now`, as stored. */
+export function later(now: Date, ms: number): string {
   return new Date(now.getTime() + ms).toISOString();
 }
 

@@ -92,15 +92,9 @@ type Remedy =
   | { type: 'recompute' }
   | { type: 'alert' };
 
-interface Candidate {
-  kind: MismatchKind;
-  productOrderId: string;
-  sagaId: string | null;
-  stepId: string | null;
-  subject: string;
-  seen: Record<string, unknown>;
+/** A mismatch found, before anything is done about it: what a finding says, and the remedy. */
+interface Candidate extends Pick<Finding, 'kind' | 'productOrderId' | 'sagaId' | 'stepId' | 'subject' | 'seen' | 'detail'> {
   remedy: Remedy;
-  detail: string;
 }
 
 const LIVE = `('STARTED', 'UNKNOWN')`;
