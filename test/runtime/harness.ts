@@ -5,7 +5,14 @@ import { Writable } from 'node:stream';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import type { CompiledPlan } from '../../compiler/emit/schema.js';
+import { expect } from 'vitest';
 import { ManualClock } from '../../runtime/clock.js';
+import { PlanRegistry } from '../../runtime/engine/plans.js';
+import {
+  ACTIVATION_COMMAND_STATES, FALLOUT_CASE_STATES, PRODUCT_ORDER_ITEM_STATES, PRODUCT_ORDER_STATES, RESOURCE_STATES, SAGA_STATES,
+  SAGA_STEP_STATES,
+} from '../../runtime/engine/states.js';
+import { projectOrder } from '../../runtime/projection/read-model.js';
 import { Runtime } from '../../runtime/runtime.js';
 import { migrate } from '../../runtime/store/migrate.js';
 import { openPgStore } from '../../runtime/store/pg-store.js';
@@ -184,4 +191,73 @@ export class Capture extends Writable {
     this.text += chunk.toString();
     done();
   }
+}
+
+/**
+ * Every internal state name of the runtime's aggregates (product order and items, saga, step,
+ * activation command, resource, fallout case; cancel and amendment requests, approvals), and the
+ * noisy internal names §23 gives as examples: none may reach a customer-facing text.
+ */
+export const INTERNAL_STATE_NAMES: ReadonlySet<string> = new Set<string>([
+  ...PRODUCT_ORDER_STATES, ...PRODUCT_ORDER_ITEM_STATES, ...SAGA_STATES, ...SAGA_STEP_STATES, ...ACTIVATION_COMMAND_STATES,
+  ...RESOURCE_STATES, ...FALLOUT_CASE_STATES,
+  // Cancel and amendment requests (TMF622), approvals.
+  'acknowledged', 'inProgress', 'done', 'terminatedWithError', 'PENDING', 'APPROVED', 'REFUSED',
+  // §23's examples of internal states.
+  'RESOURCE_RESERVED', 'WORK_ORDER_DISPATCHED', 'ACTIVATION_SENT', 'VERIFICATION_PENDING', 'SERVICE_ORDER_ITEM_WAITING_ACTIVATION_CALLBACK',
+]);
+
+/**
+ * Whether a customer-facing text leaks an internal state name: it is one (`completed`,
+ * `inProgress`), or it holds, as a word, one that no sentence would use (upper case or underscored
+ * like `NOT_STARTED`, camel case like `pendingCancellation`). A plain word in a sentence ("Partly
+ * completed", "Cancelled") is English, not a state name.
+ */
+export function leaksInternalState(text: string): string | null {
+  if (INTERNAL_STATE_NAMES.has(text.trim())) return text.trim();
+  for (const word of text.split(/[^A-Za-z0-9_]+/)) {
+    if (word !== '' && INTERNAL_STATE_NAMES.has(word) && /[A-Z_]/.test(word)) return word;
+  }
+  return null;
+}
+
+/** The fields of a notification's payload meant for the customer (the rest is addressing). */
+const CUSTOMER_FIELDS = new Set(['message', 'text', 'subject', 'body', 'title', 'status', 'customerStatus']);
+
+function customerTexts(value: unknown, into: string[], key?: string): void {
+  if (typeof value === 'string') { if (key !== undefined && CUSTOMER_FIELDS.has(key)) into.push(value); return; }
+  if (Array.isArray(value)) { for (const v of value) customerTexts(v, into, key); return; }
+  if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) customerTexts(v, into, k);
+}
+
+/**
+ * Asserts that no customer-facing text of an order is an internal state name (§23): the read
+ * model's customer status of the order and of each item, what the notification component was
+ * asked to tell the customer (the template, and any message text of the command), what customer
+ * care is to tell the customer (fallout cases waiting for the customer), and the answers given to
+ * the channel for a cancel request. Returns the texts it checked.
+ */
+export async function expectCustomerFacingClean(store: Store, orderId: string): Promise<string[]> {
+  const view = await projectOrder(store, new PlanRegistry(), orderId);
+  expect(view, `order ${orderId} has a read model`).not.toBeNull();
+  const texts: { where: string; text: string }[] = [{ where: 'customerVisibleStatus', text: String(view?.customerVisibleStatus) }];
+  for (const item of view?.items ?? []) texts.push({ where: `items[${item.id}].customerStatus`, text: item.customerStatus });
+  const notifications = await store.query<{ payload: unknown }>(
+    `SELECT o.payload FROM outbox o WHERE o.product_order_id = $1 AND o.kind = 'command'
+        AND (o.payload->>'kind' = 'notification' OR o.type = 'NotifyCustomer')`, [orderId]);
+  for (const n of notifications) {
+    const payload = (typeof n.payload === 'string' ? JSON.parse(n.payload) : n.payload) as { ref?: { id?: string } | null };
+    if (payload.ref?.id) texts.push({ where: 'notification template', text: payload.ref.id });
+    const found: string[] = [];
+    customerTexts(payload, found);
+    for (const text of found) texts.push({ where: 'notification', text });
+  }
+  const careTexts = await store.query<{ suggested_repair: string | null }>(
+    `SELECT suggested_repair FROM fallout_case WHERE product_order_id = $1 AND party = 'customer'`, [orderId]);
+  for (const c of careTexts) if (c.suggested_repair) texts.push({ where: 'fallout case for the customer', text: c.suggested_repair });
+  const answers = await store.query<{ message: string | null }>('SELECT message FROM cancel_request WHERE product_order_id = $1', [orderId]);
+  for (const a of answers) if (a.message) texts.push({ where: 'cancel request answer', text: a.message });
+  const leaks = texts.map((t) => ({ ...t, leak: leaksInternalState(t.text) })).filter((t) => t.leak !== null);
+  expect(leaks, `customer-facing texts of ${orderId} naming internal states`).toEqual([]);
+  return texts.map((t) => t.text);
 }

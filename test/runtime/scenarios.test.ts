@@ -9,7 +9,7 @@ import type { Runtime } from '../../runtime/runtime.js';
 import type { Store } from '../../runtime/store/store.js';
 import { homeFiberFixture } from '../fixtures/runtime/plans.js';
 import {
-  disposeRuntime, homeFiberOrder, mobileOrder, newRuntime, one, outboxOf, samplePlans, stepStates, storesUnderTest,
+  disposeRuntime, expectCustomerFacingClean, homeFiberOrder, mobileOrder, newRuntime, one, outboxOf, samplePlans, stepStates, storesUnderTest,
   type OutboxView,
 } from './harness.js';
 
@@ -82,6 +82,7 @@ describe.each(stores)('runtime scenarios on $name', (storeUnderTest) => {
 
     const view = await projectOrder(store, runtime.registry, 'po-mobile-1');
     expect(view).toMatchObject({ internalState: 'completed', customerVisibleStatus: 'Your line is active', currentBlockingStep: null, falloutCaseId: null, estimatedNextAction: null });
+    await expectCustomerFacingClean(store, 'po-mobile-1');
   });
 
   it('FTTH install succeeds: appointment and work order completed, activation verified, billing ready', async () => {
@@ -105,6 +106,7 @@ describe.each(stores)('runtime scenarios on $name', (storeUnderTest) => {
       'resource-inventory': { applied: 2 }, appointment: { applied: 1 }, workforce: { applied: 1 }, 'activation-gateway': { applied: 1 },
       inventory: { applied: 1 }, billing: { applied: 1 },
     });
+    await expectCustomerFacingClean(store, 'po-ftth-1');
   });
 
   it('the audit trail reads back every entry the engine committed, in order, with its ids and payload', async () => {
@@ -169,6 +171,7 @@ describe.each(stores)('runtime scenarios on $name', (storeUnderTest) => {
       customerVisibleStatus: 'Action needed: please reschedule', internalState: 'held', currentBlockingStep: 'install',
       customerActionRequired: true, providerActionRequired: false, falloutCaseId: fallout.id,
     });
+    await expectCustomerFacingClean(store, 'po-noaccess');
 
     const resumed = await runtime.resume(String(fallout.id));
     expect(resumed).toMatchObject({ ok: true, stepId: 'install' });
@@ -176,6 +179,7 @@ describe.each(stores)('runtime scenarios on $name', (storeUnderTest) => {
     expect(await one(store, 'SELECT state FROM product_order WHERE id = $1', ['po-noaccess'])).toEqual({ state: 'completed' });
     expect(runtime.components.snapshot().workforce).toMatchObject({ commands: 2, applied: 1 });
     expect(await runtime.resume(String(fallout.id))).toMatchObject({ ok: false });
+    await expectCustomerFacingClean(store, 'po-noaccess');
   });
 
   it('resource reservation failed raises fallout and holds the saga; resume re-runs the step with a new key', async () => {
@@ -198,6 +202,7 @@ describe.each(stores)('runtime scenarios on $name', (storeUnderTest) => {
     expect(ontCommands).toHaveLength(2);
     expect(ontCommands[0]?.idempotencyKey).not.toBe(ontCommands[1]?.idempotencyKey);
     expect(runtime.components.sideEffects('resource-inventory')).toBe(2);
+    await expectCustomerFacingClean(store, 'po-resfail');
   });
 
   it('activation timeout then read-back success: UNKNOWN, reconciled, saga continues', async () => {
@@ -207,6 +212,7 @@ describe.each(stores)('runtime scenarios on $name', (storeUnderTest) => {
     expect((await stepStates(store, 'po-timeout-present')).network).toBe('STARTED');
     let view = await projectOrder(store, runtime.registry, 'po-timeout-present');
     expect(view?.customerVisibleStatus).toBe('Activating your service');
+    await expectCustomerFacingClean(store, 'po-timeout-present');
     await runtime.settle();
     expect(await one(store, 'SELECT state FROM product_order WHERE id = $1', ['po-timeout-present'])).toEqual({ state: 'completed' });
     const trail = await orderTrail(store, 'po-timeout-present');
@@ -220,6 +226,7 @@ describe.each(stores)('runtime scenarios on $name', (storeUnderTest) => {
     expect(runtime.components.countsOf('activation-gateway')).toMatchObject({ applied: 1, reads: 1 });
     view = await projectOrder(store, runtime.registry, 'po-timeout-present');
     expect(view?.internalState).toBe('completed');
+    await expectCustomerFacingClean(store, 'po-timeout-present');
   });
 
   it('activation timeout then read-back absent: safe retry with the same idempotency key', async () => {
@@ -235,6 +242,7 @@ describe.each(stores)('runtime scenarios on $name', (storeUnderTest) => {
     expect(runtime.components.countsOf('activation-gateway')).toMatchObject({ commands: 3, applied: 1, reads: 1 });
     expect(await one(store, `SELECT a.state, a.attempts FROM activation_command a JOIN saga s ON s.id = a.saga_id WHERE s.product_order_id = $1`, ['po-timeout-absent']))
       .toEqual({ state: 'SUCCEEDED', attempts: 2 });
+    await expectCustomerFacingClean(store, 'po-timeout-absent');
   });
 
   it('activation timeout with read-back absent on every retry ends in fallout, never FAILED by timeout alone', async () => {
@@ -246,6 +254,7 @@ describe.each(stores)('runtime scenarios on $name', (storeUnderTest) => {
     expect(await one(store, `SELECT a.state FROM activation_command a JOIN saga s ON s.id = a.saga_id WHERE s.product_order_id = $1`, ['po-timeout-exhausted'])).toEqual({ state: 'RECONCILED_FAILED' });
     expect(await one(store, 'SELECT failed_step_id, party FROM fallout_case WHERE product_order_id = $1', ['po-timeout-exhausted'])).toEqual({ failed_step_id: 'network', party: 'provider' });
     expect(runtime.components.countsOf('activation-gateway')).toMatchObject({ commands: 6, applied: 0, reads: 3 });
+    await expectCustomerFacingClean(store, 'po-timeout-exhausted');
   });
 
   it('duplicate ProductOrderAccepted creates no second saga', async () => {
@@ -265,6 +274,7 @@ describe.each(stores)('runtime scenarios on $name', (storeUnderTest) => {
     const trail = await orderTrail(store, 'po-dup-accept');
     expect(trail.filter((e) => e.type === 'DuplicateIgnored')).toHaveLength(1);
     expect(await one(store, 'SELECT state FROM product_order WHERE id = $1', ['po-dup-accept'])).toEqual({ state: 'completed' });
+    await expectCustomerFacingClean(store, 'po-dup-accept');
   });
 
   it('orders taken together in one intake each get their own saga; an id given twice or already known is a duplicate', async () => {
@@ -304,6 +314,7 @@ describe.each(stores)('runtime scenarios on $name', (storeUnderTest) => {
     expect(trail.filter((e) => e.type === 'StepStateChanged' && e.stepId === 'install' && e.payload.to === 'SUCCEEDED')).toHaveLength(1);
     expect(commands(await outboxOf(store, 'po-dup-wo'), 'SubmitActivationCommand')).toHaveLength(1);
     expect(runtime.components.countsOf('workforce')).toMatchObject({ applied: 1, replies: 3 });
+    await expectCustomerFacingClean(store, 'po-dup-wo');
   });
 
   it('out-of-order and delayed events change nothing they should not', async () => {
@@ -329,6 +340,7 @@ describe.each(stores)('runtime scenarios on $name', (storeUnderTest) => {
     await runtime.settle();
     expect(await one(store, 'SELECT state FROM product_order WHERE id = $1', ['po-ooo'])).toEqual({ state: 'completed' });
     expect(runtime.components.countsOf('workforce').applied).toBe(1);
+    await expectCustomerFacingClean(store, 'po-ooo');
   });
 
   it('a worker killed between claim and completion loses nothing and repeats no side effect', async () => {
@@ -413,5 +425,6 @@ describe.each(stores)('runtime scenarios on $name', (storeUnderTest) => {
     expect(await stepStates(store, 'po-billing-gap')).toMatchObject({ billing: 'FAILED', notify: 'SUCCEEDED', inventory: 'SUCCEEDED' });
     expect((await outboxOf(store, 'po-billing-gap')).map((m) => m.type)).toContain('RevenueAssuranceAlertRaised');
     expect(await store.query('SELECT id FROM fallout_case WHERE product_order_id = $1', ['po-billing-gap'])).toHaveLength(0);
+    await expectCustomerFacingClean(store, 'po-billing-gap');
   });
 });
