@@ -20,7 +20,8 @@ import type { Ctx, Engine } from './engine.js';
 import { falloutCaseTransitions, transition } from './states.js';
 import { UnitOfWork, type ProductOrderItemRow, type SagaAmendment, type SagaRow, type SagaStepRow } from './unit-of-work.js';
 
-export type AmendmentRequestState = 'acknowledged' | 'inProgress' | 'done' | 'rejected';
+/** `cancelled`: the item was cancelled while the amendment was being carried out. */
+export type AmendmentRequestState = 'acknowledged' | 'inProgress' | 'done' | 'cancelled';
 
 export interface AmendInput {
   productOrderId: string;
@@ -265,6 +266,25 @@ export class Amendments {
     }, saga);
   }
 
+  /**
+   * The item is being cancelled while this amendment undoes earlier attempts: the amendment ends
+   * (`cancelled`, announced); the cancellation undoes what is left, the undo under way included.
+   */
+  endByCancellation(ctx: Ctx, saga: SagaRow, cancelRequestId: string): void {
+    const amendment = saga.amendment;
+    if (!amendment || amendment.phase !== 'replanning') return;
+    saga.amendment = { ...amendment, phase: 'cancelled' };
+    ctx.uow.putSaga(saga);
+    const message = `item ${saga.productOrderItemId} was cancelled (cancel request ${cancelRequestId}) before the amendment was carried out`;
+    ctx.uow.write(`UPDATE amendment_request SET state = 'cancelled', message = $2, updated_at = $3 WHERE id = $1 AND state = 'inProgress'`,
+      [amendment.requestId, message, ctx.uow.at]);
+    ctx.uow.recordState(ctx.order, ctx.cause, 'AmendmentRequestStateChanged', { sagaId: saga.id },
+      { amendmentRequestId: amendment.requestId, from: 'inProgress', to: 'cancelled', message });
+    this.engine.emitFact(ctx, 'ProductOrderAmendmentStateChangeEvent', {
+      amendmentRequestId: amendment.requestId, itemId: saga.productOrderItemId, change: amendment.change, state: 'cancelled', message,
+    }, saga);
+  }
+
   /** The request a unit of work inserts (it is written whole, with how it ends there). */
   private readonly inserting = new WeakMap<UnitOfWork, string>();
 
@@ -325,10 +345,13 @@ export function decide(plan: CompiledSinglePlan, rule: AmendmentRule, saga: Saga
   if (saga.state !== 'STARTED' && saga.state !== 'HELD') {
     return `item ${saga.productOrderItemId} is ${saga.state === 'FAILED' ? 'failed' : 'being cancelled'}: there is nothing to amend`;
   }
-  const approval = plan.steps.find((s) => rule.replan.includes(s.id) && state.get(s.id) === 'SUCCEEDED'
+  // Undoing a step whose compensation requires approval is a cancellation's business, not an
+  // amendment's: refused once that step has run, or while it runs (its outcome would need undoing).
+  const approval = plan.steps.find((s) => rule.replan.includes(s.id) && ['SUCCEEDED', ...RUNNING].includes(state.get(s.id) ?? '')
     && s.compensation.kind === 'compensate' && s.compensation.requiresApproval);
   if (approval) {
-    return `${approval.id} has run and undoing it requires approval: cancel the item instead (o2a cancel), or amend before ${approval.id} runs`;
+    const when = state.get(approval.id) === 'SUCCEEDED' ? 'has run' : 'is running';
+    return `${approval.id} ${when} and undoing it requires approval: cancel the item instead (o2a cancel), or amend before ${approval.id} runs`;
   }
   const undone = plan.steps.filter((s) => rule.replan.includes(s.id) && state.get(s.id) === 'COMPENSATED');
   if (undone.length > 0) return `item ${saga.productOrderItemId} is being cancelled: there is nothing to amend`;

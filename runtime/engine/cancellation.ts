@@ -140,7 +140,8 @@ export class Cancellations {
       this.announce(ctx, id, 'acknowledged', 'inProgress');
       if (input.itemId === undefined) engine.setOrderState(ctx, 'assessingCancellation');
       for (const item of scope) engine.setItemState(ctx, item, 'assessingCancellation');
-      for (const [n, saga] of sagas.entries()) this.apply(ctx, saga, decisions[n] as CancelDecision, id, request.itemId);
+      if (decisions.some((d) => d.requiresApproval)) this.gate(ctx, sagas, decisions, id, request.itemId);
+      else for (const [n, saga] of sagas.entries()) this.apply(ctx, saga, decisions[n] as CancelDecision, id, request.itemId);
       if (notStarted) {
         for (const item of scope) engine.setItemState(ctx, item, 'cancelled');
         engine.emitFact(ctx, 'FulfillmentStopped', { cancelRequestId: id, rule: 'before acceptance' });
@@ -161,17 +162,22 @@ export class Cancellations {
     });
   }
 
-  /** Applies a saga's decision (never `reject`: a request with one is refused whole). */
-  private apply(ctx: Ctx, saga: SagaRow, decision: CancelDecision, requestId: string, scope: string | null): void {
+  /**
+   * Applies a saga's decision (never `reject`: a request with one is refused whole) at once, or,
+   * once approved, the decision it waited for.
+   */
+  private apply(ctx: Ctx, saga: SagaRow, decision: Pick<CancelDecision, 'rule' | 'action' | 'irreversible'>, requestId: string, scope: string | null,
+    approval: SagaCompensation['approval'] = null): void {
     const { engine } = this;
-    const approval = null;
-    saga.compensation = {
-      cancelRequestId: requestId, rule: decision.rule, action: decision.action as 'stop' | 'compensate', approval, scope,
-    };
-    ctx.uow.putSaga(saga);
-    for (const stepId of decision.irreversible) {
-      engine.emitFact(ctx, 'StepNotCompensable', { stepId, reason: 'declared irreversible: reported, not undone' }, saga);
+    if (approval === null) {
+      for (const stepId of decision.irreversible) {
+        engine.emitFact(ctx, 'StepNotCompensable', { stepId, reason: 'declared irreversible: reported, not undone' }, saga);
+      }
     }
+    // An amendment being applied ends here: the item is being cancelled.
+    engine.amendments.endByCancellation(ctx, saga, requestId);
+    saga.compensation = { cancelRequestId: requestId, rule: decision.rule, action: decision.action as 'stop' | 'compensate', approval, scope };
+    ctx.uow.putSaga(saga);
     if (decision.action === 'stop') {
       this.abandon(ctx, saga, true);
       engine.setSagaState(ctx, saga, 'COMPENSATING');
@@ -180,12 +186,34 @@ export class Cancellations {
       return;
     }
     engine.setSagaState(ctx, saga, 'COMPENSATING');
-    if (decision.requiresApproval) {
-      // Nothing is touched until somebody decides: running steps go on as the plan says.
-      return this.requestApproval(ctx, saga, `compensation of ${saga.productOrderItemId} (${decision.rule})`);
-    }
     this.abandon(ctx, saga, false);
     this.next(ctx, saga);
+  }
+
+  /**
+   * A request of which some saga's rule requires approval is decided as one: every saga it names
+   * waits for that one decision (nothing new starts, running steps go on as the plan says).
+   * Approved, each saga is stopped or undone as its rule says; refused, they all go on and the
+   * request ends with why. A customer's cancel is never carried out in part behind their back.
+   */
+  private gate(ctx: Ctx, sagas: SagaRow[], decisions: CancelDecision[], requestId: string, scope: string | null): void {
+    const { engine } = this;
+    const asking = decisions.filter((d) => d.requiresApproval);
+    const others = decisions.filter((d) => !d.requiresApproval).map((d) => d.itemId);
+    const subject = asking.map((d) => `compensation of ${d.itemId} (${d.rule})`).join(', ')
+      + (others.length > 0 ? `, and with it the cancellation of ${others.join(', ')}` : '');
+    const approval = { id: `ap-${randomUUID()}`, state: 'PENDING' as const, by: null, at: null };
+    for (const [n, saga] of sagas.entries()) {
+      const decision = decisions[n] as CancelDecision;
+      for (const stepId of decision.irreversible) {
+        engine.emitFact(ctx, 'StepNotCompensable', { stepId, reason: 'declared irreversible: reported, not undone' }, saga);
+      }
+      saga.compensation = { cancelRequestId: requestId, rule: decision.rule, action: decision.action as 'stop' | 'compensate', approval: { ...approval }, scope };
+      ctx.uow.putSaga(saga);
+      engine.setSagaState(ctx, saga, 'COMPENSATING');
+    }
+    const first = sagas[decisions.indexOf(asking[0] as CancelDecision)] as SagaRow;
+    this.recordApproval(ctx, first, approval.id, requestId, subject);
   }
 
   /**
@@ -245,18 +273,22 @@ export class Cancellations {
     return approval?.state === 'APPROVED' && (approval.stepId === undefined || approval.stepId === stepId);
   }
 
-  /** Records an approval awaiting a decision; the saga waits for it. */
-  private requestApproval(ctx: Ctx, saga: SagaRow, subject: string, stepId?: string): void {
+  /** Records a step's own approval awaiting a decision; the saga waits for it. */
+  private requestApproval(ctx: Ctx, saga: SagaRow, subject: string, stepId: string): void {
     const compensation = saga.compensation as SagaCompensation;
-    const approval = { id: `ap-${randomUUID()}`, state: 'PENDING' as const, by: null, at: null, ...(stepId ? { stepId } : {}) };
+    const approval = { id: `ap-${randomUUID()}`, state: 'PENDING' as const, by: null, at: null, stepId };
     compensation.approval = approval;
     ctx.uow.putSaga(saga);
+    this.recordApproval(ctx, saga, approval.id, compensation.cancelRequestId, subject, stepId);
+  }
+
+  private recordApproval(ctx: Ctx, saga: SagaRow, approvalId: string, cancelRequestId: string, subject: string, stepId?: string): void {
     ctx.uow.write(
       `INSERT INTO approval (id, product_order_id, saga_id, cancel_request_id, subject, state, created_at)
        VALUES ($1, $2, $3, $4, $5, 'PENDING', $6)`,
-      [approval.id, ctx.order.id, saga.id, compensation.cancelRequestId, subject, ctx.uow.at]);
+      [approvalId, ctx.order.id, saga.id, cancelRequestId, subject, ctx.uow.at]);
     this.engine.emitFact(ctx, 'CancellationApprovalRequested', {
-      approvalId: approval.id, cancelRequestId: compensation.cancelRequestId, rule: compensation.rule, stepId: stepId ?? null,
+      approvalId, cancelRequestId, rule: saga.compensation?.rule ?? null, stepId: stepId ?? null,
     }, saga);
   }
 
@@ -378,8 +410,13 @@ export class Cancellations {
       const state = decision.approve ? 'APPROVED' : 'REFUSED';
       const compensation = saga.compensation as SagaCompensation;
       const stepId = compensation.approval?.stepId;
-      compensation.approval = { id: approvalId, state, by: decision.by, at: uow.at, ...(stepId ? { stepId } : {}) };
-      uow.putSaga(saga);
+      const decided = { id: approvalId, state, by: decision.by, at: uow.at } as const;
+      // The sagas the approval gates: the one asking, and those of the same request waiting with it.
+      const gated = stepId ? [saga] : uow.sagasOf(order.id).filter((s) => s.compensation?.approval?.id === approvalId);
+      for (const s of gated) {
+        (s.compensation as SagaCompensation).approval = { ...decided, ...(stepId ? { stepId } : {}) };
+        uow.putSaga(s);
+      }
       uow.write('UPDATE approval SET state = $2, decided_by = $3, decided_at = $4, note = $5 WHERE id = $1',
         [approvalId, state, decision.by, uow.at, decision.note ?? null]);
       uow.recordState(order, approvalId, decision.approve ? 'CompensationApproved' : 'CompensationRefused', { sagaId: saga.id },
@@ -392,27 +429,52 @@ export class Cancellations {
           engine.emitFact(ctx, 'StepNotCompensated', { stepId, reason: `compensation refused by ${decision.by}`, note: decision.note ?? null }, saga);
         }
         this.next(ctx, saga);
-      } else if (decision.approve && saga.state !== 'COMPENSATING' && saga.state !== 'HELD') {
-        // The saga ended meanwhile (the plan failed it): nothing left to cancel.
-        const message = `item ${saga.productOrderItemId} is ${saga.state.toLowerCase()}: there is nothing left to cancel`;
-        this.endWithError(ctx, compensation.cancelRequestId, message);
       } else if (decision.approve) {
-        // A failure while the decision was awaited may have held the saga: the cancellation takes it over.
-        if (saga.state === 'HELD') engine.setSagaState(ctx, saga, 'COMPENSATING');
-        this.abandon(ctx, saga, false);
-        this.next(ctx, saga);
+        this.approved(ctx, gated, compensation.cancelRequestId);
       } else {
-        // Refused: the saga goes on where it was; the cancel request ends with why.
-        saga.compensation = null;
-        engine.setSagaState(ctx, saga, saga.heldStepId ? 'HELD' : 'STARTED');
-        const message = `the compensation of item ${saga.productOrderItemId} was refused by ${decision.by}${decision.note ? `: ${decision.note}` : ''}`;
+        // Refused: every saga of the request goes on where it was; the request ends with why.
+        const items = gated.map((s) => s.productOrderItemId);
+        const message = `the compensation of item ${saga.productOrderItemId} was refused by ${decision.by}${decision.note ? `: ${decision.note}` : ''}`
+          + (gated.length > 1 ? `; items ${items.join(', ')} go on` : '');
+        for (const s of gated.filter((g) => g.state === 'COMPENSATING')) {
+          s.compensation = null;
+          engine.setSagaState(ctx, s, s.heldStepId ? 'HELD' : 'STARTED');
+          engine.advance(ctx, s);
+          // An amendment that waited for the decision goes on.
+          engine.amendments.next(ctx, s);
+        }
         this.endWithError(ctx, compensation.cancelRequestId, message);
-        engine.advance(ctx, saga);
         engine.recomputeOrder(ctx);
       }
       await engine.flush(tx, uow);
       return { ok: true, approval: { ...view, state, decidedBy: decision.by, decidedAt: uow.at, note: decision.note ?? null } };
     });
+  }
+
+  /**
+   * An approval given: each saga it gated is stopped or undone as its rule said. A saga waiting
+   * under a `stop` rule that had a side effect meanwhile is undone instead; a saga that ended
+   * meanwhile (the plan failed it) has nothing left to cancel, and the request says so.
+   */
+  private approved(ctx: Ctx, gated: SagaRow[], requestId: string): void {
+    const { engine } = this;
+    const ended = gated.filter((s) => s.state !== 'COMPENSATING' && s.state !== 'HELD');
+    for (const saga of gated.filter((s) => !ended.includes(s))) {
+      const c = saga.compensation as SagaCompensation;
+      // A failure while the decision was awaited may have held the saga: the cancellation takes it over.
+      if (saga.state === 'HELD') engine.setSagaState(ctx, saga, 'COMPENSATING');
+      const plan = engine.planOf(ctx, saga);
+      const effects = plan.steps.some((s) => needsCompensation(s, ctx.uow.step(saga.id, s.id) as SagaStepRow));
+      const action = c.action === 'stop' && effects ? 'compensate' : c.action;
+      this.apply(ctx, saga, { rule: c.rule, action, irreversible: [] }, requestId, c.scope ?? null, c.approval);
+    }
+    if (ended.length > 0) {
+      const left = gated.filter((s) => !ended.includes(s)).map((s) => s.productOrderItemId);
+      const message = ended.map((s) => `item ${s.productOrderItemId} is ${s.state.toLowerCase()}`).join(', ') + ': there is nothing left to cancel'
+        + (left.length > 0 ? `; items ${left.join(', ')} are being cancelled` : '');
+      this.endWithError(ctx, requestId, message);
+    }
+    engine.recomputeOrder(ctx);
   }
 
   /** Once an item or the order is cancelled: the requests for it are done, announced once each. */
@@ -504,10 +566,14 @@ export function decide(plan: CompiledSinglePlan, saga: SagaRow, steps: SagaStepR
   return { ...base, rule: 'default', action: sideEffects ? 'compensate' : 'stop', requiresApproval: false, message: null };
 }
 
-/** Whether a step's effect must be undone: it succeeded (or timed out with its effect unknown) and declares a compensation. */
+/**
+ * Whether a step's effect must be undone: it succeeded (or timed out with its effect unknown) and
+ * declares a compensation; or its undo fell out (an amendment's, taken over by a cancellation).
+ */
 export function needsCompensation(planStep: CompiledStep, row: SagaStepRow): boolean {
   if (planStep.compensation.kind !== 'compensate') return false;
-  return row.state === 'SUCCEEDED' || (row.state === 'FAILED' && row.outcome === 'timeout' && planStep.sideEffecting);
+  return row.state === 'SUCCEEDED' || (row.state === 'FAILED' && row.outcome === 'timeout' && planStep.sideEffecting)
+    || (row.state === 'FAILED' && row.outcome === 'compensation_failed');
 }
 
 function descendants<T extends { id: string; parentItemId: string | null }>(items: T[], id: string): T[] {

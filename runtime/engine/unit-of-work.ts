@@ -57,8 +57,11 @@ export interface SagaRow {
 export interface SagaAmendment {
   requestId: string;
   change: string;
-  /** `replanning`: earlier attempts being awaited or undone; `replanned`: the steps run again. */
-  phase: 'replanning' | 'replanned';
+  /**
+   * `replanning`: earlier attempts being awaited or undone; `replanned`: the steps run again;
+   * `cancelled`: the item was cancelled while replanning.
+   */
+  phase: 'replanning' | 'replanned' | 'cancelled';
   replan: string[];
   delta: Record<string, { old: unknown; new: unknown }>;
   /** Steps whose commands carry the delta, with the generation (`resumes`) they carry it in. */

@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CompiledPlan } from '../../compiler/emit/schema.js';
 import { amendmentRequests } from '../../runtime/engine/amendment.js';
+import { cancelRequests } from '../../runtime/engine/cancellation.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { Store } from '../../runtime/store/store.js';
 import { disposeRuntime, homeFiberOrder, newRuntime, one, outboxOf, samplePlans, stepStates, storesUnderTest } from './harness.js';
@@ -222,5 +223,73 @@ describe.each(stores)('amendment on $name', (storeUnderTest) => {
     // The same request again is the same request.
     expect(await amend({ id: 'am-5' })).toMatchObject({ ok: true, duplicate: true, request: { id: 'am-5' } });
     expect(await footprint('po-a5')).toEqual(during);
+  });
+
+  it('an appointment change while the technician is dispatched is refused: undoing the dispatch needs approval, that is a cancellation', async () => {
+    const rt = await start();
+    await rt.submitOrder(homeFiberOrder('po-a6'), { scenario: { steps: { install: { delayMs: LONG } } } });
+    await rt.runUntilIdle();
+    expect((await stepStates(store, 'po-a6')).install).toBe('STARTED');
+    const before = await footprint('po-a6');
+    expect(await rt.engine.amend({ productOrderId: 'po-a6', itemId: '1', change: 'appointment', with: { preferredDate: '2027-02-01' } })).toEqual({
+      ok: false, code: 'refused', field: 'change',
+      problem: 'change: install is running and undoing it requires approval: cancel the item instead (o2a cancel), or amend before install runs',
+    });
+    expect(await footprint('po-a6')).toEqual(before);
+    await rt.settle();
+    expect(await orderState('po-a6')).toBe('completed');
+    expect(await compensations('po-a6')).toEqual([]);
+  });
+
+  it('an undo that keeps failing raises a fallout case; resumed, it is sent again and the amendment is done', async () => {
+    const rt = await start();
+    const plan = plans.find((p) => p.planId === 'HomeFiber1G');
+    if (!plan || plan.kind !== 'plan') throw new Error('no HomeFiber1G');
+    const sends = 1 + (plan.steps.find((s) => s.id === 'install_slot')?.retry.maxRetries ?? 0);
+    const refusals = [...Array.from({ length: sends }, () => ({ outcome: 'rejected', reason: 'scheduling system down' })), { outcome: 'success' }];
+    await rt.submitOrder(homeFiberOrder('po-a7'), { scenario: { steps: { install_slot: { delayMs: LONG }, 'install_slot:compensate': refusals } } });
+    await rt.runUntilIdle();
+    const result = await rt.engine.amend({ productOrderId: 'po-a7', itemId: '1', change: 'appointment', with: { preferredDate: '2027-02-02' } });
+    if (!result.ok) throw new Error(result.problem);
+    await rt.settle();
+    expect(await compensations('po-a7')).toEqual(Array.from({ length: sends }, () => 'install_slot'));
+    expect(await orderState('po-a7')).toBe('held');
+    expect((await amendmentRequests(store, 'po-a7'))[0]).toMatchObject({ state: 'inProgress' });
+    const [fallout] = await store.query<{ id: string; failed_step_id: string; failure_reason: string }>(
+      `SELECT id, failed_step_id, failure_reason FROM fallout_case WHERE product_order_id = 'po-a7' AND state = 'OPEN'`);
+    expect(fallout).toMatchObject({ failed_step_id: 'install_slot', failure_reason: expect.stringMatching(/compensation_failed/) });
+    expect(await rt.resume((fallout as { id: string }).id)).toMatchObject({ ok: true });
+    await rt.settle();
+    expect(await orderState('po-a7')).toBe('completed');
+    expect(await compensations('po-a7')).toHaveLength(sends + 1);
+    expect((await ledger('appointment')).filter((l) => l.command_type === 'CompensateStep' && l.applied)).toHaveLength(1);
+    expect((await amendmentRequests(store, 'po-a7'))[0]).toMatchObject({ state: 'done', lineage: [expect.objectContaining({ stepId: 'install_slot' })] });
+    expect(await countsPerStep('po-a7')).toMatchObject({ install_slot: 2, install: 1 });
+  });
+
+  it('an order cancelled while an amendment undoes the appointment: the amendment ends cancelled, nothing is undone twice', async () => {
+    const rt = await start();
+    await rt.submitOrder(homeFiberOrder('po-a8'), { scenario: { steps: { install_slot: { delayMs: LONG } } } });
+    await rt.runUntilIdle();
+    const amended = await rt.engine.amend({ productOrderId: 'po-a8', itemId: '1', change: 'appointment', with: { preferredDate: '2027-02-03' }, id: 'am-8' });
+    expect(amended).toMatchObject({ ok: true, request: { state: 'inProgress' } });
+    const cancelled = await rt.engine.cancel({ productOrderId: 'po-a8', id: 'cancel-8' });
+    expect(cancelled).toMatchObject({ ok: true, request: { state: 'inProgress', decisions: [{ rule: 'after ont', action: 'compensate' }] } });
+    expect((await amendmentRequests(store, 'po-a8'))[0]).toMatchObject({
+      id: 'am-8', state: 'cancelled', message: 'item 1 was cancelled (cancel request cancel-8) before the amendment was carried out',
+    });
+    await rt.settle();
+    expect(await orderState('po-a8')).toBe('cancelled');
+    expect((await cancelRequests(store, 'po-a8'))[0]).toMatchObject({ id: 'cancel-8', state: 'done' });
+    // The appointment undone once (by the cancellation), then the equipment, last step first; install never ran.
+    expect(await compensations('po-a8')).toEqual(['install_slot', 'router', 'ont']);
+    expect((await ledger('appointment')).filter((l) => l.command_type === 'CompensateStep' && l.applied)).toHaveLength(1);
+    expect(await countsPerStep('po-a8')).toMatchObject({ install_slot: 1 });
+    expect((await countsPerStep('po-a8')).install).toBeUndefined();
+    // A second amendment of the cancelled item is refused.
+    expect(await rt.engine.amend({ productOrderId: 'po-a8', itemId: '1', change: 'appointment', with: { preferredDate: '2027-02-04' } }))
+      .toMatchObject({ ok: false, code: 'refused' });
+    const events = (await outboxOf(store, 'po-a8')).filter((m) => m.type === 'ProductOrderAmendmentStateChangeEvent');
+    expect(events).toHaveLength(2);
   });
 });

@@ -278,4 +278,60 @@ describe.each(stores)('cancellation on $name', (storeUnderTest) => {
       `SELECT payload FROM outbox WHERE product_order_id = 'po-c11' AND type = 'CancelProductOrderStateChangeEvent' ORDER BY seq`);
     expect(events.map((e) => e.payload.state)).toEqual(['inProgress', 'done']);
   });
+
+  /** Home Fiber (item 1) with its technician dispatched, and a mobile line (item 2) waiting for its SIM. */
+  function twoItemOrder(id: string): unknown {
+    const fiber = homeFiberOrder(id) as { productOrderItem: unknown[] };
+    const mobile = (mobileOrder(id) as { productOrderItem: Record<string, unknown>[] }).productOrderItem[0];
+    return { ...fiber, productOrderItem: [...fiber.productOrderItem, { ...mobile, id: '2' }] };
+  }
+  const slow = { scenario: { steps: { install: { delayMs: LONG }, sim: { delayMs: LONG } } } };
+
+  it('a whole-order cancel of which one item needs approval is decided as one: refused, no item is cancelled', async () => {
+    const rt = await start();
+    await rt.submitOrder(twoItemOrder('po-c12'), slow);
+    await rt.runUntilIdle();
+    const result = await rt.engine.cancel({ productOrderId: 'po-c12', id: 'cancel-12' });
+    if (!result.ok) throw new Error(result.problem);
+    expect(result.request).toMatchObject({
+      state: 'inProgress',
+      decisions: [
+        { itemId: '1', rule: 'after install', action: 'compensate', requiresApproval: true },
+        { itemId: '2', rule: 'after msisdn', action: 'compensate', requiresApproval: false },
+      ],
+    });
+    const pending = await approvals(store, 'PENDING');
+    expect(pending).toEqual([expect.objectContaining({ cancelRequestId: 'cancel-12', subject: 'compensation of 1 (after install), and with it the cancellation of 2' })]);
+    // Nothing is undone while the decision is awaited, not even the item that needs no approval.
+    await rt.runUntilIdle();
+    expect(await compensations('po-c12')).toEqual([]);
+    await rt.engine.approve((pending[0] as { id: string }).id, { by: 'supervisor-3', approve: false, note: 'truck already on site' });
+    await rt.settle();
+    expect(await orderState('po-c12')).toBe('completed');
+    expect(await compensations('po-c12')).toEqual([]);
+    expect((await cancelRequests(store, 'po-c12'))[0]).toMatchObject({
+      state: 'terminatedWithError', message: 'the compensation of item 1 was refused by supervisor-3: truck already on site; items 1, 2 go on',
+    });
+    const events = (await outboxOf(store, 'po-c12')).filter((m) => m.type === 'CancelProductOrderStateChangeEvent');
+    expect(events).toHaveLength(2);
+  });
+
+  it('the same cancel approved: every item is undone as its rule says, the request is done', async () => {
+    const rt = await start();
+    await rt.submitOrder(twoItemOrder('po-c13'), slow);
+    await rt.runUntilIdle();
+    const result = await rt.engine.cancel({ productOrderId: 'po-c13' });
+    if (!result.ok) throw new Error(result.problem);
+    const [pending] = await approvals(store, 'PENDING');
+    await rt.engine.approve((pending as { id: string }).id, { by: 'supervisor-4' });
+    await rt.settle();
+    expect(await orderState('po-c13')).toBe('cancelled');
+    const undone = await compensations('po-c13');
+    expect(undone).toEqual(expect.arrayContaining(['install', 'install_slot', 'router', 'ont', 'sim', 'msisdn']));
+    expect(undone.filter((s) => s === 'install')).toHaveLength(1);
+    expect((await cancelRequests(store, 'po-c13'))[0]).toMatchObject({ state: 'done' });
+    expect(await approvals(store, 'PENDING')).toEqual([]);
+    const items = await store.query<{ id: string; state: string }>(`SELECT id, state FROM product_order_item WHERE product_order_id = 'po-c13' ORDER BY id`);
+    expect(items).toEqual([{ id: '1', state: 'cancelled' }, { id: '2', state: 'cancelled' }]);
+  });
 });
