@@ -110,14 +110,17 @@ export class Runtime {
     return this.engine.registerPlans(plans);
   }
 
-  async submitOrder(order: unknown, options: { plans?: CompiledPlan[]; scenario?: Scenario | unknown } = {}): Promise<SubmitResult> {
+  /** `offeringRequired`: see the engine's `SubmitOptions` (false at the HTTP edge, which validates with the TMF622 schema). */
+  async submitOrder(
+    order: unknown, options: { plans?: CompiledPlan[]; scenario?: Scenario | unknown; offeringRequired?: boolean } = {},
+  ): Promise<SubmitResult> {
     let scenario: Scenario | undefined;
     if (options.scenario !== undefined) {
       const parsed = parseScenario(options.scenario);
       if (!parsed.ok) return invalidOrder(order, scenarioProblems(parsed.problems));
       scenario = parsed.scenario;
     }
-    const result = await this.engine.submitOrder(order, { plans: options.plans, scenario });
+    const result = await this.engine.submitOrder(order, { plans: options.plans, scenario, offeringRequired: options.offeringRequired });
     if (result.ok && !result.duplicate) this.components.setScenario(result.productOrderId, scenario ?? { steps: {} });
     return result;
   }

@@ -64,6 +64,12 @@ export interface SubmitOptions {
   plans?: CompiledPlan[];
   /** Script for the simulated components (stored with the order). */
   scenario?: unknown;
+  /**
+   * false: an item without `productOffering` (TMF622 v4 allows one) is taken and the order
+   * rejected naming it, as for an offering no plan covers (`o2a serve`, whose edge validates with
+   * the TMF622 schema). Default true: such an order is refused as not valid, nothing recorded.
+   */
+  offeringRequired?: boolean;
 }
 
 /** An order taken: new (`duplicate: false`) or the same order again, answered as first taken (`duplicate: true`). */
@@ -248,7 +254,7 @@ export class Engine {
   // --- intake -------------------------------------------------------------------------------
   /** Product order management: records the TMF622 order and accepts it (or rejects it) through the outbox. */
   async submitOrder(input: unknown, options: SubmitOptions = {}): Promise<SubmitResult> {
-    const [result] = await this.submitOrders([{ order: input, scenario: options.scenario }], { plans: options.plans });
+    const [result] = await this.submitOrders([{ order: input, scenario: options.scenario }], { plans: options.plans, offeringRequired: options.offeringRequired });
     return result as SubmitResult;
   }
 
@@ -262,11 +268,13 @@ export class Engine {
    * another body it is a conflict (`SubmitConflict`), refused, nothing written; the other orders of
    * the lot go on.
    */
-  async submitOrders(entries: { order: unknown; scenario?: unknown }[], options: { plans?: CompiledPlan[] } = {}): Promise<SubmitResult[]> {
+  async submitOrders(
+    entries: { order: unknown; scenario?: unknown }[], options: { plans?: CompiledPlan[]; offeringRequired?: boolean } = {},
+  ): Promise<SubmitResult[]> {
     const results: SubmitResult[] = new Array(entries.length);
     const valid: Intake[] = [];
     entries.forEach((entry, index) => {
-      const parsed = parseProductOrder(entry.order);
+      const parsed = parseProductOrder(entry.order, { offeringRequired: options.offeringRequired });
       if (parsed.ok) valid.push({ index, order: parsed.order, bodyHash: orderBodyHash(parsed.order), scenario: entry.scenario });
       else results[index] = invalidOrder(entry.order, parsed.problems);
     });
@@ -384,7 +392,12 @@ export class Engine {
     tx: Queryable, uow: UnitOfWork, order: ProductOrderRow, item: Tmf622OrderItem, path: string, parent: ProductOrderItemRow | null,
     explicit: CompiledPlan[], problems: string[], newest: Record<string, string>, pinned?: CompiledPlan,
   ): Promise<void> {
-    // Every item has one: an item without it is not a valid order (parseProductOrder), not a missing plan.
+    // An item without one is not a valid order (parseProductOrder), unless the intake was told to
+    // take it (`offeringRequired: false`): then no plan can fulfil it and the order is rejected.
+    if (item.productOffering === undefined) {
+      problems.push(`${path}.productOffering: no productOffering given: an item is fulfilled by the plan of its offering`);
+      return;
+    }
     const offeringId = item.productOffering.id;
     const newestHash = newest[offeringId];
     const plan = pinned
@@ -404,7 +417,7 @@ export class Engine {
         problems.push(`${path}: bundle item ${entry.name} needs plan ${entry.planId} (${entry.planHash.slice(0, 12)}), which is not registered`);
         continue;
       }
-      const at = item.productOrderItem?.findIndex((n) => n.productOffering.id === child.offeringId) ?? -1;
+      const at = item.productOrderItem?.findIndex((n) => n.productOffering?.id === child.offeringId) ?? -1;
       const nested = at >= 0 ? item.productOrderItem?.[at] : undefined;
       if (!nested && entry.optional) continue;
       const childItem: Tmf622OrderItem = nested ?? { id: `${item.id}.${entry.name}`, action: item.action, productOffering: { id: child.offeringId } };
@@ -704,11 +717,8 @@ export class Engine {
       this.amendments.onOutcome(ctx, saga, step);
       return;
     }
-    if (this.isNonBlockingBilling(ctx, saga, planStep)) {
-      this.setStepState(ctx, saga, step, 'FAILED', { outcome, reason });
-      this.emitFact(ctx, 'RevenueAssuranceAlertRaised', { stepId: step.stepId, outcome, reason }, saga);
-      return this.advance(ctx, saga);
-    }
+    // Revenue assurance (§28): the service stays active, readiness is retried and reconciled.
+    if (this.isNonBlockingBilling(ctx, saga, planStep)) return this.billing.readinessFailed(ctx, saga, step, planStep, outcome, reason);
     this.applyAction(ctx, saga, step, planStep, planStep.outcomes[outcome] ?? { action: 'fallout' }, outcome, reason);
   }
 
@@ -889,9 +899,9 @@ export class Engine {
       const dep = uow.step(saga.id, stepId);
       if (!dep) return false;
       if (dep.state === 'SUCCEEDED' || dep.state === 'SKIPPED') return true;
-      // Billing that does not block completion holds nothing back: failed, or awaiting its trigger.
+      // Billing that does not block completion holds nothing back: failed, retrying, or awaiting its trigger.
       const nonBlocking = this.isNonBlockingBilling(ctx, saga, this.planStep(ctx, saga, stepId));
-      return nonBlocking && (dep.state === 'FAILED' || (dep.state === 'NOT_STARTED' && dep.outcome === 'awaiting-trigger'));
+      return nonBlocking && (dep.state === 'FAILED' || dep.state === 'WAITING' || (dep.state === 'NOT_STARTED' && dep.outcome === 'awaiting-trigger'));
     };
     // An amendment replanning steps: they and what follows them wait until it has undone them.
     const heldBack = this.amendments.heldBack(plan, saga);
@@ -1188,7 +1198,7 @@ async function inboxAcceptAndLock(
 function offeringsOf(items: Tmf622OrderItem[] | undefined): string[] {
   const ids = new Set<string>();
   for (const item of items ?? []) {
-    ids.add(item.productOffering.id);
+    if (item.productOffering !== undefined) ids.add(item.productOffering.id);
     for (const id of offeringsOf(item.productOrderItem)) ids.add(id);
   }
   return [...ids];

@@ -34,30 +34,52 @@ export interface Tmf622OrderItem {
  * Nothing more: `product` (and `product.id` for modify/delete) is not required, as neither the
  * TMF622 v4 / v5 schemas nor the CTK require it and this runtime does not read it.
  */
-const orderItem: z.ZodType<Tmf622OrderItem> = z.lazy(() => z.object({
-  id: z.string().min(1),
-  action: z.enum(ORDER_ITEM_ACTIONS),
-  productOffering: z.object({
+const orderItem: z.ZodType<Tmf622OrderItem> = itemSchema(true);
+
+/**
+ * An item whose `productOffering` may be absent (TMF622 v4 allows it): for an intake that takes
+ * every valid TMF622 order and rejects, with the reason, what no plan can fulfil (`o2a serve`).
+ * Such an item does not have the `productOffering` its type promises: the intake checks it.
+ */
+const orderItemOfferingOptional: z.ZodType<Tmf622OrderItem> = itemSchema(false);
+
+function itemSchema(offeringRequired: boolean): z.ZodType<Tmf622OrderItem> {
+  const offering = z.object({
     id: z.string().min(1, { error: 'empty productOffering id' }),
     name: z.string().optional(),
-  }, { error: (issue) => (issue.input === undefined ? 'no productOffering given' : undefined) }).passthrough(),
-  product: z.object({ productCharacteristic: z.array(characteristic).optional() }).passthrough().optional(),
-  productOrderItem: z.array(orderItem).optional(),
-}).passthrough());
+  }, { error: (issue) => (issue.input === undefined ? 'no productOffering given' : undefined) }).passthrough();
+  const self: z.ZodType<Tmf622OrderItem> = z.lazy(() => z.object({
+    id: z.string().min(1),
+    action: z.enum(ORDER_ITEM_ACTIONS),
+    productOffering: offeringRequired ? offering : offering.optional(),
+    product: z.object({ productCharacteristic: z.array(characteristic).optional() }).passthrough().optional(),
+    productOrderItem: z.array(self).optional(),
+  }).passthrough()) as z.ZodType<Tmf622OrderItem>;
+  return self;
+}
 
-export const productOrderSchema = z.object({
-  id: z.string().optional(),
-  externalId: z.string().optional(),
-  relatedParty: z.array(z.object({ id: z.string(), role: z.string().optional() }).passthrough()).optional(),
-  productOrderItem: z.array(orderItem).min(1),
-}).passthrough();
+export const productOrderSchema = orderSchema(orderItem);
+const productOrderSchemaOfferingOptional = orderSchema(orderItemOfferingOptional);
+
+function orderSchema(item: z.ZodType<Tmf622OrderItem>) {
+  return z.object({
+    id: z.string().optional(),
+    externalId: z.string().optional(),
+    relatedParty: z.array(z.object({ id: z.string(), role: z.string().optional() }).passthrough()).optional(),
+    productOrderItem: z.array(item).min(1),
+  }).passthrough();
+}
 
 export type Tmf622ProductOrder = z.infer<typeof productOrderSchema>;
 
 export type OrderParse = { ok: true; order: Tmf622ProductOrder } | { ok: false; problems: string[] };
 
-export function parseProductOrder(value: unknown): OrderParse {
-  const parsed = productOrderSchema.safeParse(value);
+/**
+ * `offeringRequired: false`: an item without `productOffering` is valid here (the intake then
+ * rejects the order naming it, as an item no plan covers); the default refuses it as invalid.
+ */
+export function parseProductOrder(value: unknown, options: { offeringRequired?: boolean } = {}): OrderParse {
+  const parsed = (options.offeringRequired === false ? productOrderSchemaOfferingOptional : productOrderSchema).safeParse(value);
   if (parsed.success) return { ok: true, order: parsed.data };
   return { ok: false, problems: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(order)'}: ${issue.message}`) };
 }
