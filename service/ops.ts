@@ -1,0 +1,278 @@
+// Operations (#12): JSON endpoints under /o2a/v1/ops/ and the ops page under /ops. Reads go
+// through the runtime's readers (the §32 read model, the trail, approvals, reconciliation
+// findings) and the read-only queries of ops/queries.ts; the two writes (resume a fallout case,
+// decide an approval) sit behind the service's guard and call the engine API, nothing else.
+//
+// JSON errors: `{ status, code, reason, field? }` with 400 (a parameter that is not valid: the
+// field and why), 404 (no such order, case or approval), 409 (a case not open, an approval decided).
+import { randomBytes } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { approvals } from '../runtime/engine/cancellation.js';
+import { reconciliationFindings } from '../runtime/engine/reconciliation.js';
+import type { FalloutCaseState } from '../runtime/engine/states.js';
+import { orderTrail, projectOrder } from '../runtime/projection/read-model.js';
+import { renderPlanGraph } from '../compiler/graph/index.js';
+import type { ServicePlugin } from './context.js';
+import {
+  FALLOUT_CASE_STATES, PRODUCT_ORDER_STATES, falloutCase, falloutCases, findOrders, listOrders, orderSagas, ordersByState,
+  stuckOrders, trailByCorrelation,
+} from './ops/queries.js';
+import { dashboardPage, itemStepStates, messagePage, orderListPage, orderPage, trailPage, type PageOptions } from './ops/page.js';
+
+export const OPS_API = '/o2a/v1/ops';
+export const OPS_PAGE = '/ops';
+
+const text = { type: 'string', minLength: 1, maxLength: 200 } as const;
+const idParams = { type: 'object', required: ['id'], properties: { id: text } } as const;
+const page = {
+  limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+  offset: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 },
+} as const;
+const APPROVAL_STATES = ['PENDING', 'APPROVED', 'REFUSED'] as const;
+
+interface Paged { limit: number; offset: number }
+
+/** Errors as the rest of the service answers them (TMF630 `Error`, the field at fault beside it). */
+export interface OpsError {
+  code: string;
+  reason: string;
+  /** One sentence naming what is wrong. */
+  message: string;
+  status: string;
+  '@type': 'Error';
+  field: string | null;
+  problems: { field: string | null; message: string }[];
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type',
+  500: 'Internal Server Error',
+};
+
+function fail(reply: FastifyReply, status: number, message: string, field: string | null = null): FastifyReply {
+  const body: OpsError = {
+    code: String(status), reason: REASONS[status] ?? 'Error', message, status: String(status), '@type': 'Error',
+    field, problems: [{ field, message }],
+  };
+  return reply.code(status).type('application/json; charset=utf-8').send(body);
+}
+
+/**
+ * The operations part of `o2a serve`: register with the service context,
+ * `app.register(opsPlugin, { runtime, guard })`. Routes are absolute (no prefix needed).
+ */
+export const opsPlugin: ServicePlugin = async (app, { runtime, guard }) => {
+  const db = runtime.store;
+
+  // Encapsulated: answers for the routes of this plugin only.
+  app.setErrorHandler((error: Error & { statusCode?: number; validation?: SchemaError[]; validationContext?: string }, request, reply) => {
+    if (error.validation && error.validation.length > 0) {
+      const problem = schemaProblem(error.validation[0] as SchemaError, error.validationContext);
+      return answerError(request, reply, 400, problem.message, problem.field);
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) return answerError(request, reply, status, error.message);
+    request.log.error({ err: error }, 'ops request failed');
+    return answerError(request, reply, 500, 'internal error: see the service log');
+  });
+
+  // --- JSON ---------------------------------------------------------------------------------
+  app.get(`${OPS_API}/order-states`, async () => ({ states: await ordersByState(db) }));
+
+  app.get<{ Querystring: Paged & { state?: string; correlationId?: string } }>(`${OPS_API}/orders`, {
+    schema: { querystring: { type: 'object', properties: { state: { type: 'string', enum: [...PRODUCT_ORDER_STATES] }, correlationId: text, ...page } } },
+  }, async (request, reply) => {
+    const list = await listOrders(db, request.query);
+    void reply.header('X-Total-Count', String(list.total)).header('X-Result-Count', String(list.orders.length));
+    return list;
+  });
+
+  app.get<{ Querystring: { q: string } }>(`${OPS_API}/search`, {
+    schema: { querystring: { type: 'object', required: ['q'], properties: { q: text } } },
+  }, async (request) => ({ orders: await findOrders(db, request.query.q) }));
+
+  app.get<{ Params: { id: string } }>(`${OPS_API}/orders/:id`, { schema: { params: idParams } }, async (request, reply) => {
+    const view = await projectOrder(db, runtime.registry, request.params.id);
+    return view ?? fail(reply, 404, `no order ${request.params.id}`, 'id');
+  });
+
+  app.get<{ Params: { id: string } }>(`${OPS_API}/orders/:id/trail`, { schema: { params: idParams } }, async (request, reply) => {
+    const trail = await orderTrail(db, request.params.id);
+    return trail.length > 0 ? { productOrderId: request.params.id, correlationId: trail[0]?.correlationId, trail } : fail(reply, 404, `no order ${request.params.id}`, 'id');
+  });
+
+  app.get<{ Params: { id: string; item: string } }>(`${OPS_API}/orders/:id/items/:item/graph.svg`, {
+    schema: { params: { type: 'object', required: ['id', 'item'], properties: { id: text, item: text } } },
+  }, async (request, reply) => {
+    const { id, item } = request.params;
+    const view = await projectOrder(db, runtime.registry, id);
+    if (!view) return fail(reply, 404, `no order ${id}`, 'id');
+    const saga = (await orderSagas(db, runtime.registry, id)).find((s) => s.itemId === item);
+    if (!saga) return fail(reply, 404, `order ${id} has no saga for item ${item}`, 'item');
+    if (!saga.plan) return fail(reply, 404, `the plan of item ${item} is not in the registry`, 'item');
+    return reply.type('image/svg+xml; charset=utf-8').send(renderPlanGraph(saga.plan, 'svg', itemStepStates(view, item)));
+  });
+
+  app.get<{ Querystring: { correlationId: string } }>(`${OPS_API}/trail`, {
+    schema: { querystring: { type: 'object', required: ['correlationId'], properties: { correlationId: text } } },
+  }, async (request, reply) => {
+    const found = await trailByCorrelation(db, request.query.correlationId);
+    if (found.orders.length === 0) return fail(reply, 404, `no order with correlation id ${request.query.correlationId}`, 'correlationId');
+    return { correlationId: request.query.correlationId, ...found };
+  });
+
+  app.get<{ Querystring: { olderThanMs?: number } }>(`${OPS_API}/stuck`, {
+    schema: { querystring: { type: 'object', properties: { olderThanMs: { type: 'integer', minimum: 0, maximum: 366 * 86_400_000 } } } },
+  }, async (request) => {
+    const at = runtime.clock.now();
+    const groups = await stuckOrders(db, runtime.registry, at, { olderThanMs: request.query.olderThanMs });
+    return { at: at.toISOString(), olderThanMs: request.query.olderThanMs ?? null, groups };
+  });
+
+  app.get<{ Querystring: Paged & { state: FalloutCaseState | 'all'; order?: string } }>(`${OPS_API}/fallout`, {
+    schema: { querystring: { type: 'object', properties: { state: { type: 'string', enum: [...FALLOUT_CASE_STATES, 'all'], default: 'OPEN' }, order: text, ...page } } },
+  }, async (request, reply) => {
+    const { state, order, limit, offset } = request.query;
+    const list = await falloutCases(db, { state: state === 'all' ? undefined : state, productOrderId: order, limit, offset });
+    void reply.header('X-Total-Count', String(list.total)).header('X-Result-Count', String(list.cases.length));
+    return list;
+  });
+
+  app.get<{ Params: { id: string } }>(`${OPS_API}/fallout/:id`, { schema: { params: idParams } }, async (request, reply) => {
+    return (await falloutCase(db, request.params.id)) ?? fail(reply, 404, `no fallout case ${request.params.id}`, 'id');
+  });
+
+  app.post<{ Params: { id: string } }>(`${OPS_API}/fallout/:id/resume`, { schema: { params: idParams }, preHandler: guard }, async (request, reply) => {
+    const id = request.params.id;
+    const found = await falloutCase(db, id);
+    if (!found) return fail(reply, 404, `no fallout case ${id}`, 'id');
+    const result = await runtime.resume(id);
+    if (!result.ok) return fail(reply, 409, result.problem, 'id');
+    const { ok: _, ...resumed } = result;
+    return { resumed, order: await projectOrder(db, runtime.registry, result.productOrderId) };
+  });
+
+  app.get<{ Querystring: { order?: string; action?: string } }>(`${OPS_API}/reconciliation`, {
+    schema: { querystring: { type: 'object', properties: { order: text, action: { type: 'string', enum: ['repaired', 'retried', 'alerted'] } } } },
+  }, async (request) => {
+    const findings = await reconciliationFindings(db, request.query.order);
+    return { findings: request.query.action ? findings.filter((f) => f.action === request.query.action) : findings };
+  });
+
+  app.get<{ Querystring: { state: (typeof APPROVAL_STATES)[number] | 'all' } }>(`${OPS_API}/approvals`, {
+    schema: { querystring: { type: 'object', properties: { state: { type: 'string', enum: [...APPROVAL_STATES, 'all'], default: 'PENDING' } } } },
+  }, async (request) => ({ approvals: await approvals(db, request.query.state === 'all' ? undefined : request.query.state) }));
+
+  app.post<{ Params: { id: string }; Body: { decision: 'approve' | 'refuse'; by: string; note?: string } }>(`${OPS_API}/approvals/:id/decision`, {
+    preHandler: guard,
+    schema: {
+      params: idParams,
+      body: {
+        type: 'object', required: ['decision', 'by'], additionalProperties: false,
+        properties: { decision: { type: 'string', enum: ['approve', 'refuse'] }, by: text, note: { type: 'string', maxLength: 2000 } },
+      },
+    },
+  }, async (request, reply) => {
+    const { decision, by, note } = request.body;
+    const result = await runtime.engine.approve(request.params.id, { by, note, approve: decision === 'approve' });
+    if (!result.ok) {
+      const status = result.code === 'not-found' ? 404 : result.code === 'decided' ? 409 : 400;
+      return fail(reply, status, result.problem, result.field);
+    }
+    return { approval: result.approval };
+  });
+
+  // --- the page -----------------------------------------------------------------------------
+  app.get(OPS_PAGE, async (request, reply) => {
+    const at = runtime.clock.now();
+    const [states, stuck, fallout, pending, findings] = [
+      await ordersByState(db), await stuckOrders(db, runtime.registry, at), await falloutCases(db, { state: 'OPEN', limit: 200, offset: 0 }),
+      await approvals(db, 'PENDING'), await reconciliationFindings(db),
+    ];
+    const alerts = findings.filter((f) => f.action === 'alerted').slice(0, 50);
+    return html(reply, (o) => dashboardPage({ ...o, title: 'Operations' }, { at: at.toISOString(), states, stuck, fallout, approvals: pending, alerts }));
+  });
+
+  app.get<{ Querystring: Paged & { state?: string } }>(`${OPS_PAGE}/orders`, {
+    schema: { querystring: { type: 'object', properties: { state: { type: 'string', enum: [...PRODUCT_ORDER_STATES] }, ...page } } },
+  }, async (request, reply) => {
+    const { state, limit, offset } = request.query;
+    const list = await listOrders(db, { state, limit, offset });
+    return html(reply, (o) => orderListPage({ ...o, title: state ? `Orders ${state}` : 'Orders' }, state, list, { limit, offset }));
+  });
+
+  app.get<{ Params: { id: string } }>(`${OPS_PAGE}/orders/:id`, { schema: { params: idParams } }, async (request, reply) => {
+    const id = request.params.id;
+    const view = await projectOrder(db, runtime.registry, id);
+    if (!view) return html(reply.code(404), (o) => messagePage({ ...o, title: 'No such order' }, 'No such order', `There is no order ${id}.`));
+    const [sagas, fallout] = [await orderSagas(db, runtime.registry, id), await falloutCases(db, { state: 'OPEN', productOrderId: id, limit: 50, offset: 0 })];
+    return html(reply, (o) => orderPage({ ...o, title: `Order ${id}` }, { view, sagas, fallout: fallout.cases }));
+  });
+
+  app.get<{ Querystring: { correlationId: string } }>(`${OPS_PAGE}/trail`, {
+    schema: { querystring: { type: 'object', required: ['correlationId'], properties: { correlationId: text } } },
+  }, async (request, reply) => {
+    const { correlationId } = request.query;
+    const found = await trailByCorrelation(db, correlationId);
+    if (found.orders.length === 0) {
+      return html(reply.code(404), (o) => messagePage({ ...o, title: 'Nothing found' }, 'Nothing found', `No order has the correlation id ${correlationId}.`));
+    }
+    return html(reply, (o) => trailPage({ ...o, title: `Trail ${correlationId}` }, correlationId, found.orders, found.trail));
+  });
+
+  /** One order found: its page; several sharing a correlation id: their trail; none: says so. */
+  app.get<{ Querystring: { q: string } }>(`${OPS_PAGE}/search`, {
+    schema: { querystring: { type: 'object', required: ['q'], properties: { q: text } } },
+  }, async (request, reply) => {
+    const q = request.query.q.trim();
+    const orders = await findOrders(db, q);
+    if (orders.length === 1) return reply.redirect(`${OPS_PAGE}/orders/${encodeURIComponent((orders[0] as { id: string }).id)}`, 303);
+    if (orders.length > 1 && orders.every((o) => o.correlationId === q)) return reply.redirect(`${OPS_PAGE}/trail?correlationId=${encodeURIComponent(q)}`, 303);
+    if (orders.length > 1) {
+      return html(reply, (o) => orderListPage({ ...o, title: `Search ${q}` }, undefined, { total: orders.length, orders }, { limit: orders.length, offset: 0 }));
+    }
+    return html(reply.code(404), (o) => messagePage({ ...o, title: 'Nothing found' }, 'Nothing found', `No order has the id, external id or correlation id ${q}.`));
+  });
+};
+
+/** An HTML page with a policy that lets it load nothing from elsewhere and run only its own script. */
+function html(reply: FastifyReply, render: (options: Omit<PageOptions, 'title'>) => string): FastifyReply {
+  const nonce = randomBytes(16).toString('base64');
+  return reply
+    .type('text/html; charset=utf-8')
+    .header('Content-Security-Policy', [
+      "default-src 'none'", `script-src 'nonce-${nonce}'`, `style-src 'nonce-${nonce}'`, "connect-src 'self'", "img-src 'self' data:",
+      "form-action 'self'", "base-uri 'none'", "frame-ancestors 'none'",
+    ].join('; '))
+    .header('X-Content-Type-Options', 'nosniff')
+    .header('Referrer-Policy', 'no-referrer')
+    .header('Cache-Control', 'no-store')
+    .send(render({ nonce }));
+}
+
+/** Errors as JSON for the API, as a page for the ops page. */
+function answerError(request: FastifyRequest, reply: FastifyReply, status: number, message: string, field: string | null = null): FastifyReply {
+  const path = request.url.split('?')[0] as string;
+  if (path === OPS_PAGE || path.startsWith(`${OPS_PAGE}/`)) {
+    return html(reply.code(status), (o) => messagePage({ ...o, title: `Error ${status}` }, status === 404 ? 'Not found' : 'Not valid', message));
+  }
+  return fail(reply, status, message, field);
+}
+
+interface SchemaError {
+  instancePath: string;
+  keyword: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+/** An ajv error named by its field, dotted: `querystring.limit: must be <= 500`, `body.decision: must be one of approve, refuse`. */
+function schemaProblem(error: SchemaError, root: string | undefined): { field: string | null; message: string } {
+  const path = error.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  let message = error.message ?? error.keyword;
+  if (error.keyword === 'required') { path.push(String(error.params.missingProperty)); message = 'required'; }
+  if (error.keyword === 'additionalProperties') { path.push(String(error.params.additionalProperty)); message = 'not a field of this request'; }
+  if (error.keyword === 'enum') message = `must be one of ${(error.params.allowedValues as unknown[]).map(String).join(', ')}`;
+  const field = [...(root ? [root] : []), ...path].join('.') || null;
+  return { field, message: field ? `${field}: ${message}` : message };
+}
