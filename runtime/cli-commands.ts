@@ -25,7 +25,7 @@ import type { SubmitRefusal } from './engine/engine.js';
 import {
   approvals, cancelRequest, cancelRequests, type ApprovalView, type ApproveResult, type CancelRequestView, type CancelResult,
 } from './engine/cancellation.js';
-import { amendmentRequest, type AmendmentRequestView, type AmendResult } from './engine/amendment.js';
+import { amendmentRequest, amendmentRequests, type AmendmentRequestView, type AmendResult } from './engine/amendment.js';
 import { checkPlan } from './engine/plans.js';
 import { reconciliationFindings, type Finding } from './engine/reconciliation.js';
 import type { LogRow } from './engine/unit-of-work.js';
@@ -66,7 +66,7 @@ export type RefusalCode =
   | 'no-plan'          // no plan could be loaded or compiled
   | 'invalid-scenario' // the scenario file is not a valid scenario
   | 'unreadable-file'  // a file given cannot be read (a usage error: exit 2)
-  | 'unknown-order'    // status, events, cancel, cancellations: no order of that id
+  | 'unknown-order'    // status, events, cancel, cancellations, amendments: no order of that id
   | 'not-resumable'    // resume: no fallout case of that id, or it is not open
   | 'unknown-item'     // cancel --item: the order has no item of that id
   | 'invalid-request'  // cancel, approve: a value that is not valid (the field named), or a request id of another order
@@ -684,6 +684,27 @@ export async function cancellationsCommand(options: OrderQueryOptions, out: Writ
     for (const r of withApprovals) {
       line(out, `${r.id}  ${r.state}  ${r.itemId !== null ? `item ${r.itemId}` : 'whole order'}  at ${r.createdAt}${r.requestedBy ? ` by ${r.requestedBy}` : ''}${r.reason ? `: ${r.reason}` : ''}`);
       for (const l of renderRequestDetail(r, r.approvals)) line(out, `  ${l}`);
+    }
+    return 0;
+  });
+}
+
+/**
+ * `o2a amendments <order>`: the amendment requests of an order with their states, deltas and
+ * lineage (which step ran again, from which attempt and key). Exit 0, or 1 for an unknown order.
+ */
+export async function amendmentsCommand(options: OrderQueryOptions, out: Writable): Promise<number> {
+  return withRuntime(options, async (runtime) => {
+    const known = await runtime.store.query('SELECT 1 FROM product_order WHERE id = $1', [options.order]);
+    if (known.length === 0) return unknownOrder(out, options);
+    const requests = await amendmentRequests(runtime.store, options.order);
+    if (options.json) { line(out, JSON.stringify(requests, null, 2)); return 0; }
+    if (requests.length === 0) { line(out, `no amendment requests for order ${options.order}`); return 0; }
+    for (const r of requests) {
+      line(out, `${r.id}  ${r.state}  item ${r.itemId}  ${r.change}  at ${r.createdAt}${r.requestedBy ? ` by ${r.requestedBy}` : ''}`);
+      for (const [name, d] of Object.entries(r.delta)) line(out, `  ${name}: ${JSON.stringify(d.old)} -> ${JSON.stringify(d.new)}`);
+      for (const l of r.lineage) line(out, `  replanned ${l.stepId}: attempt ${l.fromAttempt} (${l.fromKey ?? 'none'}) -> ${l.toKey}`);
+      if (r.message) line(out, `  ${r.message}`);
     }
     return 0;
   });

@@ -1,4 +1,4 @@
-// run, status, events, fallout, resume, cancel, amend, approve, approvals, cancellations, signal, migrate, demo:
+// run, status, events, fallout, resume, cancel, amend, amendments, approve, approvals, cancellations, signal, migrate, demo:
 // the runtime's commands. The work is in
 // runtime/cli-commands.ts; this file only maps options.
 import type { Command } from 'commander';
@@ -126,6 +126,11 @@ export function registerRuntimeCommands(program: Command, ctx: CommandContext): 
   storeOptions(program.command('cancellations').description('the cancel requests of an order, with their states').argument('<order>', 'product order id'))
     .action(async (order: string, opts: StoreFlags) => {
       ctx.exitCode = await (await runtime()).cancellationsCommand({ ...opts, order }, ctx.stdout);
+    });
+
+  storeOptions(program.command('amendments').description('the amendment requests of an order, with their states, deltas and lineage').argument('<order>', 'product order id'))
+    .action(async (order: string, opts: StoreFlags) => {
+      ctx.exitCode = await (await runtime()).amendmentsCommand({ ...opts, order }, ctx.stdout);
     });
 
   storeOptions(

@@ -6,73 +6,27 @@
 // cancellation is done (approve --refuse: the order goes on), 1 refused input and nothing written,
 // 3 not done: refused by the plan, or waiting for an approval.
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../../cli/main.js';
+import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../runtime/clock.js';
 import { Runtime } from '../../runtime/runtime.js';
-import { openStore, type StoreOptions } from '../../runtime/store/store.js';
-import { Capture, homeFiberOrder, mobileOrder, PG_URL, samplePlans } from './harness.js';
+import { openStore } from '../../runtime/store/store.js';
+import { cliStores, o2aWith, type Outcome } from './cli-stores.js';
+import { homeFiberOrder, mobileOrder, samplePlans } from './harness.js';
 
 const plans = await samplePlans();
 const LONG = 3_600_000;
 
-const scratch: string[] = [];
-const databases: string[] = [];
-
-async function postgresDatabase(): Promise<string | null> {
-  const admin = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await admin.connect();
-  } catch (error) {
-    console.warn(`cli-cancel: skipping PostgreSQL (${PG_URL}): ${(error as Error).message}`);
-    return null;
-  }
-  const name = `o2a_cli_cancel_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  databases.push(name);
-  const url = new URL(PG_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-afterAll(async () => {
-  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
-  if (databases.length === 0) return;
-  const admin = new pg.Client({ connectionString: PG_URL });
-  await admin.connect();
-  for (const name of databases) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.end();
-});
-
-interface Outcome { code: number; stdout: string; stderr: string }
-
-const stores: { name: string; open(dir: string): Promise<StoreOptions & { flags: string[] }> }[] = [
-  { name: 'a PGlite folder', open: async (dir) => ({ dataDir: join(dir, 'db'), flags: ['--db', join(dir, 'db')] }) },
-];
-const pgUrl = await postgresDatabase();
-if (pgUrl !== null) {
-  // One database for the file: every test's orders have ids of their own.
-  stores.push({ name: 'PostgreSQL', open: async () => ({ databaseUrl: pgUrl, flags: ['--database-url', pgUrl] }) });
-}
+const { stores, scratch } = await cliStores('cli-cancel');
 
 // Each command opens the database anew (a PGlite folder takes a second or so): more time than the default.
 describe.each(stores)('o2a cancel on $name', { timeout: 180_000 }, (storeUnderTest) => {
   /** A scratch folder, the database, a runtime to set orders going, and `o2a` on the database. */
   async function workspace() {
-    const dir = mkdtempSync(join(tmpdir(), 'o2a-cli-cancel-'));
-    scratch.push(dir);
+    const dir = scratch();
     const { flags, ...store } = await storeUnderTest.open(dir);
-    const o2a = async (...args: string[]): Promise<Outcome> => {
-      const stdout = new Capture();
-      const stderr = new Capture();
-      const code = await main(['node', 'o2a', ...args, ...flags], { stdout, stderr });
-      return { code, stdout: stdout.text, stderr: stderr.text };
-    };
+    const o2a = (...args: string[]): Promise<Outcome> => o2aWith(flags, ...args);
     /** Takes the order and runs it until nothing is due now: a delayed answer stays in the database. */
     const start = async (order: unknown, scenario: unknown): Promise<void> => {
       const runtime = await Runtime.open({ ...store, clock: new ManualClock(new Date()) });
