@@ -49,7 +49,8 @@ td a { white-space: nowrap; }
 button { font: inherit; padding: 3px 10px; border-radius: 4px; border: 1px solid var(--accent); background: var(--accent); color: #fff; cursor: pointer; }
 button.secondary { background: #fff; color: var(--accent); }
 button:disabled { opacity: 0.5; cursor: default; }
-.result { display: block; margin-top: 4px; font-size: 13px; }
+.actions { white-space: nowrap; }
+.result { display: block; margin-top: 4px; font-size: 13px; white-space: normal; max-width: 28em; }
 .result.error { color: #b91c1c; }
 .result.ok { color: #15803d; }
 details pre { margin: 4px 0 0; white-space: pre-wrap; word-break: break-all; font-size: 12px; }
@@ -224,7 +225,7 @@ ${cases.map((c) => {
     const action = c.state === 'OPEN'
       ? `<button type="button" data-action="resume" data-case="${h(c.id)}" data-result="${result}">Resume</button><span class="result" id="${result}" role="status"></span>`
       : `<span class="state">${h(c.state)}</span>${c.resolvedAt ? ` ${when(c.resolvedAt)}` : ''}`;
-    return `<tr data-case="${h(c.id)}"><td class="state">${h(c.id)}</td><td>${orderLink(c.productOrderId)}<br>${trailLink(c.correlationId, 'trail')}</td><td>${h(c.productOrderItemId)} · <span class="state">${h(c.failedStepId)}</span></td><td>${h(c.ownerGroup)} (${h(c.party)})</td><td>${h(c.failureReason)}</td><td>${h(c.suggestedRepair)}</td><td>${h(c.slaImpact)}</td><td>${when(c.createdAt)}</td><td>${action}</td></tr>`;
+    return `<tr data-case="${h(c.id)}"><td class="state">${h(c.id)}</td><td>${orderLink(c.productOrderId)}<br>${trailLink(c.correlationId, 'trail')}</td><td>${h(c.productOrderItemId)} · <span class="state">${h(c.failedStepId)}</span></td><td>${h(c.ownerGroup)} (${h(c.party)})</td><td>${h(c.failureReason)}</td><td>${h(c.suggestedRepair)}</td><td>${h(c.slaImpact)}</td><td>${when(c.createdAt)}</td><td class="actions">${action}</td></tr>`;
   }).join('\n')}
 </tbody>
 </table>`;
@@ -240,7 +241,7 @@ ${list.map((a) => {
     const buttons = a.state === 'PENDING'
       ? `<button type="button" data-action="approve" data-approval="${h(a.id)}" data-result="${result}">Approve</button> <button type="button" class="secondary" data-action="refuse" data-approval="${h(a.id)}" data-result="${result}">Refuse</button><span class="result" id="${result}" role="status"></span>`
       : `<span class="state">${h(a.state)}</span> by ${h(a.decidedBy ?? '')}`;
-    return `<tr data-approval="${h(a.id)}"><td class="state">${h(a.id)}</td><td>${orderLink(a.productOrderId)}</td><td>${h(a.subject)}</td><td class="state">${h(a.cancelRequestId)}</td><td>${when(a.createdAt)}</td><td>${buttons}</td></tr>`;
+    return `<tr data-approval="${h(a.id)}"><td class="state">${h(a.id)}</td><td>${orderLink(a.productOrderId)}</td><td>${h(a.subject)}</td><td class="state">${h(a.cancelRequestId)}</td><td>${when(a.createdAt)}</td><td class="actions">${buttons}</td></tr>`;
   }).join('\n')}
 </tbody>
 </table>`;

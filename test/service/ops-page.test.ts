@@ -42,6 +42,17 @@ describe.skipIf(!found)('ops page in headless Chromium', () => {
     }
   }
 
+  async function waitForStep(orderId: string, stepId: string, state: string): Promise<void> {
+    const until = Date.now() + 20_000;
+    for (;;) {
+      const rows = await runtime.store.query<{ state: string }>(
+        'SELECT st.state FROM saga_step st JOIN saga s ON s.id = st.saga_id WHERE s.product_order_id = $1 AND st.step_id = $2', [orderId, stepId]);
+      if (rows[0]?.state === state) return;
+      if (Date.now() > until) throw new Error(`step ${stepId} of ${orderId} did not reach ${state}: ${rows[0]?.state}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
   beforeAll(async () => {
     const store = await (pglite as NonNullable<typeof pglite>).open();
     await migrate(store);
@@ -54,9 +65,13 @@ describe.skipIf(!found)('ops page in headless Chromium', () => {
     await runtime.submitOrder(mobileOrder('po-page-mobile'));
     await runtime.submitOrder(homeFiberOrder('po-page-fall'), { scenario: { steps: { ont: { outcome: 'rejected', reason: 'warehouse out of stock' } } } });
     await runtime.submitOrder({ ...(homeFiberOrder('po-page-rejected') as object), productOrderItem: [{ id: '1', action: 'add', productOffering: { id: 'NO_SUCH_OFFER' } }] });
+    // Its verification answers in 5 minutes: cancelled meanwhile, the plan asks for an approval.
+    await runtime.submitOrder(homeFiberOrder('po-page-cancel'), { scenario: { steps: { verify: { delayMs: 300_000 } } } });
     await waitForStates({ 'po-page-1': 'completed', 'po-page-2': 'completed', 'po-page-3': 'completed', 'po-page-mobile': 'completed', 'po-page-fall': 'held' });
+    await waitForStep('po-page-cancel', 'verify', 'STARTED');
+    expect(await runtime.engine.cancel({ productOrderId: 'po-page-cancel', reason: 'moving abroad' })).toMatchObject({ ok: true });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
-    page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+    page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
     // Nothing but the service itself is ever asked for.
     await page.route((url) => !url.href.startsWith(base), (route) => route.abort());
     mkdirSync('out', { recursive: true });
@@ -165,6 +180,21 @@ describe.skipIf(!found)('ops page in headless Chromium', () => {
     await page.fill('input[name="q"]', correlationId);
     await page.press('input[name="q"]', 'Enter');
     await page.waitForURL(`${base}/ops/orders/po-page-fall`);
+  });
+
+  it('takes an approval decision: asks who decides, then refuses the compensation and the order goes on', async () => {
+    await page.goto(`${base}/ops`);
+    const row = page.locator('#approvals tr', { hasText: 'po-page-cancel' });
+    const result = row.locator('.result');
+    await row.getByRole('button', { name: 'Refuse' }).click();
+    await expect.poll(() => result.textContent()).toContain('enter your name');
+    await page.fill('#operator', 'supervisor-7');
+    await row.getByRole('button', { name: 'Refuse' }).click();
+    await expect.poll(() => result.textContent()).toContain('refused by supervisor-7');
+    const [approval] = await runtime.store.query<{ state: string; decided_by: string }>(
+      "SELECT state, decided_by FROM approval WHERE product_order_id = 'po-page-cancel'");
+    expect(approval).toEqual({ state: 'REFUSED', decided_by: 'supervisor-7' });
+    await waitForStep('po-page-cancel', 'verify', 'STARTED');
     if (process.env.O2A_UPDATE_SCREENSHOTS === '1') {
       copyFileSync('out/ops-page.png', 'docs/ops-page.png');
       copyFileSync('out/ops-order.png', 'docs/ops-order.png');
