@@ -9,7 +9,7 @@ import { amendmentRequests } from '../../runtime/engine/amendment.js';
 import { cancelRequests } from '../../runtime/engine/cancellation.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { Store } from '../../runtime/store/store.js';
-import { disposeRuntime, homeFiberOrder, newRuntime, one, outboxOf, samplePlans, stepStates, storesUnderTest } from './harness.js';
+import { disposeRuntime, expectCustomerFacingClean, homeFiberOrder, newRuntime, one, outboxOf, samplePlans, stepStates, storesUnderTest } from './harness.js';
 
 const stores = await storesUnderTest();
 const plans = await samplePlans();
@@ -19,7 +19,13 @@ const LONG = 3_600_000;
 describe.each(stores)('amendment on $name', (storeUnderTest) => {
   let runtime: Runtime | undefined;
   let store: Store;
-  afterEach(async () => { if (runtime) await disposeRuntime(runtime); runtime = undefined; });
+  afterEach(async () => {
+    if (!runtime) return;
+    // §23: whatever happened, no customer-facing text of any order of the test names an internal state.
+    for (const { id } of await store.query<{ id: string }>('SELECT id FROM product_order ORDER BY id')) await expectCustomerFacingClean(store, id);
+    await disposeRuntime(runtime);
+    runtime = undefined;
+  });
 
   async function start(): Promise<Runtime> {
     const opened = await newRuntime(storeUnderTest);
