@@ -3,9 +3,13 @@
 // usage (a signal from charging), or on a scheduled date (an item characteristic; a timer in the
 // database). The billing step never starts before its trigger. With `blocks completion` the saga
 // waits for it; otherwise (revenue assurance) the steps after it and the saga's completion do not
-// wait: the order is technically complete and billing follows its trigger.
+// wait: the order is technically complete and billing follows its trigger. Billing readiness that
+// fails there (§28) leaves the service active: the order stays technically complete and
+// commercially pending, a revenue-assurance alert is raised, readiness is retried by the step's
+// retry policy (database timers), then by reconciliation (`product-active-billing-missing`) until
+// billing confirms it.
 import type { CompiledSinglePlan, CompiledStep } from '../../compiler/emit/schema.js';
-import type { Ctx, Engine } from './engine.js';
+import { backoffMs, later, type Ctx, type Engine } from './engine.js';
 import type { SagaRow, SagaStepRow } from './unit-of-work.js';
 
 export const SIGNALS = ['customer-accepted', 'first-usage'] as const;
@@ -90,6 +94,33 @@ export class Billing {
     if (saga.state !== 'COMPLETED' || !this.dependenciesDone(ctx, saga, planStep) || !this.triggered(ctx, saga, plan, step)) return false;
     this.engine.startStep(ctx, saga, step, 'first');
     return true;
+  }
+
+  /**
+   * Billing readiness failed where it does not block completion (revenue assurance, §28): nothing
+   * is undone, nothing waits. Retried by the step's retry policy (a `retry` timer in the database;
+   * the step WAITING meanwhile), then left FAILED for reconciliation to try again. The alert is
+   * raised when the gap opens and when the retries are spent (not for each retry in between).
+   */
+  readinessFailed(ctx: Ctx, saga: SagaRow, step: SagaStepRow, planStep: CompiledStep, outcome: string, reason: string | null): void {
+    const { uow } = ctx;
+    const retrying = step.attempt <= planStep.retry.maxRetries;
+    if (retrying) {
+      const delayMs = backoffMs(planStep.retry, step.attempt);
+      this.engine.setStepState(ctx, saga, step, 'WAITING', { outcome, reason, retryInMs: delayMs });
+      uow.setTimer({ sagaId: saga.id, stepId: step.stepId, kind: 'retry', attempt: step.attempt, dueAt: later(uow.now, delayMs) });
+    } else {
+      this.engine.setStepState(ctx, saga, step, 'FAILED', { outcome, reason });
+    }
+    const opened = step.attempt === 1 && step.resumes === 0;
+    const spent = step.attempt === planStep.retry.maxRetries + 1;
+    if (opened || spent) {
+      this.engine.emitFact(ctx, 'RevenueAssuranceAlertRaised', {
+        stepId: step.stepId, outcome, reason, attempt: step.attempt,
+        next: retrying ? 'retry' : 'reconciliation',
+      }, saga);
+    }
+    this.engine.advance(ctx, saga);
   }
 
   private dependenciesDone(ctx: Ctx, saga: SagaRow, planStep: CompiledStep): boolean {

@@ -22,6 +22,7 @@ import {
   Cancellations, compensating, type ApproveResult, type CancelInput, type CancelResult,
 } from './cancellation.js';
 import { Amendments, type AmendInput, type AmendResult } from './amendment.js';
+import { releaseAnswered } from './reconciliation.js';
 import {
   activationCommandTransitions, falloutCaseTransitions, pathTo, productOrderItemTransitions,
   productOrderTransitions, resourceTransitions, sagaStepTransitions, sagaTransitions, transition,
@@ -447,6 +448,8 @@ export class Engine {
         });
         const ctx: Ctx = { uow, order, cause: message.messageId };
         if (message.type === ORDER_ACCEPTED) this.startFulfillment(ctx);
+        // The answer to a release reconciliation sent for a unit no step uses: recorded, no step's.
+        else if (releaseAnswered(ctx, message)) continue;
         else if (message.sagaId && message.stepId) this.onStepReply(ctx, message);
         else this.refuse(ctx, message, 'not addressed to a saga step');
       }

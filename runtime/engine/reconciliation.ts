@@ -12,17 +12,22 @@
 //   notified-verification-failed        the customer told "active", technical verification not passed
 // What can be repaired safely is repaired through the engine's normal paths: an answer a component
 // recorded and the engine never took is delivered again to the engine's inbox under the same
-// message id the component gives it (`replyId`), so the inbox drops it if it was taken after all
-// (a repair never applies a side effect twice: nothing is sent to a component); a lost timer is
-// armed again (the engine's timeout handling decides); an order's state is derived again from its
-// sagas. Anything else is alerted: recorded, and the public fact ReconciliationMismatchFound
-// emitted, once per mismatch. Each finding is a row of reconciliation_finding (migration 014) and
+// message id the component gives it (`replyId`), so the inbox drops it if it was taken after all;
+// a lost timer is armed again (the engine's timeout handling decides); an order's state is derived
+// again from its sagas (its public fact only when the state differs from the one last announced);
+// a unit left reserved under a key no step uses is released through the resource inventory (a
+// compensating release under an idempotency key of its own: applied once, however often sent);
+// billing readiness that failed under revenue assurance (§28) is requested again, one attempt a
+// sweep, until billing confirms it. A repair never applies a side effect twice: what it sends
+// carries an idempotency key the component has applied nothing under. Anything else is alerted:
+// recorded, and the public fact ReconciliationMismatchFound emitted, once per mismatch. Each finding is a row of reconciliation_finding (migration 014) and
 // an entry of the order's audit trail (the read model lists them). A dry run records nothing.
 import { randomUUID } from 'node:crypto';
 import type { CompiledStep } from '../../compiler/emit/schema.js';
 import { replyId } from '../adapters/simulated.js';
 import { iso, parseJson } from '../store/sql.js';
 import type { Queryable } from '../store/store.js';
+import { COMPENSATE_STEP, STEP_COMPENSATED, STEP_COMPENSATION_FAILED } from './cancellation.js';
 import { ORDER_ACCEPTED, type Ctx, type Engine } from './engine.js';
 import { ENGINE, replyTo, type Envelope, type StepCommandPayload, type StepReplyPayload } from './messages.js';
 import { UnitOfWork, type TimerKind } from './unit-of-work.js';
@@ -90,7 +95,32 @@ type Remedy =
   | { type: 'rearm'; timer: TimerKind; attempt: number; state: string }
   | { type: 'fire'; state: string }
   | { type: 'recompute' }
+  | { type: 'release'; unit: string; spec: string; owner: string; heldBy: string }
+  | { type: 'rebill'; state: string; key: string | null }
   | { type: 'alert' };
+
+/** The idempotency key of reconciliation's release of a unit left reserved under `heldBy`. */
+export function releaseKey(heldBy: string): string {
+  return `${heldBy}/release`;
+}
+
+/** The audit entry of the resource inventory's answer to a release reconciliation sent. */
+export const LEAK_RELEASED = 'LeakedUnitReleased';
+
+/**
+ * The engine's part of a release reconciliation sent (a unit left reserved under a key no step
+ * uses): the answer is recorded against the order, and concerns no step (the step went on under
+ * another key). False when the message is no answer to such a release.
+ */
+export function releaseAnswered(ctx: Ctx, message: Envelope): boolean {
+  if ((message.type !== STEP_COMPENSATED && message.type !== STEP_COMPENSATION_FAILED) || !message.idempotencyKey?.endsWith('/release')) return false;
+  const reply = message.payload as StepReplyPayload;
+  ctx.uow.recordState(ctx.order, message.messageId, LEAK_RELEASED, { sagaId: message.sagaId, stepId: message.stepId }, {
+    idempotencyKey: message.idempotencyKey, released: message.type === STEP_COMPENSATED,
+    ...(message.type === STEP_COMPENSATED ? {} : { outcome: reply.outcome ?? 'rejected', reason: reply.reason ?? null }),
+  });
+  return true;
+}
 
 /** A mismatch found, before anything is done about it: what a finding says, and the remedy. */
 interface Candidate extends Pick<Finding, 'kind' | 'productOrderId' | 'sagaId' | 'stepId' | 'subject' | 'seen' | 'detail'> {
@@ -288,12 +318,14 @@ export class Reconciler {
 
   /**
    * A unit the resource inventory holds RESERVED for an idempotency key no step goes on with: the
-   * saga failed or was compensated, or the step moved on to another key (a timed-out reservation
-   * retried under a new one). Releasing it is a side effect: alerted.
+   * step moved on to another key (a timed-out reservation retried under a new one), or its saga is
+   * gone: released through the resource inventory, once. Held under the key of a step whose saga
+   * failed or was compensated (the step's own reservation, which its compensation or a person
+   * deals with): alerted.
    */
   private async leakedUnits(db: Queryable, cutoff: string): Promise<Candidate[]> {
     const rows = await db.query<Record<string, unknown>>(
-      `SELECT u.id AS unit_id, u.spec, u.held_by, l.product_order_id, l.saga_id, l.step_id, s.state AS saga_state,
+      `SELECT u.id AS unit_id, u.spec, u.held_by, l.owner, l.product_order_id, l.saga_id, l.step_id, s.state AS saga_state,
               st.state AS step_state, st.idempotency_key AS current_key
          FROM component_resource_unit u
          JOIN component_ledger l ON l.idempotency_key = u.held_by AND l.applied AND l.command_type <> 'CompensateStep'
@@ -306,9 +338,16 @@ export class Reconciler {
       kind: 'resource-reserved-no-progress', productOrderId: String(r.product_order_id), sagaId: (r.saga_id as string | null) ?? null,
       stepId: (r.step_id as string | null) ?? null, subject: `unit ${String(r.unit_id)}`,
       seen: { unit: { id: r.unit_id, spec: r.spec, state: 'RESERVED', heldBy: r.held_by }, sagaState: r.saga_state, stepState: r.step_state, stepKey: r.current_key },
-      remedy: { type: 'alert' },
-      detail: `unit ${String(r.unit_id)} is reserved under ${String(r.held_by)}, which ${r.saga_state === 'FAILED' || r.saga_state === 'COMPENSATED'
-        ? `belongs to a saga ${String(r.saga_state)}` : `step ${String(r.step_id)} no longer uses (its key is ${String(r.current_key)})`}: release it to its pool`,
+      ...(r.current_key === r.held_by
+        ? {
+          remedy: { type: 'alert' } as Remedy,
+          detail: `unit ${String(r.unit_id)} is reserved under ${String(r.held_by)}, which belongs to a saga ${String(r.saga_state)}: release it to its pool`,
+        }
+        : {
+          remedy: { type: 'release', unit: String(r.unit_id), spec: String(r.spec), owner: String(r.owner), heldBy: String(r.held_by) } as Remedy,
+          detail: `unit ${String(r.unit_id)} is reserved under ${String(r.held_by)}, which ${r.saga_state === null ? 'no saga' : `step ${String(r.step_id)}`} no longer uses`
+            + `${r.current_key ? ` (its key is ${String(r.current_key)})` : ''}: released to its pool through ${String(r.owner)} (${releaseKey(String(r.held_by))})`,
+        }),
     }));
   }
 
@@ -364,8 +403,51 @@ export class Reconciler {
     });
   }
 
-  /** A completed item whose billing step succeeded while the billing system recorded no readiness for its key. */
+  /**
+   * A completed item without billing readiness: its billing step succeeded while the billing
+   * system recorded none for its key (alerted); or readiness failed under revenue assurance (§28)
+   * and its retries are spent (FAILED), or it waits for a retry whose timer is gone: requested
+   * again, one attempt a sweep, until billing confirms it. Billing that recorded readiness under
+   * one of the step's keys all the same is alerted, never requested again.
+   */
   private async billingMissing(db: Queryable, cutoff: string): Promise<Candidate[]> {
+    const failed = await db.query<Record<string, unknown>>(
+      `SELECT s.product_order_id, s.id AS saga_id, st.step_id, st.owner, st.state, st.attempt, st.outcome, st.idempotency_key,
+              i.state AS item_state,
+              (SELECT l.idempotency_key FROM component_ledger l
+                WHERE l.owner = st.owner AND l.saga_id = s.id AND l.step_id = st.step_id AND l.applied AND l.command_type <> $2
+                ORDER BY l.recorded_at LIMIT 1) AS applied_key
+         FROM saga s
+         JOIN product_order_item i ON i.product_order_id = s.product_order_id AND i.id = s.product_order_item_id
+         JOIN saga_step st ON st.saga_id = s.id AND st.kind = 'billing_trigger'
+        WHERE s.state = 'COMPLETED' AND i.state = 'completed' AND st.updated_at < $1
+          AND (st.state = 'FAILED' OR (st.state = 'WAITING' AND NOT EXISTS (SELECT 1 FROM timer t WHERE t.saga_id = s.id AND t.step_id = st.step_id)))
+        ORDER BY s.product_order_id, s.id`, [cutoff, COMPENSATE_STEP]);
+    const out: Candidate[] = failed.map((r) => {
+      const base = {
+        kind: 'product-active-billing-missing' as const, productOrderId: String(r.product_order_id), sagaId: String(r.saga_id), stepId: String(r.step_id),
+        seen: {
+          itemState: r.item_state, billingStep: r.state, attempt: Number(r.attempt), outcome: r.outcome,
+          billing: { owner: r.owner, idempotencyKey: r.idempotency_key, readiness: r.applied_key ? `recorded under ${String(r.applied_key)}` : 'none recorded' },
+        },
+      };
+      if (r.applied_key) {
+        return {
+          ...base, subject: String(r.applied_key), remedy: { type: 'alert' } as Remedy,
+          detail: `billing step ${String(r.step_id)} is ${String(r.state)} while ${String(r.owner)} recorded readiness under ${String(r.applied_key)}: not requested again`,
+        };
+      }
+      return {
+        ...base, subject: String(r.idempotency_key), remedy: { type: 'rebill', state: String(r.state), key: (r.idempotency_key as string | null) ?? null } as Remedy,
+        detail: `the product is active and ${String(r.owner)} has no billing readiness (step ${String(r.state)}, ${String(r.outcome ?? 'no answer')}`
+          + ` after ${Number(r.attempt)} attempts): requested again`,
+      };
+    });
+    return [...out, ...await this.billingLost(db, cutoff)];
+  }
+
+  /** A completed item whose billing step succeeded while the billing system recorded no readiness for its key. */
+  private async billingLost(db: Queryable, cutoff: string): Promise<Candidate[]> {
     const rows = await db.query<Record<string, unknown>>(
       `SELECT s.product_order_id, s.id AS saga_id, st.step_id, st.owner, st.idempotency_key, i.state AS item_state
          FROM saga s
@@ -466,10 +548,39 @@ export class Reconciler {
         }
         action = 'retried';
       } else if (remedy.type === 'recompute') {
+        // The rows put back to the states last announced (the audit trail, written with them), then
+        // derived again: a public fact only for a state that really changes.
+        const corrected = await restoreAnnounced(tx, ctx);
         const before = uow.log.length;
         engine.recomputeOrder(ctx);
-        if (uow.log.length === before) return null;
+        if (uow.log.length === before && !corrected) return null;
         action = 'repaired';
+      } else if (remedy.type === 'release') {
+        const [unit] = await tx.query<{ state: string; held_by: string | null }>(
+          'SELECT state, held_by FROM component_resource_unit WHERE id = $1 FOR UPDATE', [remedy.unit]);
+        if (!unit || unit.state !== 'RESERVED' || unit.held_by !== remedy.heldBy) return null;
+        if (step && step.idempotencyKey === remedy.heldBy) return null;
+        // Sent already, and not refused by the inventory: its answer is on its way.
+        const key = releaseKey(remedy.heldBy);
+        const [sent] = await tx.query<{ refused: boolean }>(
+          `SELECT EXISTS (SELECT 1 FROM component_ledger l WHERE l.owner = $2 AND l.idempotency_key = $1 AND NOT l.applied) AS refused
+             FROM outbox o WHERE o.idempotency_key = $1 AND o.type = $3 LIMIT 1`, [key, remedy.owner, COMPENSATE_STEP]);
+        if (sent && !sent.refused) return null;
+        const payload: StepCommandPayload = {
+          stepId: c.stepId ?? 'unknown', kind: 'resource_reservation', ref: { type: 'resource', id: remedy.spec }, attempt: 1, delivery: 0,
+          evidence: [], characteristics: {}, answers: { succeeded: STEP_COMPENSATED, failed: STEP_COMPENSATION_FAILED },
+          action: 'release', of: { idempotencyKey: remedy.heldBy, resourceId: remedy.unit, reason: 'reconciliation: reserved under a key no step uses' },
+        };
+        uow.emit(engine.envelope(order, {
+          kind: 'command', type: COMPENSATE_STEP, destination: remedy.owner, orderingKey: saga?.id ?? order.id,
+          sagaId: saga?.id ?? null, stepId: c.stepId, productOrderItemId: saga?.productOrderItemId ?? null, idempotencyKey: key, payload,
+        }, null));
+        action = 'repaired';
+      } else if (remedy.type === 'rebill') {
+        if (!saga || !step || saga.state !== 'COMPLETED' || step.state !== remedy.state || step.idempotencyKey !== remedy.key) return null;
+        if (step.state === 'WAITING' && (await tx.query('SELECT 1 FROM timer WHERE saga_id = $1 AND step_id = $2', [saga.id, step.stepId])).length > 0) return null;
+        engine.startStep(ctx, saga, step, 'retry');
+        action = 'retried';
       } else {
         const [earlier] = await tx.query<Record<string, unknown>>(
           `SELECT * FROM reconciliation_finding WHERE kind = $1 AND subject = $2 AND action = 'alerted'`, [c.kind, c.subject]);
@@ -505,8 +616,43 @@ export class Reconciler {
 }
 
 const ACTION_OF: Record<Remedy['type'], string> = {
-  redeliver: 'repair', rearm: 'retry', fire: 'retry', recompute: 'repair', alert: 'alert',
+  redeliver: 'repair', rearm: 'retry', fire: 'retry', recompute: 'repair', release: 'repair', rebill: 'retry', alert: 'alert',
 };
+
+/**
+ * Puts an order's row and its items' rows back to the states its audit trail last announced
+ * (written in the same transactions: they differ only when a row was changed behind the engine's
+ * back). Returns whether any row changed.
+ */
+async function restoreAnnounced(tx: Queryable, ctx: Ctx): Promise<boolean> {
+  const { uow, order } = ctx;
+  const rows = await tx.query<{ type: string; payload: unknown }>(
+    `SELECT type, payload FROM audit_trail WHERE product_order_id = $1
+        AND type IN ('ProductOrderCreated', 'ProductOrderStateChanged', 'ProductOrderItemStateChanged') ORDER BY seq, pos`, [order.id]);
+  let orderState: string | null = null;
+  const itemStates = new Map<string, string>();
+  for (const r of rows) {
+    const p = (parseJson(r.payload) ?? {}) as Record<string, unknown>;
+    if (r.type === 'ProductOrderCreated') orderState = String(p.state);
+    else if (r.type === 'ProductOrderStateChanged') orderState = String(p.to);
+    else itemStates.set(String(p.productOrderItemId), String(p.to));
+  }
+  let changed = false;
+  if (orderState !== null && orderState !== order.state) {
+    order.state = orderState as typeof order.state;
+    uow.touchOrder(order);
+    changed = true;
+  }
+  for (const item of uow.itemsOf(order.id)) {
+    const announced = itemStates.get(item.id) ?? (orderState === null ? null : 'acknowledged');
+    if (announced !== null && announced !== item.state) {
+      item.state = announced as typeof item.state;
+      uow.touchItem(item);
+      changed = true;
+    }
+  }
+  return changed;
+}
 
 /** The recorded findings, newest first; of one order, or all. */
 export async function reconciliationFindings(db: Queryable, productOrderId?: string): Promise<Finding[]> {

@@ -49,6 +49,14 @@ export interface FailureReason {
   reason: string | null;
 }
 
+/**
+ * Where an item's billing readiness is (its billing step): `awaiting-trigger` (the plan's trigger
+ * has not come), `requested` (sent to billing), `retrying` (it failed, a retry is due), `failed`
+ * (retries spent: reconciliation tries again), `confirmed`, `cancelled` (compensated), or
+ * `not-started`.
+ */
+export type BillingReadiness = 'not-started' | 'awaiting-trigger' | 'requested' | 'retrying' | 'failed' | 'confirmed' | 'cancelled';
+
 export interface OrderReadModel {
   correlationId: string;
   productOrderId: string;
@@ -69,8 +77,21 @@ export interface OrderReadModel {
    * failed item. Null when no item failed.
    */
   failureReasons: FailureReason[] | null;
-  /** Each item with its own customer status (§20, §23: customer communication is item-aware). */
-  items: { id: string; state: string; sagaId: string | null; sagaState: string | null; planId: string | null; customerStatus: string }[];
+  /**
+   * §28, for the operator: an order technically complete (`completed`, `partial`) is commercially
+   * `complete` once billing readiness is confirmed for every completed item that has a billing step,
+   * `pending` while one is not (awaiting its trigger, retried after a failure, failed and left to
+   * reconciliation); null while the order is not technically complete.
+   */
+  commercialState: 'complete' | 'pending' | null;
+  /**
+   * Each item with its own customer status (§20, §23: customer communication is item-aware) and
+   * its billing readiness (§20: billing is item-aware; null: no billing step, or a bundle item).
+   */
+  items: {
+    id: string; state: string; sagaId: string | null; sagaState: string | null; planId: string | null; customerStatus: string;
+    billingReadiness: BillingReadiness | null;
+  }[];
   currentBlockingStep: string | null;
   steps: StepView[];
   customerActionRequired: boolean;
@@ -103,6 +124,8 @@ interface SagaFold {
   falloutCaseId: string | null;
   repair: string | null;
   failed: { stepId: string; outcome: string | null; reason: string | null } | null;
+  /** Steps whose billing trigger the saga was told to wait for. */
+  awaitingTrigger: Set<string>;
 }
 
 /** Folds the trail of one order into its read model; null when the order is unknown. */
@@ -127,7 +150,7 @@ export async function projectOrder(db: Queryable, registry: PlanRegistry, produc
     else if (e.type === 'SagaStarted' && e.sagaId) {
       sagas.set(e.sagaId, {
         id: e.sagaId, itemId: String(p.productOrderItemId), planHash: String(p.planHash), state: 'STARTED',
-        steps: new Map(), heldStep: null, party: null, falloutCaseId: null, repair: null, failed: null,
+        steps: new Map(), heldStep: null, party: null, falloutCaseId: null, repair: null, failed: null, awaitingTrigger: new Set(),
       });
       if (!items.has(String(p.productOrderItemId))) items.set(String(p.productOrderItemId), 'acknowledged');
     } else if (e.sagaId && sagas.has(e.sagaId)) {
@@ -141,6 +164,8 @@ export async function projectOrder(db: Queryable, registry: PlanRegistry, produc
         if (p.to === 'FAILED') {
           saga.failed = { stepId: e.stepId, outcome: typeof p.outcome === 'string' ? p.outcome : null, reason: typeof p.reason === 'string' ? p.reason : null };
         }
+      } else if (e.type === 'BillingAwaitingTrigger' && e.stepId) {
+        saga.awaitingTrigger.add(e.stepId);
       } else if (e.type === 'SagaPlanMigrated') {
         // `o2a sagas migrate` moved the saga to a new plan version: show that version's steps.
         saga.planHash = String(p.planHash);
@@ -178,6 +203,14 @@ export async function projectOrder(db: Queryable, registry: PlanRegistry, produc
   const rejectionReasons = orderState === 'rejected' ? await reasonsOf(db, productOrderId, reasons) : null;
   const failures = [...sagas.values()].filter((s) => s.state === 'FAILED' && s.failed !== null)
     .map((s) => ({ itemId: s.itemId, sagaId: s.id, ...(s.failed as NonNullable<SagaFold['failed']>) }));
+  const itemViews = [...items].map(([id, state]) => {
+    const saga = [...sagas.values()].find((s) => s.itemId === id);
+    const plan = saga ? plans.get(saga.planHash) : undefined;
+    return {
+      id, state, sagaId: saga?.id ?? null, sagaState: saga?.state ?? null, planId: plan?.planId ?? null,
+      customerStatus: itemCustomerStatus(saga, plan, state), billingReadiness: billingReadiness(saga, plan),
+    };
+  });
   return {
     correlationId: trail[0]?.correlationId ?? '',
     productOrderId,
@@ -185,14 +218,8 @@ export async function projectOrder(db: Queryable, registry: PlanRegistry, produc
     internalState: orderState,
     rejectionReasons,
     failureReasons: failures.length > 0 ? failures : null,
-    items: [...items].map(([id, state]) => {
-      const saga = [...sagas.values()].find((s) => s.itemId === id);
-      const plan = saga ? plans.get(saga.planHash) : undefined;
-      return {
-        id, state, sagaId: saga?.id ?? null, sagaState: saga?.state ?? null, planId: plan?.planId ?? null,
-        customerStatus: itemCustomerStatus(saga, plan, state),
-      };
-    }),
+    commercialState: commercialState(orderState, itemViews),
+    items: itemViews,
     currentBlockingStep: blocking?.step.id ?? null,
     steps,
     customerActionRequired: heldSaga?.party === 'customer',
@@ -228,6 +255,29 @@ export function reasonOf(text: string): RejectionReason {
   const match = /^(productOrderItem [^\s:]+|[^\s:]+): (.*)$/s.exec(text);
   if (!match || match[1] === '(order)' || match[1] === '(scenario)') return { field: null, message: match ? match[2] as string : text };
   return { field: match[1] as string, message: match[2] as string };
+}
+
+const READINESS_OF_STEP: Record<string, BillingReadiness> = {
+  NOT_STARTED: 'not-started', STARTED: 'requested', UNKNOWN: 'requested', WAITING: 'retrying', FAILED: 'failed', SUCCEEDED: 'confirmed',
+  COMPENSATING: 'cancelled', COMPENSATED: 'cancelled',
+};
+
+/** An item's billing readiness: its billing step's state (null: no billing step, skipped, or no saga). */
+function billingReadiness(saga: SagaFold | undefined, plan: CompiledPlan | undefined): BillingReadiness | null {
+  if (!saga || !plan || plan.kind !== 'plan') return null;
+  const billing = plan.steps.find((s) => s.kind === 'billing_trigger');
+  if (!billing) return null;
+  const state = saga.steps.get(billing.id)?.state ?? 'NOT_STARTED';
+  if (state === 'SKIPPED') return null;
+  if (state === 'NOT_STARTED' && saga.awaitingTrigger.has(billing.id)) return 'awaiting-trigger';
+  return READINESS_OF_STEP[state] ?? null;
+}
+
+/** §28: technically complete, commercially complete once every completed item's billing readiness is confirmed. */
+function commercialState(orderState: string, items: { state: string; billingReadiness: BillingReadiness | null }[]): OrderReadModel['commercialState'] {
+  if (orderState !== 'completed' && orderState !== 'partial') return null;
+  const billed = items.filter((i) => i.state === 'completed' && i.billingReadiness !== null);
+  return billed.every((i) => i.billingReadiness === 'confirmed') ? 'complete' : 'pending';
 }
 
 const STEP_STATUS: Record<string, string> = { STARTED: 'running', UNKNOWN: 'running', WAITING: 'waiting', FAILED: 'failed', SUCCEEDED: 'done' };

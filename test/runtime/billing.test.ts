@@ -1,13 +1,17 @@
 // Billing triggers (§17) and gating (§28), on every store: billing readiness is never confirmed
 // before the plan's trigger; with `blocks completion` the order waits for it, otherwise the order
-// is technically complete and billing follows when its trigger comes.
+// is technically complete and billing follows when its trigger comes; billing readiness that fails
+// there is retried, then reconciled, until confirmed: commercially pending meanwhile (§28).
 import { afterEach, describe, expect, it } from 'vitest';
 import { canonicalJson, sha256Hex } from '../../compiler/hash.js';
 import type { BillingPolicy, CompiledPlan } from '../../compiler/emit/schema.js';
 import type { ManualClock } from '../../runtime/clock.js';
+import { projectOrder } from '../../runtime/projection/read-model.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { Store } from '../../runtime/store/store.js';
-import { disposeRuntime, homeFiberOrder, newRuntime, one, samplePlans, stepStates, storesUnderTest } from './harness.js';
+import {
+  disposeRuntime, expectCustomerFacingClean, homeFiberOrder, newRuntime, one, outboxOf, samplePlans, stepStates, storesUnderTest,
+} from './harness.js';
 
 const stores = await storesUnderTest();
 const plans = await samplePlans();
@@ -51,6 +55,8 @@ describe.each(stores)('billing triggers on $name', (storeUnderTest) => {
     expect(await stepStates(store, 'po-b1')).toMatchObject({ inventory: 'SUCCEEDED', billing: 'NOT_STARTED', notify: 'SUCCEEDED' });
     expect(await billed('po-b1')).toEqual([]);
     expect((await store.query(`SELECT 1 FROM audit_trail WHERE product_order_id = 'po-b1' AND type = 'BillingAwaitingTrigger' AND direction = 'state'`)).length).toBe(1);
+    // Technically complete, commercially pending until the first usage.
+    expect(await projectOrder(store, rt.registry, 'po-b1')).toMatchObject({ commercialState: 'pending', items: [{ billingReadiness: 'awaiting-trigger' }] });
     const signal = await rt.engine.signal({ productOrderId: 'po-b1', signal: 'first-usage' });
     expect(signal).toMatchObject({ ok: true, sagas: [{ itemId: '1', duplicate: false, billingStarted: true }] });
     await rt.settle();
@@ -61,6 +67,8 @@ describe.each(stores)('billing triggers on $name', (storeUnderTest) => {
     expect(await rt.engine.signal({ productOrderId: 'po-b1', signal: 'first-usage' })).toMatchObject({ ok: true, sagas: [{ duplicate: true, billingStarted: false }] });
     await rt.settle();
     expect(await billed('po-b1')).toHaveLength(1);
+    expect(await projectOrder(store, rt.registry, 'po-b1')).toMatchObject({ commercialState: 'complete', items: [{ billingReadiness: 'confirmed' }] });
+    await expectCustomerFacingClean(store, 'po-b1');
   });
 
   it('customer acceptance, blocking: the order waits for the customer; billed and completed after the signal', async () => {
@@ -75,6 +83,7 @@ describe.each(stores)('billing triggers on $name', (storeUnderTest) => {
     await rt.settle();
     expect(await stepStates(store, 'po-b2')).toMatchObject({ billing: 'SUCCEEDED', notify: 'SUCCEEDED' });
     expect(await orderState('po-b2')).toBe('completed');
+    await expectCustomerFacingClean(store, 'po-b2');
   });
 
   it('scheduled date: billing waits for the contract start date (a timer in the database)', async () => {
@@ -89,6 +98,7 @@ describe.each(stores)('billing triggers on $name', (storeUnderTest) => {
     expect(await orderState('po-b3')).toBe('completed');
     const [entry] = await billed('po-b3');
     expect(new Date(String(entry?.recorded_at instanceof Date ? entry.recorded_at.toISOString() : entry?.recorded_at)).getTime()).toBeGreaterThanOrEqual(Date.parse(startDate));
+    await expectCustomerFacingClean(store, 'po-b3');
   });
 
   it('scheduled date missing on the item: a fallout case names it; resumed, billing is confirmed', async () => {
@@ -103,18 +113,76 @@ describe.each(stores)('billing triggers on $name', (storeUnderTest) => {
     expect(await rt.resume((fallout as { id: string }).id)).toMatchObject({ ok: true });
     await rt.settle();
     expect(await orderState('po-b4')).toBe('completed');
+    await expectCustomerFacingClean(store, 'po-b4');
   });
 
-  it('billing readiness failed under revenue assurance: the service stays active, an alert is raised', async () => {
+  it('§28 billing readiness fails twice under revenue assurance: technically complete, commercially pending; retried on timers, confirmed once', async () => {
     const rt = await start();
-    await rt.submitOrder(ottOrder('po-b5'), { scenario: { steps: { billing: { outcome: 'rejected', reason: 'no rating plan' } } } });
+    const rejected = { outcome: 'rejected', reason: 'no rating plan' };
+    await rt.submitOrder(ottOrder('po-b5'), { scenario: { steps: { billing: [rejected, rejected] } } });
     await rt.settle();
     await rt.engine.signal({ productOrderId: 'po-b5', signal: 'first-usage' });
+    // Only what is due now: the first refusal is in, its retry waits on a timer in the database.
+    await rt.runUntilIdle();
+    expect(await orderState('po-b5')).toBe('completed');
+    expect((await stepStates(store, 'po-b5')).billing).toBe('WAITING');
+    expect(await store.query(`SELECT kind, attempt FROM timer WHERE step_id = 'billing'`)).toEqual([{ kind: 'retry', attempt: 1 }]);
+    let view = await projectOrder(store, rt.registry, 'po-b5');
+    expect(view).toMatchObject({ internalState: 'completed', commercialState: 'pending', items: [{ id: '1', billingReadiness: 'retrying' }] });
+    // The service stays active: the customer is told so, nothing is undone.
+    expect(view?.customerVisibleStatus).toBe('Completed');
     await rt.settle();
     expect(await orderState('po-b5')).toBe('completed');
-    expect((await stepStates(store, 'po-b5')).billing).toBe('FAILED');
-    const alerts = await store.query(`SELECT 1 FROM outbox WHERE product_order_id = 'po-b5' AND type = 'RevenueAssuranceAlertRaised'`);
-    expect(alerts).toHaveLength(1);
+    expect((await stepStates(store, 'po-b5')).billing).toBe('SUCCEEDED');
+    // Three requests under three keys (the step's policy: new key per retry), confirmed once.
+    const ledger = await store.query<{ applied: boolean }>(
+      `SELECT applied FROM component_ledger WHERE owner = 'billing' AND product_order_id = 'po-b5' ORDER BY recorded_at`);
+    expect(ledger.map((l) => l.applied)).toEqual([false, false, true]);
+    expect(rt.components.sideEffects('billing')).toBe(1);
+    expect((await outboxOf(store, 'po-b5')).filter((m) => m.type === 'ConfirmBillingReadiness')).toHaveLength(3);
+    // One alert, when the gap opened; no fallout, no compensation.
+    expect((await outboxOf(store, 'po-b5')).filter((m) => m.type === 'RevenueAssuranceAlertRaised')).toHaveLength(1);
+    expect(await store.query(`SELECT 1 FROM fallout_case WHERE product_order_id = 'po-b5'`)).toEqual([]);
+    expect((await outboxOf(store, 'po-b5')).filter((m) => m.type === 'CompensateStep')).toEqual([]);
+    view = await projectOrder(store, rt.registry, 'po-b5');
+    expect(view).toMatchObject({ internalState: 'completed', commercialState: 'complete', items: [{ id: '1', billingReadiness: 'confirmed' }] });
+    await expectCustomerFacingClean(store, 'po-b5');
+  });
+
+  it('§28 billing readiness failing past its retries: reconciliation takes it up (billing missing) until billing confirms it', async () => {
+    const rt = await start();
+    // The OTT plan retries billing 5 times: six refusals spend them all; the seventh request succeeds.
+    const rejected = { outcome: 'rejected', reason: 'billing account closed' };
+    await rt.submitOrder(ottOrder('po-b7'), { scenario: { steps: { billing: Array.from({ length: 6 }, () => rejected) } } });
+    await rt.settle();
+    await rt.engine.signal({ productOrderId: 'po-b7', signal: 'first-usage' });
+    await rt.settle();
+    expect(await orderState('po-b7')).toBe('completed');
+    expect((await stepStates(store, 'po-b7')).billing).toBe('FAILED');
+    expect(await store.query(`SELECT 1 FROM timer WHERE step_id = 'billing'`)).toEqual([]);
+    expect((await projectOrder(store, rt.registry, 'po-b7'))).toMatchObject({ commercialState: 'pending', items: [{ billingReadiness: 'failed' }] });
+    // Alerted when the gap opened and when the retries were spent.
+    expect((await outboxOf(store, 'po-b7')).filter((m) => m.type === 'RevenueAssuranceAlertRaised')).toHaveLength(2);
+    expect(await billed('po-b7')).toHaveLength(6);
+    expect(rt.components.sideEffects('billing')).toBe(0);
+    clock.advance(61_000);
+    const report = await rt.reconciler.reconcile();
+    expect(report.needsPerson).toBe(false);
+    expect(report.findings).toMatchObject([{ kind: 'product-active-billing-missing', action: 'retried', productOrderId: 'po-b7', stepId: 'billing' }]);
+    await rt.settle();
+    expect((await stepStates(store, 'po-b7')).billing).toBe('SUCCEEDED');
+    expect(rt.components.sideEffects('billing')).toBe(1);
+    expect((await billed('po-b7')).filter((b) => b.applied)).toHaveLength(1);
+    expect((await projectOrder(store, rt.registry, 'po-b7'))).toMatchObject({
+      internalState: 'completed', commercialState: 'complete', items: [{ billingReadiness: 'confirmed' }],
+      reconciliation: [{ kind: 'product-active-billing-missing', action: 'retried', stepId: 'billing' }],
+    });
+    // Confirmed: nothing left to find, nothing sent again.
+    clock.advance(61_000);
+    expect((await rt.reconciler.reconcile()).findings).toEqual([]);
+    await rt.settle();
+    expect(await billed('po-b7')).toHaveLength(7);
+    await expectCustomerFacingClean(store, 'po-b7');
   });
 
   it('a signal that is not known, or for an unknown order or item, is refused naming the field', async () => {

@@ -5,7 +5,8 @@
 // Each asserts the finding (kind, action), the repair's effect, and that no side effect was
 // applied twice (the components' ledgers). With the §31.4 row "reconciliation detects mismatch".
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CompiledPlan } from '../../compiler/emit/schema.js';
+import { canonicalJson, sha256Hex } from '../../compiler/hash.js';
+import type { CompiledPlan, CompiledSinglePlan } from '../../compiler/emit/schema.js';
 import { replyId } from '../../runtime/adapters/simulated.js';
 import { ManualClock } from '../../runtime/clock.js';
 import { reconciliationFindings } from '../../runtime/engine/reconciliation.js';
@@ -13,7 +14,9 @@ import { projectOrder } from '../../runtime/projection/read-model.js';
 import { Runtime } from '../../runtime/runtime.js';
 import { migrate } from '../../runtime/store/migrate.js';
 import type { Store } from '../../runtime/store/store.js';
-import { disposeRuntime, homeFiberOrder, mobileOrder, one, outboxOf, samplePlans, stepStates, storesUnderTest } from './harness.js';
+import {
+  disposeRuntime, expectCustomerFacingClean, homeFiberOrder, mobileOrder, one, outboxOf, samplePlans, stepStates, storesUnderTest,
+} from './harness.js';
 
 const stores = await storesUnderTest();
 const plans = await samplePlans();
@@ -68,6 +71,7 @@ describe.each(stores)('reconciliation on $name', (storeUnderTest) => {
     const view = await projectOrder(store, rt.registry, 'po-r1');
     expect(view?.reconciliation).toMatchObject([{ kind: 'work-order-completed-not-updated', action: 'repaired', stepId: 'install' }]);
     expect(await reconciliationFindings(store, 'po-r1')).toMatchObject([{ kind: 'work-order-completed-not-updated', action: 'repaired', subject: expect.stringContaining('/install/') }]);
+    await expectCustomerFacingClean(store, 'po-r1');
   });
 
   it('§31.4 reconciliation detects mismatch: activation answer lost, network active: reconciled, applied once', async () => {
@@ -88,6 +92,7 @@ describe.each(stores)('reconciliation on $name', (storeUnderTest) => {
     expect((await store.query('SELECT 1 FROM component_network')).length).toBe(2);
     const [command] = await store.query<{ state: string }>(`SELECT state FROM activation_command WHERE step_id = 'hlr'`);
     expect(command?.state).toBe('SUCCEEDED');
+    await expectCustomerFacingClean(store, 'po-r2');
   });
 
   it('resource reserved but no service order progress: the reservation\'s answer is delivered again, the unit kept', async () => {
@@ -102,27 +107,63 @@ describe.each(stores)('reconciliation on $name', (storeUnderTest) => {
     expect(await orderState('po-r3')).toBe('completed');
     expect(await applied('resource-inventory', 'ont')).toBe(1);
     expect(await store.query(`SELECT id FROM component_resource_unit WHERE spec = 'ONT_GPON'`)).toEqual([{ id: 'ONT_GPON-00001' }]);
+    await expectCustomerFacingClean(store, 'po-r3');
   });
 
-  it('a unit left reserved under a key no step uses: alerted once, with the public fact, nothing released', async () => {
+  it('a unit left reserved under a key no step uses: released to its pool through the inventory, once; the next sweep does nothing', async () => {
     const rt = await start();
     // The SIM is reserved, the answer lost; the step times out and retries under a new key.
     await rt.submitOrder(mobileOrder('po-r4'), { scenario: { steps: { sim: { outcome: 'timeout', applied: true } } } });
     await rt.settle();
     expect(await orderState('po-r4')).toBe('completed');
-    expect((await store.query(`SELECT 1 FROM component_resource_unit WHERE spec = 'SIM_CARD' AND state = 'RESERVED'`)).length).toBe(2);
+    const sims = async () => Object.fromEntries((await store.query<{ id: string; state: string; held_by: string | null }>(
+      `SELECT id, state, held_by FROM component_resource_unit WHERE spec = 'SIM_CARD' ORDER BY id`)).map((u) => [u.id, u.state]));
+    const available = async () => Number((await one<{ n: string }>(store,
+      `SELECT count(*) AS n FROM component_resource_unit WHERE spec = 'SIM_CARD' AND state = 'AVAILABLE'`)).n);
+    expect(await sims()).toEqual({ 'SIM_CARD-00001': 'RESERVED', 'SIM_CARD-00002': 'RESERVED' });
+    expect(await available()).toBe(0);
+    const [leaked] = await store.query<{ held_by: string }>(`SELECT held_by FROM component_resource_unit WHERE id = 'SIM_CARD-00001'`);
+    const [sim] = await store.query<{ idempotency_key: string }>(
+      `SELECT st.idempotency_key FROM saga_step st JOIN saga s ON s.id = st.saga_id WHERE s.product_order_id = 'po-r4' AND st.step_id = 'sim'`);
+    expect(leaked?.held_by).not.toBe(sim?.idempotency_key);
     clock.advance(PAST_GRACE);
     const report = await rt.reconciler.reconcile();
-    expect(report.needsPerson).toBe(true);
-    expect(report.findings).toMatchObject([{ kind: 'resource-reserved-no-progress', action: 'alerted', subject: 'unit SIM_CARD-00001', stepId: 'sim' }]);
-    await rt.runUntilIdle();
-    expect((await outboxOf(store, 'po-r4')).filter((m) => m.type === 'ReconciliationMismatchFound')).toMatchObject([{ destination: 'events', published: true }]);
-    // Seen again: still standing (a person must act), not recorded nor announced again.
-    const again = await rt.reconciler.reconcile();
-    expect(again.findings).toMatchObject([{ kind: 'resource-reserved-no-progress', action: 'alerted', alertedBefore: true }]);
-    expect(again.needsPerson).toBe(true);
+    expect(report.needsPerson).toBe(false);
+    expect(report.findings).toMatchObject([{
+      kind: 'resource-reserved-no-progress', action: 'repaired', subject: 'unit SIM_CARD-00001', stepId: 'sim',
+      seen: { unit: { id: 'SIM_CARD-00001', heldBy: leaked?.held_by }, stepKey: sim?.idempotency_key },
+    }]);
+    await rt.settle();
+    // Back in its pool; the unit the order uses stays with it.
+    expect(await sims()).toEqual({ 'SIM_CARD-00001': 'AVAILABLE', 'SIM_CARD-00002': 'RESERVED' });
+    expect(await available()).toBe(1);
+    const releases = await store.query<{ applied: boolean; idempotency_key: string }>(
+      `SELECT applied, idempotency_key FROM component_ledger WHERE owner = 'resource-inventory' AND command_type = 'CompensateStep'`);
+    expect(releases).toEqual([{ applied: true, idempotency_key: `${leaked?.held_by}/release` }]);
+    // The inventory's answer recorded against the order, no step moved, nothing refused.
+    const trail = await store.query<{ type: string }>(`SELECT type FROM audit_trail WHERE product_order_id = 'po-r4' AND type IN ('LeakedUnitReleased', 'MessageRefused')`);
+    expect(trail.map((t) => t.type)).toEqual(['LeakedUnitReleased']);
+    expect(await orderState('po-r4')).toBe('completed');
+    expect((await stepStates(store, 'po-r4')).sim).toBe('SUCCEEDED');
+    expect((await outboxOf(store, 'po-r4')).filter((m) => m.type === 'ReconciliationMismatchFound')).toEqual([]);
+    // The next sweep finds nothing and sends nothing; the release delivered again applies nothing.
+    clock.advance(PAST_GRACE);
+    expect((await rt.reconciler.reconcile()).findings).toEqual([]);
+    const release = (await outboxOf(store, 'po-r4')).filter((m) => m.type === 'CompensateStep');
+    expect(release).toHaveLength(1);
+    const [row] = await store.query<Record<string, unknown>>('SELECT * FROM outbox WHERE message_id = $1', [release[0]?.messageId]);
+    await rt.components.consume([{
+      messageId: String(row?.message_id), kind: 'command', type: 'CompensateStep', schemaVersion: 1, destination: String(row?.destination),
+      orderingKey: String(row?.ordering_key), correlationId: String(row?.correlation_id), causationId: null, productOrderId: 'po-r4',
+      productOrderItemId: (row?.product_order_item_id as string | null) ?? null, sagaId: (row?.saga_id as string | null) ?? null,
+      stepId: (row?.step_id as string | null) ?? null, idempotencyKey: String(row?.idempotency_key),
+      payload: (typeof row?.payload === 'string' ? JSON.parse(row.payload) : row?.payload) as Record<string, unknown>, createdAt: clock.now().toISOString(),
+    }]);
+    await rt.settle();
+    expect(await available()).toBe(1);
     expect(await findingRows()).toBe(1);
-    expect((await store.query(`SELECT 1 FROM component_resource_unit WHERE spec = 'SIM_CARD' AND state = 'RESERVED'`)).length).toBe(2);
+    expect(rt.components.countsOf('resource-inventory')).toMatchObject({ duplicates: 1 });
+    await expectCustomerFacingClean(store, 'po-r4');
   });
 
   it('saga waiting beyond its timeout with its timer lost: the timer is armed again, the engine reconciles, applied once', async () => {
@@ -138,6 +179,7 @@ describe.each(stores)('reconciliation on $name', (storeUnderTest) => {
     await rt.settle();
     expect(await orderState('po-r5')).toBe('completed');
     expect(await applied('activation-gateway', 'hlr')).toBe(1);
+    await expectCustomerFacingClean(store, 'po-r5');
   });
 
   it('product order in progress but no active saga: its acceptance, lost, is delivered again by another process', async () => {
@@ -154,6 +196,7 @@ describe.each(stores)('reconciliation on $name', (storeUnderTest) => {
       await other.settle();
       expect(await orderState('po-r6')).toBe('completed');
       expect(await applied('resource-inventory')).toBe(2);
+      await expectCustomerFacingClean(store, 'po-r6');
     } finally {
       await other.stop();
     }
@@ -174,6 +217,46 @@ describe.each(stores)('reconciliation on $name', (storeUnderTest) => {
     expect(report.findings).toMatchObject([{ kind: 'service-active-product-pending', action: 'repaired', stepId: 'inventory', seen: { itemState: 'inProgress' } }]);
     expect(await orderState('po-r7')).toBe('completed');
     expect(Number((await one<{ n: string }>(store, 'SELECT count(*) AS n FROM component_ledger')).n)).toBe(before);
+    // Completed as announced before: the row is put right, the order's fact not published again.
+    await rt.settle();
+    expect((await outboxOf(store, 'po-r7')).filter((m) => m.type === 'ProductOrderCompleted')).toHaveLength(1);
+    expect((await store.query(`SELECT 1 FROM audit_trail WHERE product_order_id = 'po-r7' AND type = 'ProductOrderStateChanged' AND payload->>'to' = 'completed'`))).toHaveLength(1);
+    expect(await store.query(`SELECT state FROM product_order_item WHERE product_order_id = 'po-r7'`)).toEqual([{ state: 'completed' }]);
+    expect((await projectOrder(store, rt.registry, 'po-r7'))?.reconciliation).toMatchObject([{ kind: 'service-active-product-pending', action: 'repaired' }]);
+    expect((await rt.reconciler.reconcile()).findings).toEqual([]);
+    await expectCustomerFacingClean(store, 'po-r7');
+  });
+
+  it('the order\'s state derived again publishes its fact when it really changes from the one announced, once', async () => {
+    const rt = await start();
+    // Mobile billed on the customer's acceptance, blocking: the service inventory is active, the
+    // saga waits for the signal, the order is announced in progress.
+    const sample = plans.find((p) => p.planId === 'MobilePostpaid') as CompiledSinglePlan;
+    const { hash: _hash, ...rest } = { ...sample, planVersion: sample.planVersion + 1, billing: { trigger: 'customer_acceptance' as const, scheduledFrom: null, blocksCompletion: true } };
+    const plan = { ...rest, hash: sha256Hex(canonicalJson(rest)) } as CompiledPlan;
+    await rt.submitOrder(mobileOrder('po-r11'), { plans: [plan] });
+    await rt.settle();
+    expect(await orderState('po-r11')).toBe('inProgress');
+    expect((await stepStates(store, 'po-r11')).inventory).toBe('SUCCEEDED');
+    // Tampered: the saga's row says it completed (the order and its item were never told).
+    await store.query(`UPDATE saga SET state = 'COMPLETED' WHERE product_order_id = 'po-r11'`);
+    await bump('po-r11');
+    clock.advance(PAST_GRACE);
+    const report = await rt.reconciler.reconcile();
+    expect(report.findings).toMatchObject([{ kind: 'service-active-product-pending', action: 'repaired', seen: { itemState: 'inProgress', orderState: 'inProgress' } }]);
+    await rt.settle();
+    expect(await orderState('po-r11')).toBe('completed');
+    expect((await outboxOf(store, 'po-r11')).filter((m) => m.type === 'ProductOrderCompleted')).toHaveLength(1);
+    // Derived again: nothing changes, nothing is published.
+    await store.query(`UPDATE product_order SET state = 'inProgress' WHERE id = 'po-r11'`);
+    await bump('po-r11');
+    clock.advance(PAST_GRACE);
+    expect((await rt.reconciler.reconcile()).findings).toMatchObject([{ kind: 'order-without-active-saga', action: 'repaired', seen: { orderState: 'inProgress' } }]);
+    await rt.settle();
+    expect(await orderState('po-r11')).toBe('completed');
+    expect((await outboxOf(store, 'po-r11')).filter((m) => m.type === 'ProductOrderCompleted')).toHaveLength(1);
+    clock.advance(PAST_GRACE);
+    expect((await rt.reconciler.reconcile()).findings).toEqual([]);
   });
 
   it('billing missing, billing without service, notified without verification: alerted, nothing sent', async () => {
@@ -203,6 +286,7 @@ describe.each(stores)('reconciliation on $name', (storeUnderTest) => {
       expect(await orderState(id)).toBe('completed');
       expect((await outboxOf(store, id)).filter((m) => m.type === 'ReconciliationMismatchFound')).toHaveLength(1);
       expect((await projectOrder(store, rt.registry, id))?.reconciliation).toMatchObject([{ action: 'alerted' }]);
+      await expectCustomerFacingClean(store, id);
     }
   });
 
@@ -236,5 +320,6 @@ describe.each(stores)('reconciliation on $name', (storeUnderTest) => {
     await rt.settle();
     expect(await orderState('po-r10')).toBe('completed');
     expect(await applied('workforce')).toBe(1);
+    await expectCustomerFacingClean(store, 'po-r10');
   });
 });
