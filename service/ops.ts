@@ -24,13 +24,31 @@ export const OPS_PAGE = '/ops';
 
 const text = { type: 'string', minLength: 1, maxLength: 200 } as const;
 const idParams = { type: 'object', required: ['id'], properties: { id: text } } as const;
-const page = {
-  limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
-  offset: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 },
-} as const;
+/** Numbers in a query string arrive as text: checked as digits here, ranged by `intParam` (ajv coerces nothing). */
+const digits = { type: 'string', pattern: '^[0-9]{1,12}$' } as const;
+const page = { limit: digits, offset: digits } as const;
+/** A query string of these parameters, and no other (an unknown one is refused, not ignored). */
+const query = (properties: Record<string, unknown>, required: string[] = []) => ({ type: 'object', properties, required, additionalProperties: false });
 const APPROVAL_STATES = ['PENDING', 'APPROVED', 'REFUSED'] as const;
 
-interface Paged { limit: number; offset: number }
+interface PageQuery { limit?: string; offset?: string }
+
+/** A query parameter out of its range: 400 naming it. */
+class ParamError extends Error {
+  readonly statusCode = 400;
+  constructor(readonly field: string, problem: string) { super(`${field}: ${problem}`); }
+}
+
+function intParam(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new ParamError(`querystring.${name}`, `must be from ${min} to ${max}`);
+  return n;
+}
+
+function paging(q: PageQuery): { limit: number; offset: number } {
+  return { limit: intParam(q.limit, 'limit', 50, 1, 500), offset: intParam(q.offset, 'offset', 0, 0, 1_000_000_000) };
+}
 
 /** Errors as the rest of the service answers them (TMF630 `Error`, the field at fault beside it). */
 export interface OpsError {
@@ -66,6 +84,7 @@ export const opsPlugin: ServicePlugin = async (app, { runtime, guard }) => {
 
   // Encapsulated: answers for the routes of this plugin only.
   app.setErrorHandler((error: Error & { statusCode?: number; validation?: SchemaError[]; validationContext?: string }, request, reply) => {
+    if (error instanceof ParamError) return answerError(request, reply, 400, error.message, error.field);
     if (error.validation && error.validation.length > 0) {
       const problem = schemaProblem(error.validation[0] as SchemaError, error.validationContext);
       return answerError(request, reply, 400, problem.message, problem.field);
@@ -77,32 +96,33 @@ export const opsPlugin: ServicePlugin = async (app, { runtime, guard }) => {
   });
 
   // --- JSON ---------------------------------------------------------------------------------
-  app.get(`${OPS_API}/order-states`, async () => ({ states: await ordersByState(db) }));
+  app.get(`${OPS_API}/order-states`, { schema: { querystring: query({}) } }, async () => ({ states: await ordersByState(db) }));
 
-  app.get<{ Querystring: Paged & { state?: string; correlationId?: string } }>(`${OPS_API}/orders`, {
-    schema: { querystring: { type: 'object', properties: { state: { type: 'string', enum: [...PRODUCT_ORDER_STATES] }, correlationId: text, ...page } } },
+  app.get<{ Querystring: PageQuery & { state?: string; correlationId?: string } }>(`${OPS_API}/orders`, {
+    schema: { querystring: query({ state: { type: 'string', enum: [...PRODUCT_ORDER_STATES] }, correlationId: text, ...page }) },
   }, async (request, reply) => {
-    const list = await listOrders(db, request.query);
+    const { state, correlationId } = request.query;
+    const list = await listOrders(db, { state, correlationId, ...paging(request.query) });
     void reply.header('X-Total-Count', String(list.total)).header('X-Result-Count', String(list.orders.length));
     return list;
   });
 
   app.get<{ Querystring: { q: string } }>(`${OPS_API}/search`, {
-    schema: { querystring: { type: 'object', required: ['q'], properties: { q: text } } },
+    schema: { querystring: query({ q: text }, ['q']) },
   }, async (request) => ({ orders: await findOrders(db, request.query.q) }));
 
-  app.get<{ Params: { id: string } }>(`${OPS_API}/orders/:id`, { schema: { params: idParams } }, async (request, reply) => {
+  app.get<{ Params: { id: string } }>(`${OPS_API}/orders/:id`, { schema: { params: idParams, querystring: query({}) } }, async (request, reply) => {
     const view = await projectOrder(db, runtime.registry, request.params.id);
     return view ?? fail(reply, 404, `no order ${request.params.id}`, 'id');
   });
 
-  app.get<{ Params: { id: string } }>(`${OPS_API}/orders/:id/trail`, { schema: { params: idParams } }, async (request, reply) => {
+  app.get<{ Params: { id: string } }>(`${OPS_API}/orders/:id/trail`, { schema: { params: idParams, querystring: query({}) } }, async (request, reply) => {
     const trail = await orderTrail(db, request.params.id);
     return trail.length > 0 ? { productOrderId: request.params.id, correlationId: trail[0]?.correlationId, trail } : fail(reply, 404, `no order ${request.params.id}`, 'id');
   });
 
   app.get<{ Params: { id: string; item: string } }>(`${OPS_API}/orders/:id/items/:item/graph.svg`, {
-    schema: { params: { type: 'object', required: ['id', 'item'], properties: { id: text, item: text } } },
+    schema: { params: { type: 'object', required: ['id', 'item'], properties: { id: text, item: text } }, querystring: query({}) },
   }, async (request, reply) => {
     const { id, item } = request.params;
     const view = await projectOrder(db, runtime.registry, id);
@@ -114,31 +134,32 @@ export const opsPlugin: ServicePlugin = async (app, { runtime, guard }) => {
   });
 
   app.get<{ Querystring: { correlationId: string } }>(`${OPS_API}/trail`, {
-    schema: { querystring: { type: 'object', required: ['correlationId'], properties: { correlationId: text } } },
+    schema: { querystring: query({ correlationId: text }, ['correlationId']) },
   }, async (request, reply) => {
     const found = await trailByCorrelation(db, request.query.correlationId);
     if (found.orders.length === 0) return fail(reply, 404, `no order with correlation id ${request.query.correlationId}`, 'correlationId');
     return { correlationId: request.query.correlationId, ...found };
   });
 
-  app.get<{ Querystring: { olderThanMs?: number } }>(`${OPS_API}/stuck`, {
-    schema: { querystring: { type: 'object', properties: { olderThanMs: { type: 'integer', minimum: 0, maximum: 366 * 86_400_000 } } } },
+  app.get<{ Querystring: { olderThanMs?: string } }>(`${OPS_API}/stuck`, {
+    schema: { querystring: query({ olderThanMs: digits }) },
   }, async (request) => {
+    const olderThanMs = request.query.olderThanMs === undefined ? undefined : intParam(request.query.olderThanMs, 'olderThanMs', 0, 0, 366 * 86_400_000);
     const at = runtime.clock.now();
-    const groups = await stuckOrders(db, runtime.registry, at, { olderThanMs: request.query.olderThanMs });
-    return { at: at.toISOString(), olderThanMs: request.query.olderThanMs ?? null, groups };
+    const groups = await stuckOrders(db, runtime.registry, at, { olderThanMs });
+    return { at: at.toISOString(), olderThanMs: olderThanMs ?? null, groups };
   });
 
-  app.get<{ Querystring: Paged & { state: FalloutCaseState | 'all'; order?: string } }>(`${OPS_API}/fallout`, {
-    schema: { querystring: { type: 'object', properties: { state: { type: 'string', enum: [...FALLOUT_CASE_STATES, 'all'], default: 'OPEN' }, order: text, ...page } } },
+  app.get<{ Querystring: PageQuery & { state?: FalloutCaseState | 'all'; order?: string } }>(`${OPS_API}/fallout`, {
+    schema: { querystring: query({ state: { type: 'string', enum: [...FALLOUT_CASE_STATES, 'all'] }, order: text, ...page }) },
   }, async (request, reply) => {
-    const { state, order, limit, offset } = request.query;
-    const list = await falloutCases(db, { state: state === 'all' ? undefined : state, productOrderId: order, limit, offset });
+    const { state = 'OPEN', order } = request.query;
+    const list = await falloutCases(db, { state: state === 'all' ? undefined : state, productOrderId: order, ...paging(request.query) });
     void reply.header('X-Total-Count', String(list.total)).header('X-Result-Count', String(list.cases.length));
     return list;
   });
 
-  app.get<{ Params: { id: string } }>(`${OPS_API}/fallout/:id`, { schema: { params: idParams } }, async (request, reply) => {
+  app.get<{ Params: { id: string } }>(`${OPS_API}/fallout/:id`, { schema: { params: idParams, querystring: query({}) } }, async (request, reply) => {
     return (await falloutCase(db, request.params.id)) ?? fail(reply, 404, `no fallout case ${request.params.id}`, 'id');
   });
 
@@ -153,15 +174,18 @@ export const opsPlugin: ServicePlugin = async (app, { runtime, guard }) => {
   });
 
   app.get<{ Querystring: { order?: string; action?: string } }>(`${OPS_API}/reconciliation`, {
-    schema: { querystring: { type: 'object', properties: { order: text, action: { type: 'string', enum: ['repaired', 'retried', 'alerted'] } } } },
+    schema: { querystring: query({ order: text, action: { type: 'string', enum: ['repaired', 'retried', 'alerted'] } }) },
   }, async (request) => {
     const findings = await reconciliationFindings(db, request.query.order);
     return { findings: request.query.action ? findings.filter((f) => f.action === request.query.action) : findings };
   });
 
-  app.get<{ Querystring: { state: (typeof APPROVAL_STATES)[number] | 'all' } }>(`${OPS_API}/approvals`, {
-    schema: { querystring: { type: 'object', properties: { state: { type: 'string', enum: [...APPROVAL_STATES, 'all'], default: 'PENDING' } } } },
-  }, async (request) => ({ approvals: await approvals(db, request.query.state === 'all' ? undefined : request.query.state) }));
+  app.get<{ Querystring: { state?: (typeof APPROVAL_STATES)[number] | 'all' } }>(`${OPS_API}/approvals`, {
+    schema: { querystring: query({ state: { type: 'string', enum: [...APPROVAL_STATES, 'all'] } }) },
+  }, async (request) => {
+    const { state = 'PENDING' } = request.query;
+    return { approvals: await approvals(db, state === 'all' ? undefined : state) };
+  });
 
   app.post<{ Params: { id: string }; Body: { decision: 'approve' | 'refuse'; by: string; note?: string } }>(`${OPS_API}/approvals/:id/decision`, {
     preHandler: guard,
@@ -183,7 +207,7 @@ export const opsPlugin: ServicePlugin = async (app, { runtime, guard }) => {
   });
 
   // --- the page -----------------------------------------------------------------------------
-  app.get(OPS_PAGE, async (request, reply) => {
+  app.get(OPS_PAGE, { schema: { querystring: query({}) } }, async (_request, reply) => {
     const at = runtime.clock.now();
     const [states, stuck, fallout, pending, findings] = [
       await ordersByState(db), await stuckOrders(db, runtime.registry, at), await falloutCases(db, { state: 'OPEN', limit: 200, offset: 0 }),
@@ -193,15 +217,16 @@ export const opsPlugin: ServicePlugin = async (app, { runtime, guard }) => {
     return html(reply, (o) => dashboardPage({ ...o, title: 'Operations' }, { at: at.toISOString(), states, stuck, fallout, approvals: pending, alerts }));
   });
 
-  app.get<{ Querystring: Paged & { state?: string } }>(`${OPS_PAGE}/orders`, {
-    schema: { querystring: { type: 'object', properties: { state: { type: 'string', enum: [...PRODUCT_ORDER_STATES] }, ...page } } },
+  app.get<{ Querystring: PageQuery & { state?: string } }>(`${OPS_PAGE}/orders`, {
+    schema: { querystring: query({ state: { type: 'string', enum: [...PRODUCT_ORDER_STATES] }, ...page }) },
   }, async (request, reply) => {
-    const { state, limit, offset } = request.query;
+    const { state } = request.query;
+    const { limit, offset } = paging(request.query);
     const list = await listOrders(db, { state, limit, offset });
     return html(reply, (o) => orderListPage({ ...o, title: state ? `Orders ${state}` : 'Orders' }, state, list, { limit, offset }));
   });
 
-  app.get<{ Params: { id: string } }>(`${OPS_PAGE}/orders/:id`, { schema: { params: idParams } }, async (request, reply) => {
+  app.get<{ Params: { id: string } }>(`${OPS_PAGE}/orders/:id`, { schema: { params: idParams, querystring: query({}) } }, async (request, reply) => {
     const id = request.params.id;
     const view = await projectOrder(db, runtime.registry, id);
     if (!view) return html(reply.code(404), (o) => messagePage({ ...o, title: 'No such order' }, 'No such order', `There is no order ${id}.`));
@@ -210,7 +235,7 @@ export const opsPlugin: ServicePlugin = async (app, { runtime, guard }) => {
   });
 
   app.get<{ Querystring: { correlationId: string } }>(`${OPS_PAGE}/trail`, {
-    schema: { querystring: { type: 'object', required: ['correlationId'], properties: { correlationId: text } } },
+    schema: { querystring: query({ correlationId: text }, ['correlationId']) },
   }, async (request, reply) => {
     const { correlationId } = request.query;
     const found = await trailByCorrelation(db, correlationId);
@@ -222,7 +247,7 @@ export const opsPlugin: ServicePlugin = async (app, { runtime, guard }) => {
 
   /** One order found: its page; several sharing a correlation id: their trail; none: says so. */
   app.get<{ Querystring: { q: string } }>(`${OPS_PAGE}/search`, {
-    schema: { querystring: { type: 'object', required: ['q'], properties: { q: text } } },
+    schema: { querystring: query({ q: text }, ['q']) },
   }, async (request, reply) => {
     const q = request.query.q.trim();
     const orders = await findOrders(db, q);

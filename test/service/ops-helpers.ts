@@ -16,7 +16,11 @@ function bearerGuard(token: string | undefined): preHandlerAsyncHookHandler {
 }
 
 export async function opsServer(runtime: Runtime, token: string | undefined = TOKEN): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false });
+  // ajv as o2a serve configures it: nothing coerced, defaulted or dropped.
+  const app = Fastify({
+    logger: false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: true, strict: false } },
+  });
   await app.register(opsPlugin, { runtime, guard: bearerGuard(token) });
   await app.ready();
   return app;

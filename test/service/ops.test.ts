@@ -70,7 +70,9 @@ describe.each(stores)('ops endpoints on $name', (storeUnderTest) => {
     expect(await get(`${API}/orders?state=stuck`)).toMatchObject({
       status: 400, body: { status: '400', field: 'querystring.state', message: expect.stringContaining('must be one of acknowledged') },
     });
-    expect(await get(`${API}/orders?limit=0`)).toMatchObject({ status: 400, body: { field: 'querystring.limit' } });
+    expect(await get(`${API}/orders?limit=0`)).toMatchObject({ status: 400, body: { field: 'querystring.limit', message: 'querystring.limit: must be from 1 to 500' } });
+    expect(await get(`${API}/fallout?limit=501`)).toMatchObject({ status: 400, body: { field: 'querystring.limit' } });
+    expect(await get(`${API}/orders?colour=red`)).toMatchObject({ status: 400, body: { field: 'querystring.colour' } });
     expect(await get(`${API}/orders?limit=abc`)).toMatchObject({ status: 400, body: { field: 'querystring.limit' } });
     expect(await get(`${API}/trail`)).toMatchObject({ status: 400, body: { field: 'querystring.correlationId', message: 'querystring.correlationId: required' } });
     expect(await get(`${API}/stuck?olderThanMs=-5`)).toMatchObject({ status: 400, body: { field: 'querystring.olderThanMs' } });
