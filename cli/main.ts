@@ -10,6 +10,7 @@ import { registerGraphCommands } from './commands/graph.js';
 import { registerLspCommands } from './commands/lsp.js';
 import { registerRuntimeCommands } from './commands/runtime.js';
 import { registerSagaCommands } from './commands/sagas.js';
+import { registerServeCommands } from './commands/serve.js';
 import { describeError } from './workspace.js';
 import { toolVersion as readToolVersion } from '../compiler/project-root.js';
 
@@ -37,6 +38,7 @@ export function buildProgram(ctx: CommandContext): Command {
   registerGraphCommands(program, ctx);
   registerRuntimeCommands(program, ctx);
   registerSagaCommands(program, ctx);
+  registerServeCommands(program, ctx);
   registerLspCommands(program, ctx);
   return program;
 }

@@ -60,7 +60,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     reply.header(CORRELATION_HEADER, request.id);
   });
 
-  // JSON bodies under the media types TMF uses for them; any other type is 415.
+  // JSON bodies under the media types TMF uses for them; any other type (text/plain too) is 415.
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -105,9 +106,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     const known = listMigrations().map((m) => m.version);
     const health = options.runtime.health();
     let applied: number[] = [];
-    let database: string = 'reachable';
+    let database: 'reachable' | 'unreachable' = 'reachable';
     try {
-      const rows = await options.runtime.store.query<{ version: unknown }>('SELECT version FROM schema_migration ORDER BY version');
+      await options.runtime.store.query('SELECT 1');
+      const rows = await options.runtime.store.query<{ version: unknown }>('SELECT version FROM schema_migration ORDER BY version').catch(() => []);
       applied = rows.map((r) => Number(r.version));
     } catch {
       database = 'unreachable';

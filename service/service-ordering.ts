@@ -1,7 +1,8 @@
 // TMF641 Service Ordering v4, read side (`/tmf-api/serviceOrdering/v4/serviceOrder[/{id}]`): the
 // service orders decomposition created. A product order item's saga is one ServiceOrder; its
-// steps that act on a customer-facing service (their compiled step's `ref` is a `service`: the
-// plan says so, no step kind is named here) are its ServiceOrderItems, with their states.
+// steps that service order management fulfils (the catalog's owner of their step kind is
+// `service-order`, the component TMF641 is the API of) on a customer-facing service (`ref` a
+// `service`) are its ServiceOrderItems, with their states. No step kind is named here.
 // The ServiceOrder names its product order in `externalReference` (type `ProductOrder`).
 import type { CompiledPlan, CompiledStep } from '../compiler/emit/schema.js';
 import type { PlanRegistry } from '../runtime/engine/plans.js';
@@ -13,6 +14,9 @@ import { anyOf, dateOf, isProblem, listQuerySchema, pageOf, project, readQuerySc
 import { orderHref } from './product-order-view.js';
 
 export const SERVICE_ORDERING = '/tmf-api/serviceOrdering/v4';
+
+/** The component of the catalog that service order management is (a step kind's `owner`). */
+export const SERVICE_ORDER_OWNER = 'service-order';
 
 export const SERVICE_ORDER_FILTERS = [
   'id', 'state', 'externalReference.id', 'serviceOrderItem.state', 'serviceOrderItem.service.serviceSpecification.id',
@@ -44,7 +48,7 @@ const DATE_OPS: Record<string, string> = { gt: '>', gte: '>=', lt: '<', lte: '<=
 async function sagasOf(db: Queryable, filters: Record<string, string | undefined>): Promise<Record<string, unknown>[] | { field: string; message: string }> {
   const where = new Where();
   where.and(`EXISTS (SELECT 1 FROM plan p, jsonb_array_elements(CASE WHEN jsonb_typeof(p.body->'steps') = 'array' THEN p.body->'steps' ELSE '[]'::jsonb END) e
-                      WHERE p.hash = s.plan_hash AND e->'ref'->>'type' = 'service')`);
+                      WHERE p.hash = s.plan_hash AND e->>'owner' = ${where.param(SERVICE_ORDER_OWNER)} AND e->'ref'->>'type' = 'service')`);
   if (filters.id !== undefined) where.and(`s.id = ANY(${where.param(anyOf(filters.id))}::text[])`);
   if (filters['externalReference.id'] !== undefined) where.and(`s.product_order_id = ANY(${where.param(anyOf(filters['externalReference.id']))}::text[])`);
   for (const op of Object.keys(DATE_OPS)) {
@@ -73,7 +77,7 @@ interface StepRow { stepId: string; state: string; externalRef: string | null; s
 async function serviceOrderView(db: Queryable, registry: PlanRegistry, row: Record<string, unknown>): Promise<Record<string, unknown> | null> {
   const plan: CompiledPlan = await registry.get(db, String(row.plan_hash));
   if (plan.kind === 'bundle') return null;
-  const services = new Map(plan.steps.filter((s: CompiledStep) => s.ref?.type === 'service').map((s) => [s.id, s]));
+  const services = new Map(plan.steps.filter((s: CompiledStep) => s.owner === SERVICE_ORDER_OWNER && s.ref?.type === 'service').map((s) => [s.id, s]));
   const raw = row.steps;
   const steps = ((typeof raw === 'string' ? JSON.parse(raw) : raw) ?? []) as StepRow[];
   // A skipped step was not needed (its rule said so): decomposition did not create it.
