@@ -3,6 +3,7 @@
 // script, success).
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { findUnstorable } from '../store/text.js';
 
 export const stepScriptSchema = z.object({
   /** `success`, `timeout`, or a failure outcome the owner reports (`rejected`, `no_access`, `verification_failed`, ...). */
@@ -40,6 +41,8 @@ export function scriptFor(scenario: Scenario | undefined, stepId: string, kind: 
 export type ScenarioLoad = { ok: true; scenario: Scenario } | { ok: false; problems: string[] };
 
 export function parseScenario(value: unknown): ScenarioLoad {
+  const bad = findUnstorable(value);
+  if (bad) return { ok: false, problems: [`${bad.path}: ${bad.problem}`] };
   const parsed = scenarioSchema.safeParse(value ?? {});
   if (parsed.success) return { ok: true, scenario: parsed.data };
   return { ok: false, problems: parsed.error.issues.map((i) => `${i.path.join('.') || '(scenario)'}: ${i.message}`) };

@@ -14,6 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AmendmentRule, CompiledSinglePlan } from '../../compiler/emit/schema.js';
 import { iso, parseJson } from '../store/sql.js';
+import { findUnstorable, unstorable } from '../store/text.js';
 import type { Queryable } from '../store/store.js';
 import { needsCompensation } from './cancellation.js';
 import type { Ctx, Engine } from './engine.js';
@@ -364,7 +365,8 @@ function validate(input: AmendInput): AmendResult | null {
     if (typeof value !== 'string' || value.trim() === '' || value.length > 500) {
       return { ok: false, code: 'invalid', field, problem: `${field}: expected a non-empty string of at most 500 characters` };
     }
-    return null;
+    const bad = unstorable(value);
+    return bad ? { ok: false, code: 'invalid', field, problem: `${field}: ${bad}` } : null;
   };
   const first = text(input?.productOrderId, 'productOrderId', true) ?? text(input.itemId, 'item', true) ?? text(input.change, 'change', true)
     ?? text(input.requestedBy, 'requestedBy', false) ?? text(input.id, 'id', false);
@@ -380,7 +382,8 @@ function validate(input: AmendInput): AmendResult | null {
       return { ok: false, code: 'invalid', field: `with.${name}`, problem: `with.${name}: expected a string, number or boolean` };
     }
   }
-  return null;
+  const bad = findUnstorable(w, 'with');
+  return bad ? { ok: false, code: 'invalid', field: bad.path, problem: `${bad.path}: ${bad.problem}` } : null;
 }
 
 // --- reading --------------------------------------------------------------------------------

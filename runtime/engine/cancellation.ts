@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CancellationRule, CompiledSinglePlan, CompiledStep } from '../../compiler/emit/schema.js';
 import { iso, parseJson } from '../store/sql.js';
+import { unstorable } from '../store/text.js';
 import type { Queryable } from '../store/store.js';
 import { backoffMs, later, type Ctx, type Engine } from './engine.js';
 import type { Envelope, StepCommandPayload, StepReplyPayload } from './messages.js';
@@ -394,6 +395,10 @@ export class Cancellations {
   async decide(approvalId: string, decision: { by: string; note?: string; approve: boolean }): Promise<ApproveResult> {
     if (typeof approvalId !== 'string' || approvalId.trim() === '') return { ok: false, code: 'invalid', field: 'approval', problem: 'approval: an approval id is required' };
     if (typeof decision.by !== 'string' || decision.by.trim() === '') return { ok: false, code: 'invalid', field: 'by', problem: 'by: who decides must be named' };
+    for (const [field, value] of [['approval', approvalId], ['by', decision.by], ['note', decision.note]] as const) {
+      const bad = typeof value === 'string' ? unstorable(value) : null;
+      if (bad) return { ok: false, code: 'invalid', field, problem: `${field}: ${bad}` };
+    }
     const engine = this.engine;
     return engine.work(async (tx, uow): Promise<ApproveResult> => {
       const [row] = await tx.query<Record<string, unknown>>('SELECT * FROM approval WHERE id = $1', [approvalId]);
@@ -591,7 +596,8 @@ function validate(input: CancelInput): CancelResult | null {
     if (typeof value !== 'string' || value.trim() === '' || value.length > 500) {
       return { ok: false, code: 'invalid', field, problem: `${field}: expected a non-empty string of at most 500 characters` };
     }
-    return null;
+    const bad = unstorable(value);
+    return bad ? { ok: false, code: 'invalid', field, problem: `${field}: ${bad}` } : null;
   };
   return text(input?.productOrderId, 'productOrderId', true) ?? text(input.itemId, 'item', false) ?? text(input.reason, 'reason', false)
     ?? text(input.requestedBy, 'requestedBy', false) ?? text(input.id, 'id', false);

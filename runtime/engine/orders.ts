@@ -1,6 +1,7 @@
 // TMF622 v4 product order intake: the subset of ProductOrder_Create the runtime reads.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { findUnstorable } from '../store/text.js';
 import type { CharacteristicValue } from './rules.js';
 
 const characteristic = z.object({
@@ -79,6 +80,9 @@ export type OrderParse = { ok: true; order: Tmf622ProductOrder } | { ok: false; 
  * rejects the order naming it, as an item no plan covers); the default refuses it as invalid.
  */
 export function parseProductOrder(value: unknown, options: { offeringRequired?: boolean } = {}): OrderParse {
+  // The body is stored whole (jsonb): text PostgreSQL refuses is a problem of the order, named.
+  const bad = findUnstorable(value);
+  if (bad) return { ok: false, problems: [`${bad.path}: ${bad.problem}`] };
   const parsed = (options.offeringRequired === false ? productOrderSchemaOfferingOptional : productOrderSchema).safeParse(value);
   if (parsed.success) return { ok: true, order: parsed.data };
   return { ok: false, problems: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(order)'}: ${issue.message}`) };
