@@ -1,6 +1,6 @@
 // Reading what the user points the CLI at: .o2a files, directories of them, catalog snapshots.
 import { readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 
 export class UsageError extends Error {}
 
@@ -47,6 +47,54 @@ export function collectPlanFiles(paths: readonly string[]): string[] {
   };
   for (const p of paths) visit(p, true);
   return [...files].sort();
+}
+
+/**
+ * What the CLI compiles for the paths it is given. A folder is a workspace of its own: every .o2a
+ * file under it. A file given alone is checked in its workspace, the .o2a files of its folder
+ * (not below it), which is the language server's compile unit (lsp/workspace.ts), so that the
+ * templates and plans it uses from the files beside it resolve. Only the findings of the files
+ * given (`focus`) are reported, with what stops their plans elsewhere (compiler/findings.ts).
+ */
+export interface PlanWorkspace {
+  /** Every file to compile, sorted. */
+  files: string[];
+  /** The files whose findings and plans are reported; undefined when only folders were given. */
+  focus?: ReadonlySet<string>;
+}
+
+export function planWorkspace(paths: readonly string[]): PlanWorkspace {
+  const files = new Set<string>();
+  const focus = new Set<string>();
+  let folderGiven = false;
+  for (const path of paths) {
+    let stat;
+    try {
+      stat = statSync(path);
+    } catch {
+      throw new UsageError(`no such file or directory: ${path}`);
+    }
+    if (stat.isDirectory()) {
+      folderGiven = true;
+      for (const file of collectPlanFiles([path])) {
+        files.add(file);
+        focus.add(file);
+      }
+      continue;
+    }
+    const file = displayPath(path);
+    files.add(file);
+    focus.add(file);
+    if (!path.endsWith('.o2a')) continue;
+    for (const entry of readdirSync(dirname(path), { withFileTypes: true })) {
+      if (!entry.name.endsWith('.o2a') || entry.name.startsWith('.')) continue;
+      const sibling = join(dirname(path), entry.name);
+      const target = entry.isSymbolicLink() ? statOrUndefined(sibling) : entry;
+      if (target?.isFile()) files.add(displayPath(sibling));
+    }
+  }
+  const sorted = [...files].sort();
+  return folderGiven && focus.size === files.size ? { files: sorted } : { files: sorted, focus };
 }
 
 function statOrUndefined(path: string): Stats | undefined {

@@ -153,7 +153,9 @@ export async function loadPlans(files: string[], catalogDir: string | undefined)
     if (!catalogDir) {
       problems.push('compiling .o2a plans needs --catalog <snapshot folder>');
     } else {
-      // Every sibling .o2a joins the workspace, so templates and bundled plans resolve.
+      // Every sibling .o2a joins the workspace, so templates and bundled plans resolve; only the
+      // findings of the files given are reported (compiler/findings.ts).
+      const given = new Set(sources.map((s) => s.file));
       const folders = [...new Set(sources.map((s) => dirname(s.file)))];
       for (const folder of folders) {
         for (const f of readdirSync(folder).filter((n) => n.endsWith('.o2a'))) {
@@ -161,7 +163,7 @@ export async function loadPlans(files: string[], catalogDir: string | undefined)
           if (!sources.some((s) => resolve(s.file) === resolve(path))) sources.push({ file: path, text: readFileSync(path, 'utf8') });
         }
       }
-      const compiled = await compileSources(sources, catalogDir);
+      const compiled = await compileSources(sources, catalogDir, given);
       plans.push(...compiled.plans);
       problems.push(...compiled.problems);
     }
@@ -169,13 +171,14 @@ export async function loadPlans(files: string[], catalogDir: string | undefined)
   return { plans, problems };
 }
 
-async function compileSources(sources: { file: string; text: string }[], catalogDir: string): Promise<PlanLoad> {
+async function compileSources(sources: { file: string; text: string }[], catalogDir: string, given: ReadonlySet<string>): Promise<PlanLoad> {
   try {
     const { compileWorkspace } = await import('../compiler/index.js');
+    const { findingsOf } = await import('../compiler/findings.js');
     const { loadCatalog } = await import('../compiler/catalog/load.js');
     const catalog = loadCatalog(catalogDir);
     const result = compileWorkspace(sources, catalog.catalog, { catalogDiagnostics: catalog.diagnostics });
-    const errors = result.diagnostics.filter((d) => d.severity === 'error')
+    const errors = findingsOf(result, given).filter((d) => d.severity === 'error')
       .map((d) => `${d.file}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${d.code} ${d.message}`);
     return { plans: result.plans, problems: errors };
   } catch (error) {

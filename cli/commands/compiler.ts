@@ -16,7 +16,8 @@ import { renderText, summaryLine } from '../printers/text.js';
 import { renderJson } from '../printers/json.js';
 import { renderSarif } from '../printers/sarif.js';
 import { renderGithub } from '../printers/github.js';
-import { collectPlanFiles, readSources, UsageError } from '../workspace.js';
+import { collectPlanFiles, planWorkspace, readSources, UsageError } from '../workspace.js';
+import { findingsOf } from '../../compiler/findings.js';
 import { toolVersion, type CommandContext } from '../main.js';
 
 type OutputFormat = 'text' | 'json' | 'sarif' | 'github';
@@ -37,13 +38,15 @@ export interface CompiledWorkspace {
  */
 export function compilePaths(paths: readonly string[], catalogPath: string | undefined, options: { emit?: boolean } = {}): CompiledWorkspace {
   const emit = options.emit !== false;
-  const files = collectPlanFiles(paths.length > 0 ? paths : ['plans']);
+  // A file given alone is compiled with the files of its folder; only its findings are reported.
+  const { files, focus } = planWorkspace(paths.length > 0 ? paths : ['plans']);
   if (files.length === 0) throw new UsageError(`no .o2a files in ${paths.join(', ')}`);
   const inputs = readSources(files);
-  const snapshotPath = catalogPath ?? inferCatalogPath(inputs);
+  const snapshotPath = catalogPath ?? inferCatalogPath(focus === undefined ? inputs : [...inputs.filter((i) => focus.has(i.file)), ...inputs.filter((i) => !focus.has(i.file))]);
   const loaded = loadCatalog(snapshotPath);
   const result = compileWorkspace(inputs, loaded.catalog, { catalogDiagnostics: loaded.diagnostics, emit });
-  const diagnostics = [...result.diagnostics];
+  const diagnostics = focus === undefined ? [...result.diagnostics] : findingsOf(result, focus);
+  if (focus !== undefined) result.plans = result.plans.filter((p) => focus.has(p.source.file));
   // A guard: a compiled plan that breaks its own schema is a compiler bug, not a finding.
   if (result.plans.length > 0) {
     const validate = compiledPlanValidator();
@@ -64,7 +67,7 @@ export function compilePaths(paths: readonly string[], catalogPath: string | und
     catalog: loaded.catalog,
     diagnostics,
     plans: result.plans,
-    fileCount: files.length,
+    fileCount: focus?.size ?? files.length,
   };
 }
 
@@ -126,6 +129,11 @@ export function registerCompilerCommands(program: Command, ctx: CommandContext):
       const errors = ws.diagnostics.filter((d) => d.severity === 'error');
       if (ws.diagnostics.length > 0) ctx.stderr.write(render(opts.format, ws.diagnostics, ws, false));
       if (errors.length > 0) {
+        ctx.exitCode = 1;
+        return;
+      }
+      if (ws.plans.length === 0) {
+        ctx.stderr.write(`o2a compile: nothing to compile: no plan or bundle is declared in ${paths.length > 0 ? paths.join(', ') : 'plans'}\n`);
         ctx.exitCode = 1;
         return;
       }

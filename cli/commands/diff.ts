@@ -14,12 +14,14 @@ import { compiledPlanSchema, type CompiledPlan } from '../../compiler/emit/schem
 import type { Diagnostic } from '../../compiler/diagnostics/index.js';
 import { diffPlanSets, diffLevels, parseApprovals, type DiffLevel, type DiffReport, type PlanSet } from '../../compiler/diff/index.js';
 import { renderDiffText } from '../printers/diff-text.js';
+import { renderText } from '../printers/text.js';
 import { renderDiffJson } from '../printers/diff-json.js';
 import { renderDiffMarkdown } from '../printers/diff-markdown.js';
 import { renderDiffSarif } from '../printers/diff-sarif.js';
 import { renderDiffGithub } from '../printers/diff-github.js';
 import { locatorFromSources } from '../printers/diff-location.js';
-import { collectPlanFiles, describeError } from '../workspace.js';
+import { collectPlanFiles, describeError, planWorkspace } from '../workspace.js';
+import { findingsOf } from '../../compiler/findings.js';
 import type { CommandContext } from '../main.js';
 import { toolVersion as readToolVersion } from '../../compiler/project-root.js';
 
@@ -38,6 +40,8 @@ export interface DiffSide extends PlanSet {
   label: string;
   /** Source texts by the file name shown to the user (empty for compiled plan inputs). */
   sources: Map<string, string>;
+  /** The compiler's findings for sources (of the focus file when one file was given). */
+  diagnostics?: Diagnostic[];
 }
 
 interface SourceFile {
@@ -58,22 +62,29 @@ interface CatalogChoice {
 
 const toPosix = (path: string) => path.split(sep).join('/');
 
-/** Compiles source files; every declared plan that does not come out is a failure with its errors. */
-export function compileSide(files: readonly SourceFile[], catalog: CatalogChoice, label: string): DiffSide {
+/**
+ * Compiles source files; every declared plan that does not come out is a failure with its errors.
+ * With `focus` (names of files), the others are the workspace only: the side holds the plans of
+ * the focus files, and `diagnostics` their findings (compiler/findings.ts).
+ */
+export function compileSide(files: readonly SourceFile[], catalog: CatalogChoice, label: string, focus?: ReadonlySet<string>): DiffSide {
   const read = files.map((f) => ({ file: f.name, text: readFileSync(f.path, 'utf8') }));
   const sources = new Map(read.map((i) => [i.file, i.text]));
   if (read.length === 0) return { label, plans: [], failures: new Map(), sources };
-  const snapshot = catalog.snapshot ?? inferSnapshot(read, catalog.roots);
+  const snapshot = catalog.snapshot ?? inferSnapshot(focus === undefined ? read : [...read.filter((i) => focus.has(i.file)), ...read.filter((i) => !focus.has(i.file))], catalog.roots);
   const loaded = loadCatalog(snapshot);
   const version = loaded.catalog?.data.version;
   const inputs = catalog.repin && version !== undefined ? read.map((i) => ({ file: i.file, text: repin(i.text, i.file, version) })) : read;
   const result = compileWorkspace(inputs, loaded.catalog, { catalogDiagnostics: loaded.diagnostics });
-  const compiled = new Set(result.plans.map((p) => p.planId));
-  const errors = result.diagnostics.filter((d) => d.severity === 'error');
+  const plans = focus === undefined ? result.plans : result.plans.filter((p) => focus.has(p.source.file));
+  const diagnostics = focus === undefined ? result.diagnostics : findingsOf(result, focus);
+  const compiled = new Set(plans.map((p) => p.planId));
+  const errors = diagnostics.filter((d) => d.severity === 'error');
 
   const declared: { planId: string; file: string; start: number; end: number }[] = [];
   for (const input of inputs) {
-    for (const decl of parse(input.text, input.file).document.declarations) {
+    if (focus !== undefined && !focus.has(input.file)) continue;
+    for (const decl of (result.documents.get(input.file) ?? parse(input.text, input.file).document).declarations) {
       if ((decl.kind === 'Plan' || decl.kind === 'Bundle') && decl.name.name !== '') {
         declared.push({ planId: decl.name.name, file: input.file, start: decl.range.start.offset, end: decl.range.end.offset });
       }
@@ -90,7 +101,7 @@ export function compileSide(files: readonly SourceFile[], catalog: CatalogChoice
     const messages = [...new Set(relevant.map((d) => `${d.code} ${d.message}${d.help ? ` (${d.help})` : ''}`))];
     failures.set(plan.planId, messages.length > 0 ? messages : ['a plan or template it uses does not compile']);
   }
-  return { label, plans: result.plans, failures, sources };
+  return { label, plans, failures, sources, diagnostics };
 }
 
 /** The source with its `catalog <id> <version>` line naming `version` instead. */
@@ -150,7 +161,13 @@ export function readSide(path: string, catalog: CatalogChoice): DiffSide {
   if (!existsSync(path)) throw new DiffInputError(`no such file or directory: ${path}`);
   const isFile = statSync(path).isFile();
   const root = isFile ? dirname(path) : path;
-  const planFiles = isFile ? (path.endsWith('.json') ? [] : [path]) : collectPlanFiles([path]);
+  if (isFile && !path.endsWith('.json')) {
+    // A file alone is compiled in its workspace, the files of its folder (cli/workspace.ts).
+    const { files } = planWorkspace([path]);
+    const name = toPosix(relative(root, path));
+    return compileSide(files.map((p) => ({ path: p, name: toPosix(relative(root, p)) })), catalog, toPosix(path), new Set([name]));
+  }
+  const planFiles = isFile ? [] : collectPlanFiles([path]);
   if (planFiles.length > 0) {
     return compileSide(planFiles.map((p) => ({ path: p, name: toPosix(relative(root, p)) })), catalog, toPosix(path));
   }
@@ -287,6 +304,13 @@ export function registerDiffCommands(program: Command, ctx: CommandContext): voi
     .action((paths: string[], opts: DiffCommandOptions) => {
       try {
         const { report, previous, current } = runDiff(paths, opts);
+        // A side that compiled nothing: the errors that stopped it, as `o2a check` prints them.
+        for (const side of [previous, current]) {
+          const errors = (side.diagnostics ?? []).filter((d) => d.severity === 'error');
+          if (side.plans.length === 0 && errors.length > 0) {
+            ctx.stderr.write(`o2a diff: ${side.label} compiles no plan:\n${renderText(errors, side.sources, { color: false })}`);
+          }
+        }
         const locate = locatorFromSources(current.sources, previous.sources);
         const useColor = opts.color && opts.format === 'text' && 'isTTY' in ctx.stdout && Boolean(ctx.stdout.isTTY);
         ctx.stdout.write(renderDiff(report, opts.format, { color: useColor, locate }));

@@ -1,14 +1,16 @@
 // `o2a graph`: a picture of a plan's step graph (SVG drawn by o2a, mermaid or dot), optionally
 // coloured by the states of a running saga's steps.
 import { type Command, Option } from 'commander';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { stepStates, type StepState } from '../../compiler/graph/model.js';
 import type { GraphFormat } from '../../compiler/graph/index.js';
 import type { CompiledPlan } from '../../compiler/emit/schema.js';
 import { closestMatch } from '../../compiler/diagnostics/suggest.js';
 import { DiffInputError, readSide } from './diff.js';
-import { describeError } from '../workspace.js';
+import { describeError, displayPath } from '../workspace.js';
+import { renderText } from '../printers/text.js';
 import type { CommandContext } from '../main.js';
 
 const stateName = z.string().transform((s) => s.toUpperCase()).pipe(z.enum(stepStates));
@@ -62,7 +64,21 @@ export function registerGraphCommands(program: Command, ctx: CommandContext): vo
     .action(async (path: string, opts: { plan?: string; format: GraphFormat; out?: string; catalog?: string; state?: string }) => {
       try {
         const side = readSide(path, { snapshot: opts.catalog, roots: ['catalogs'] });
-        const plan = pickPlan(side.plans, opts.plan, side.failures ?? new Map());
+        let plan: CompiledPlan;
+        try {
+          plan = pickPlan(side.plans, opts.plan, side.failures ?? new Map());
+        } catch (error) {
+          // Nothing to draw because of errors: show them, as `o2a check` would.
+          const errors = (side.diagnostics ?? []).filter((d) => d.severity === 'error');
+          if (errors.length > 0 && (side.plans.length === 0 || (opts.plan !== undefined && side.failures?.has(opts.plan)))) {
+            // Side file names are relative to the folder read: shown from here, as `o2a check` shows them.
+            const folder = statSync(path).isFile() ? dirname(path) : path;
+            const shown = (file: string) => displayPath(join(folder, file));
+            const sources = new Map([...side.sources].map(([file, text]) => [shown(file), text]));
+            ctx.stderr.write(renderText(errors.map((d) => ({ ...d, file: shown(d.file) })), sources, { color: false }));
+          }
+          throw error;
+        }
         let states = new Map<string, StepState>();
         if (opts.state !== undefined) {
           if (!existsSync(opts.state)) throw new DiffInputError(`no such state file: ${opts.state}`);
