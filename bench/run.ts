@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark of o2a, with the peer runtimes measured in the same run on the
-// same PostgreSQL. `npm run bench -- compiler runtime recovery lsp` picks parts. Prints a Markdown report
+// same PostgreSQL. `npm run bench -- compiler runtime recovery service lsp` picks parts. Prints a Markdown report
 // (as pasted in the README) and writes the raw figures to out/bench.json.
 import { cpus, totalmem, loadavg } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -8,6 +8,7 @@ import { runRuntimeBench } from './runtime/bench.js';
 import { runPeerBench } from './runtime/peers.js';
 import { runLspBench } from './lsp/index.js';
 import { runRecoveryBench } from './recovery/index.js';
+import { runServiceBench } from './service/index.js';
 
 const parts = new Set(process.argv.slice(2).filter((a) => !a.startsWith('-')));
 const want = (part: string) => parts.size === 0 || parts.has(part);
@@ -71,6 +72,24 @@ if (want('recovery')) {
     '',
     `After ${r.kill.kills.length} kills: of ${r.kill.accepted} orders accepted (each process took a share as it started), ${r.kill.completed} completed, ${r.kill.failed} failed, ${r.kill.stuck} stuck, ${r.kill.fallout} fallout cases (${r.kill.seconds.toFixed(1)} s in all).`,
     d.skipped ? '' : `After the database restart: ${d.completed} completed, ${d.failed} failed, ${d.stuck} stuck, ${d.fallout} fallout cases; the process ${d.processSurvived ? 'stayed up' : 'DIED'}.`,
+    '',
+  );
+}
+
+if (want('service')) {
+  const s = await runServiceBench();
+  report.service = s;
+  const e = s.endToEnd;
+  lines.push(
+    `Service, \`o2a serve\`'s HTTP edge on 127.0.0.1 (autocannon, ${s.connections} connections, ${s.seconds} s per target, each server in its own process; orders on the local PostgreSQL):`,
+    '',
+    '| target | answers/s | p50 / p99 latency |',
+    '|---|---|---|',
+    `| bare Fastify route answering a constant (same POST body) | ${fixed(s.bare.requestsPerSecond, 0)} | ${fixed(s.bare.latencyMs.p50, 0)} / ${fixed(s.bare.latencyMs.p99, 0)} ms |`,
+    `| TMF622 POST /productOrder, worker loops off: orders accepted (201) | ${fixed(s.intake.requestsPerSecond)} | ${fixed(s.intake.latencyMs.p50, 0)} / ${fixed(s.intake.latencyMs.p99, 0)} ms |`,
+    '',
+    `Ratio: orders accepted/s / bare route answers/s = ${fixed(s.ratio, 3)}. Every 201 was an order in the database (${s.intake.answered201} answered, ${s.intake.recorded} recorded).`,
+    `End to end: ${e.orders} Home Fiber orders POSTed to a server running ${e.workers} worker loops, accepted at ${fixed(e.acceptedPerSecond)}/s; ${e.completed} of them listed completed by the API ${fixed(e.seconds)} s after the first POST: ${fixed(e.completedPerSecond)} orders completed/s through the API.`,
     '',
   );
 }
