@@ -8,7 +8,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import { listMigrations } from '../runtime/store/migrate.js';
 import { writeGuard } from './auth.js';
 import type { ServiceContext, ServicePlugin } from './context.js';
-import { schemaProblem, sendError, type SchemaError } from './errors.js';
+import { schemaProblem, sendError, type Problem, type SchemaError } from './errors.js';
 import { productOrdering } from './product-ordering.js';
 import { serviceOrdering } from './service-ordering.js';
 import { TMF622_SCHEMA_ID, tmf622Schema } from './tmf-schemas.js';
@@ -51,6 +51,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     },
     // A hostile client does not get to keep a socket: requests must arrive in time.
     requestTimeout: 30_000,
+    // A URL that cannot be decoded (bad percent-encoding, no UTF-8): a TMF error too.
+    frameworkErrors: (error, _request, reply) => {
+      sendError(reply, 400, `the URL cannot be decoded: ${error.message}`, [{ field: 'url', message: 'url: not valid percent-encoded UTF-8' }]);
+    },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
@@ -63,6 +67,16 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   // JSON bodies under the media types TMF uses for them; any other type (text/plain too) is 415.
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+
+  // What no schema says but the database refuses (a NUL, half a surrogate pair) and what would
+  // exhaust the validators' stack (nesting without end): refused before any route sees it.
+  app.addHook('preValidation', async (request, reply) => {
+    for (const [part, value] of [['params', request.params], ['querystring', request.query], ['body', request.body]] as const) {
+      const problem = unstorable(value, part === 'body' ? [] : [part], 0);
+      if (problem) return sendError(reply, 400, `${problem.message}; nothing was recorded`, [problem]);
+    }
+    return undefined;
+  });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.validation) {
@@ -130,3 +144,25 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 }
 
 export { TMF622_SCHEMA_ID };
+
+/** How deep a request's JSON may nest (a product order with bundles nests a few levels). */
+export const MAX_DEPTH = 32;
+
+/** A string PostgreSQL cannot store as text or jsonb: a NUL character, or half of a surrogate pair. */
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** The first place in a request value that cannot be taken, or null. */
+function unstorable(value: unknown, path: string[], depth: number): Problem | null {
+  const here = () => path.join('.') || 'body';
+  if (typeof value === 'string') {
+    return UNSTORABLE.test(value) ? { field: here(), message: `${here()}: contains a NUL character or a lone surrogate, which cannot be stored` } : null;
+  }
+  if (value === null || typeof value !== 'object') return null;
+  if (depth >= MAX_DEPTH) return { field: here(), message: `${here()}: nested deeper than ${MAX_DEPTH} levels` };
+  for (const [key, v] of Object.entries(value)) {
+    if (UNSTORABLE.test(key)) return { field: here(), message: `${here()}: a field name contains a NUL character or a lone surrogate` };
+    const problem = unstorable(v, [...path, key], depth + 1);
+    if (problem) return problem;
+  }
+  return null;
+}
