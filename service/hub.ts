@@ -124,8 +124,17 @@ export class EventHub {
   }
 
   async unsubscribe(id: string): Promise<boolean> {
-    // Its deliveries go with it (ON DELETE CASCADE).
-    const rows = await this.runtime.store.query('DELETE FROM hub_subscription WHERE id = $1 RETURNING id', [id]);
+    // Its deliveries go with it (ON DELETE CASCADE), and the events nobody else has to receive.
+    const rows = await this.runtime.store.transaction(async (tx) => {
+      const deleted = await tx.query<{ event_seq: string }>(
+        'DELETE FROM hub_delivery WHERE subscription_id = $1 RETURNING event_seq', [id]);
+      if (deleted.length > 0) {
+        await tx.query(
+          `DELETE FROM hub_event e WHERE e.seq = ANY($1::bigint[]) AND NOT EXISTS (SELECT 1 FROM hub_delivery d WHERE d.event_seq = e.seq)`,
+          [deleted.map((d) => String(d.event_seq))]);
+      }
+      return tx.query('DELETE FROM hub_subscription WHERE id = $1 RETURNING id', [id]);
+    });
     return rows.length > 0;
   }
 
@@ -174,16 +183,20 @@ export class EventHub {
                                             FROM product_order_item WHERE product_order_id = ANY($1) ORDER BY product_order_id, id) i) AS items,
                 (SELECT json_agg(s) FROM (SELECT id, query FROM hub_subscription ORDER BY created_at, id) s) AS subs`,
         [orderIds]);
-      const orders = new Map(((parseJson(found?.orders) ?? []) as OrderRow[]).map((o) => [o.id, o]));
-      const items = (parseJson(found?.items) ?? []) as ItemRow[];
       const subs = ((parseJson(found?.subs) ?? []) as { id: string; query: string | null }[])
         .map((s) => ({ id: s.id, match: s.query ? parseQuery(s.query) : null }));
+      // Nobody listens: nothing to keep (a listener gets the events from its registration on).
+      if (subs.length === 0) return 0;
+      const orders = new Map(((parseJson(found?.orders) ?? []) as OrderRow[]).map((o) => [o.id, o]));
+      const items = (parseJson(found?.items) ?? []) as ItemRow[];
       const events: HubEvent[] = [];
       const orderOf: string[] = [];
       for (const fact of relevant) {
         const order = orders.get(fact.productOrderId);
         if (!order) continue;
         for (const event of this.eventsOf(fact, order, items.filter((i) => i.product_order_id === order.id))) {
+          // Only the events some listener's query takes are kept.
+          if (!subs.some((sub) => !sub.match || sub.match(event))) continue;
           events.push(event);
           orderOf.push(fact.productOrderId);
         }
@@ -296,8 +309,14 @@ export class EventHub {
     const done = outcomes.filter((o) => o.error === null).map((o) => o.row);
     const failed = outcomes.filter((o) => o.error !== null);
     if (done.length > 0) {
+      // Acknowledged; an event no listener still has to receive goes too. (A fact the relay
+      // publishes again after that is delivered again: at least once.)
       await this.runtime.store.query(
-        `DELETE FROM hub_delivery WHERE (subscription_id, event_seq) IN (SELECT * FROM unnest($1::text[], $2::bigint[]))`,
+        `WITH acked AS (
+           DELETE FROM hub_delivery WHERE (subscription_id, event_seq) IN (SELECT * FROM unnest($1::text[], $2::bigint[]))
+           RETURNING event_seq)
+         DELETE FROM hub_event e WHERE e.seq IN (SELECT event_seq FROM acked)
+            AND NOT EXISTS (SELECT 1 FROM hub_delivery d WHERE d.event_seq = e.seq AND (d.subscription_id, d.event_seq) NOT IN (SELECT * FROM unnest($1::text[], $2::bigint[])))`,
         [done.map((r) => r.subscription_id), done.map((r) => String(r.event_seq))]);
     }
     if (failed.length > 0) {

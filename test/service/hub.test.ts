@@ -127,6 +127,8 @@ describe.each(stores)('event hub on $name', (storeUnderTest) => {
     clock.advance(10_000);
     for (let round = 0; round < 20 && (await hub.drain()) > 0; round++) clock.advance(10_000);
     expect(await hub.backlog()).toEqual({});
+    // Delivered everywhere: nothing kept.
+    expect(await runtime.store.query('SELECT seq FROM hub_event')).toEqual([]);
 
     // Every order event of the outbox, once each (at least once: no duplicates here), in order per order.
     const orderFacts = await runtime.store.query<{ product_order_id: string; type: string; payload: unknown }>(
