@@ -24,6 +24,10 @@ import {
 import { Amendments, type AmendInput, type AmendResult } from './amendment.js';
 import { releaseAnswered } from './reconciliation.js';
 import {
+  PLAN_ON_RETIRED_SNAPSHOT, retireCatalog, retirementIndex, staleSnapshotProblem, type CatalogRetirement, type RetireCatalogInput,
+  type RetireCatalogResult,
+} from './catalog-retirement.js';
+import {
   activationCommandTransitions, falloutCaseTransitions, pathTo, productOrderItemTransitions,
   productOrderTransitions, resourceTransitions, sagaStepTransitions, sagaTransitions, transition,
   TransitionRefused, type ActivationCommandState, type ProductOrderItemState, type ProductOrderState, type ResourceState, type SagaState,
@@ -221,6 +225,14 @@ export class Engine {
     return this.amendments.amend(input);
   }
 
+  /**
+   * Retires a catalog snapshot version for new orders (§31.4): plans compiled against it take no
+   * new order; the sagas running on them finish.
+   */
+  retireCatalog(input: RetireCatalogInput): Promise<RetireCatalogResult> {
+    return retireCatalog(this.store, input, this.options.clock.now());
+  }
+
   /** Approves (or refuses) what waits for a decision: a compensation that requires approval. */
   approve(approvalId: string, decision: { by: string; note?: string; approve?: boolean }): Promise<ApproveResult> {
     return this.cancellations.decide(approvalId, { ...decision, approve: decision.approve ?? true });
@@ -302,18 +314,23 @@ export class Engine {
       const uow = new UnitOfWork(now);
       for (const plan of plans) await this.registry.register(tx, plan, uow.now);
       const ids = valid.map((v) => v.order.id ?? `po-${randomUUID()}`);
-      // The duplicate check (with the reasons of an order rejected at intake) and the newest plan
-      // of every offering named, in one round trip.
-      const [found] = await tx.query<{ existing: Record<string, KnownOrder> | string | null; newest: Record<string, string> | string | null }>(
+      // The duplicate check (with the reasons of an order rejected at intake), the newest plan of
+      // every offering named (one compiled against a catalog snapshot in force first), and the
+      // retired snapshots, in one round trip.
+      const [found] = await tx.query<{
+        existing: Record<string, KnownOrder> | string | null; newest: Record<string, string> | string | null; retired: unknown;
+      }>(
         `SELECT (SELECT json_object_agg(id, json_build_object('correlation_id', correlation_id, 'state', state, 'body_hash', body_hash,
                                                               'reasons', rejection_reasons))
                    FROM product_order WHERE id = ANY($1)) AS existing,
                 (SELECT json_object_agg(offering_id, hash) FROM (
-                   SELECT DISTINCT ON (offering_id) offering_id, hash FROM plan WHERE offering_id = ANY($2)
-                    ORDER BY offering_id, plan_version DESC, registered_at DESC) p) AS newest`,
+                   SELECT DISTINCT ON (offering_id) offering_id, hash FROM plan p WHERE offering_id = ANY($2)
+                    ORDER BY offering_id, ${PLAN_ON_RETIRED_SNAPSHOT}, plan_version DESC, registered_at DESC) p) AS newest,
+                (SELECT json_agg(r) FROM catalog_retirement r) AS retired`,
         [ids, [...new Set(valid.flatMap((v) => offeringsOf(v.order.productOrderItem)))]]);
       const existing = parsedJson(found?.existing) as Record<string, KnownOrder>;
       const newest = parsedJson(found?.newest) as Record<string, string>;
+      const retired = retirementIndex((typeof found?.retired === 'string' ? JSON.parse(found.retired) : found?.retired ?? []) as Record<string, unknown>[]);
       const taken = new Map<string, ProductOrderRow>();
       // Resubmissions under a known id with another body: answered once the bodies are read.
       const conflicts: { index: number; orderId: string; order: Tmf622ProductOrder; stored: unknown }[] = [];
@@ -349,7 +366,7 @@ export class Engine {
         uow.addOrder(row);
         const problems: string[] = [];
         for (const [i, item] of order.productOrderItem.entries()) {
-          await this.addItem(tx, uow, row, item, `productOrderItem.${i}`, null, plans, problems, newest);
+          await this.addItem(tx, uow, row, item, `productOrderItem.${i}`, null, plans, problems, newest, retired);
         }
         const ctx: Ctx = { uow, order: row, cause: null };
         uow.recordState(row, null, 'ProductOrderCreated', {}, { state: 'acknowledged', items: uow.itemsOf(orderId).length });
@@ -391,7 +408,8 @@ export class Engine {
    */
   private async addItem(
     tx: Queryable, uow: UnitOfWork, order: ProductOrderRow, item: Tmf622OrderItem, path: string, parent: ProductOrderItemRow | null,
-    explicit: CompiledPlan[], problems: string[], newest: Record<string, string>, pinned?: CompiledPlan,
+    explicit: CompiledPlan[], problems: string[], newest: Record<string, string>, retired: Map<string, CatalogRetirement>,
+    pinned?: CompiledPlan,
   ): Promise<void> {
     // An item without one is not a valid order (parseProductOrder), unless the intake was told to
     // take it (`offeringRequired: false`): then no plan can fulfil it and the order is rejected.
@@ -405,6 +423,9 @@ export class Engine {
       ?? explicit.filter((p) => p.offeringId === offeringId).sort((a, b) => b.planVersion - a.planVersion)[0]
       ?? (newestHash ? await this.registry.get(tx, newestHash) : null);
     if (!plan) problems.push(`${path}.productOffering.id: no fulfillment plan for offering ${offeringId}`);
+    // A plan compiled against a retired catalog snapshot takes no new order (§31.4).
+    const stale = plan ? staleSnapshotProblem(plan, retired) : null;
+    if (stale) problems.push(`${path}.productOffering.id: ${stale}`);
     const characteristics = { ...(parent?.characteristics ?? {}), ...characteristicsOf(item) };
     const row: ProductOrderItemRow = {
       productOrderId: order.id, id: item.id, parentItemId: parent?.id ?? null, offeringId, action: item.action,
@@ -422,7 +443,7 @@ export class Engine {
       const nested = at >= 0 ? item.productOrderItem?.[at] : undefined;
       if (!nested && entry.optional) continue;
       const childItem: Tmf622OrderItem = nested ?? { id: `${item.id}.${entry.name}`, action: item.action, productOffering: { id: child.offeringId } };
-      await this.addItem(tx, uow, order, childItem, nested ? `${path}.productOrderItem.${at}` : path, row, explicit, problems, newest, child);
+      await this.addItem(tx, uow, order, childItem, nested ? `${path}.productOrderItem.${at}` : path, row, explicit, problems, newest, retired, child);
     }
   }
 
