@@ -11,13 +11,12 @@ import { approvals } from '../runtime/engine/cancellation.js';
 import { reconciliationFindings } from '../runtime/engine/reconciliation.js';
 import type { FalloutCaseState } from '../runtime/engine/states.js';
 import { orderTrail, projectOrder } from '../runtime/projection/read-model.js';
-import { renderPlanGraph } from '../compiler/graph/index.js';
 import type { ServicePlugin } from './context.js';
 import {
-  FALLOUT_CASE_STATES, PRODUCT_ORDER_STATES, falloutCase, falloutCases, findOrders, listOrders, orderSagas, ordersByState,
+  FALLOUT_CASE_STATES, PRODUCT_ORDER_STATES, falloutCase, falloutCases, findOrders, listOrders, orderPlans, ordersByState,
   stuckOrders, trailByCorrelation,
 } from './ops/queries.js';
-import { dashboardPage, itemStepStates, messagePage, orderListPage, orderPage, trailPage, type PageOptions } from './ops/page.js';
+import { dashboardPage, itemGraph, messagePage, orderListPage, orderPage, trailPage, type PageOptions } from './ops/page.js';
 
 export const OPS_API = '/o2a/v1/ops';
 export const OPS_PAGE = '/ops';
@@ -127,10 +126,12 @@ export const opsPlugin: ServicePlugin = async (app, { runtime, guard }) => {
     const { id, item } = request.params;
     const view = await projectOrder(db, runtime.registry, id);
     if (!view) return fail(reply, 404, `no order ${id}`, 'id');
-    const saga = (await orderSagas(db, runtime.registry, id)).find((s) => s.itemId === item);
-    if (!saga) return fail(reply, 404, `order ${id} has no saga for item ${item}`, 'item');
-    if (!saga.plan) return fail(reply, 404, `the plan of item ${item} is not in the registry`, 'item');
-    return reply.type('image/svg+xml; charset=utf-8').send(renderPlanGraph(saga.plan, 'svg', itemStepStates(view, item)));
+    const items = await orderPlans(db, runtime.registry, id);
+    const found = items.find((i) => i.itemId === item);
+    if (!found) return fail(reply, 404, `order ${id} has no item ${item}`, 'item');
+    const svg = itemGraph(view, found, items);
+    if (svg === null) return fail(reply, 404, `item ${item} has no plan in the registry (an item rejected at intake has none)`, 'item');
+    return reply.type('image/svg+xml; charset=utf-8').send(svg);
   });
 
   app.get<{ Querystring: { correlationId: string } }>(`${OPS_API}/trail`, {
@@ -230,8 +231,8 @@ export const opsPlugin: ServicePlugin = async (app, { runtime, guard }) => {
     const id = request.params.id;
     const view = await projectOrder(db, runtime.registry, id);
     if (!view) return html(reply.code(404), (o) => messagePage({ ...o, title: 'No such order' }, 'No such order', `There is no order ${id}.`));
-    const [sagas, fallout] = [await orderSagas(db, runtime.registry, id), await falloutCases(db, { state: 'OPEN', productOrderId: id, limit: 50, offset: 0 })];
-    return html(reply, (o) => orderPage({ ...o, title: `Order ${id}` }, { view, sagas, fallout: fallout.cases }));
+    const [items, fallout] = [await orderPlans(db, runtime.registry, id), await falloutCases(db, { state: 'OPEN', productOrderId: id, limit: 50, offset: 0 })];
+    return html(reply, (o) => orderPage({ ...o, title: `Order ${id}` }, { view, items, fallout: fallout.cases }));
   });
 
   app.get<{ Querystring: { correlationId: string } }>(`${OPS_PAGE}/trail`, {

@@ -8,7 +8,7 @@ import type { ApprovalView } from '../../runtime/engine/cancellation.js';
 import type { Finding } from '../../runtime/engine/reconciliation.js';
 import type { FalloutCaseRow } from '../../runtime/engine/unit-of-work.js';
 import type { OrderReadModel } from '../../runtime/projection/read-model.js';
-import type { CorrelatedEntry, OrderSummary, StateCount, StuckGroup } from './queries.js';
+import type { CorrelatedEntry, ItemPlan, OrderSummary, StateCount, StuckGroup } from './queries.js';
 
 const h = escapeXml;
 /** A path segment or query value inside an attribute. */
@@ -275,7 +275,7 @@ ${rows.join('\n')}
 
 export interface OrderPageData {
   view: OrderReadModel;
-  sagas: { sagaId: string; itemId: string; state: string; plan: CompiledPlan | null }[];
+  items: ItemPlan[];
   fallout: FalloutCaseRow[];
 }
 
@@ -285,15 +285,39 @@ export function itemStepStates(view: OrderReadModel, itemId: string): Map<string
   return new Map(view.steps.filter((s) => s.itemId === itemId && known.has(s.state)).map((s) => [s.id, s.state as StepState]));
 }
 
+/** Where a bundle item's saga is, in the graph's colours: done, running, waiting for somebody (held), failed, undone. */
+const SAGA_AS_STEP: Record<string, StepState> = {
+  STARTED: 'STARTED', HELD: 'WAITING', COMPLETED: 'SUCCEEDED', FAILED: 'FAILED', COMPENSATING: 'COMPENSATING', COMPENSATED: 'COMPENSATED',
+};
+
+/** A bundle's items (by name) coloured by the sagas of the order items it was split into (matched by plan). */
+export function bundleItemStates(bundle: CompiledPlan, bundleItemId: string, items: ItemPlan[]): Map<string, StepState> {
+  const states = new Map<string, StepState>();
+  if (bundle.kind !== 'bundle') return states;
+  for (const child of items.filter((i) => i.parentItemId === bundleItemId && i.sagaState !== null)) {
+    const name = bundle.items.find((b) => b.planId === child.plan?.planId)?.name;
+    const state = SAGA_AS_STEP[child.sagaState as string];
+    if (name !== undefined && state !== undefined) states.set(name, state);
+  }
+  return states;
+}
+
+/** The graph of an item: its saga's steps, or for a bundle item its items. */
+export function itemGraph(view: OrderReadModel, item: ItemPlan, items: ItemPlan[]): string | null {
+  if (!item.plan) return null;
+  const states = item.plan.kind === 'bundle' ? bundleItemStates(item.plan, item.itemId, items) : itemStepStates(view, item.itemId);
+  return renderPlanGraph(item.plan, 'svg', states);
+}
+
 export function orderPage(options: PageOptions, data: OrderPageData): string {
   const { view } = data;
   const items = view.items.map((i) => `<tr data-item="${h(i.id)}"><td>${h(i.id)}</td><td class="state">${h(i.state)}</td><td class="customer">${h(i.customerStatus)}</td><td class="state">${h(i.sagaState ?? '')}</td><td>${h(i.planId ?? '')}</td></tr>`);
-  const graphs = data.sagas.map((s) => {
-    const item = view.items.find((i) => i.id === s.itemId);
-    const head = `<h3>Item ${h(s.itemId)}${s.plan ? ` · ${h(s.plan.planId)} v${s.plan.planVersion}` : ''}: <span class="state">${h(item?.state ?? '')}</span> · saga <span class="state">${h(s.state)}</span> · customer sees <span class="customer">“${h(item?.customerStatus ?? '')}”</span></h3>`;
-    if (!s.plan) return `${head}<p class="empty">the saga's plan is not in the registry</p>`;
-    const svg = renderPlanGraph(s.plan, 'svg', itemStepStates(view, s.itemId));
-    return `${head}<div class="graph" data-item="${h(s.itemId)}">${svg}</div>`;
+  const graphs = data.items.filter((i) => i.sagaId !== null || i.plan?.kind === 'bundle').map((i) => {
+    const item = view.items.find((v) => v.id === i.itemId);
+    const saga = i.sagaState !== null ? ` · saga <span class="state">${h(i.sagaState)}</span>` : '';
+    const head = `<h3>Item ${h(i.itemId)}${i.plan ? ` · ${h(i.plan.kind)} ${h(i.plan.planId)} v${i.plan.planVersion}` : ''}: <span class="state">${h(item?.state ?? '')}</span>${saga} · customer sees <span class="customer">“${h(item?.customerStatus ?? '')}”</span></h3>`;
+    const svg = itemGraph(view, i, data.items);
+    return svg === null ? `${head}<p class="empty">its plan is not in the registry</p>` : `${head}<div class="graph" data-item="${h(i.itemId)}">${svg}</div>`;
   });
   const steps = view.steps.map((s) => `<tr data-item="${h(s.itemId)}" data-step="${h(s.id)}"><td>${h(s.itemId)}</td><td class="state">${h(s.id)}</td><td class="state">${h(s.state)}</td><td class="num">${s.attempt}</td><td>${when(s.lastUpdated || null)}</td></tr>`);
   const reasons = [

@@ -183,13 +183,27 @@ export async function falloutCase(db: Queryable, id: string): Promise<FalloutCas
   return row ? falloutFromRow(row) : null;
 }
 
-/** The sagas of an order with the plan each runs (for its step graph). */
-export async function orderSagas(db: Queryable, registry: PlanRegistry, productOrderId: string): Promise<{ sagaId: string; itemId: string; state: string; plan: CompiledPlan | null }[]> {
-  const rows = await db.query<{ id: string; product_order_item_id: string; plan_hash: string; state: string }>(
-    'SELECT id, product_order_item_id, plan_hash, state FROM saga WHERE product_order_id = $1 ORDER BY product_order_item_id, id', [productOrderId]);
-  const out = [];
+/** An order item with the plan it runs: its saga's (a saga may have moved to a newer version), else the item's own (a bundle item has no saga). */
+export interface ItemPlan {
+  itemId: string;
+  parentItemId: string | null;
+  sagaId: string | null;
+  sagaState: string | null;
+  plan: CompiledPlan | null;
+}
+
+/** The items of an order with their plans (for their step graphs), in item id order. */
+export async function orderPlans(db: Queryable, registry: PlanRegistry, productOrderId: string): Promise<ItemPlan[]> {
+  const rows = await db.query<{ id: string; parent_item_id: string | null; plan_hash: string | null; saga_id: string | null; saga_state: string | null }>(
+    `SELECT i.id, i.parent_item_id, coalesce(s.plan_hash, i.plan_hash) AS plan_hash, s.id AS saga_id, s.state AS saga_state
+       FROM product_order_item i LEFT JOIN saga s ON s.product_order_id = i.product_order_id AND s.product_order_item_id = i.id
+      WHERE i.product_order_id = $1 ORDER BY i.id`, [productOrderId]);
+  const out: ItemPlan[] = [];
   for (const r of rows) {
-    out.push({ sagaId: r.id, itemId: r.product_order_item_id, state: r.state, plan: await registry.get(db, r.plan_hash).catch(() => null) });
+    out.push({
+      itemId: r.id, parentItemId: r.parent_item_id, sagaId: r.saga_id, sagaState: r.saga_state,
+      plan: r.plan_hash ? await registry.get(db, r.plan_hash).catch(() => null) : null,
+    });
   }
   return out;
 }

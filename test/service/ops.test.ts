@@ -189,4 +189,24 @@ describe.each(stores)('ops endpoints on $name', (storeUnderTest) => {
     expect(search.statusCode).toBe(303);
     expect(search.headers.location).toBe('/ops/orders/po-fall');
   });
+
+  it("draws a bundle's items coloured by the sagas its order items run, beside each item's own steps", async () => {
+    await runtime.submitOrder({
+      id: 'po-family', relatedParty: [{ id: 'cust-9', role: 'customer' }],
+      productOrderItem: [{
+        id: '1', action: 'add', productOffering: { id: 'FAMILY_PACK' },
+        product: { productCharacteristic: [{ name: 'installation', value: 'technician' }, { name: 'simType', value: 'physical' }] },
+        productOrderItem: [{ id: '1.tv', action: 'add', productOffering: { id: 'OTT_STREAMING' } }],
+      }],
+    }, { scenario: { steps: { ott: { outcome: 'timeout' } } } });
+    await runtime.settle();
+    const bundle = await get(`${API}/orders/po-family/items/1/graph.svg`);
+    expect(bundle.status).toBe(200);
+    expect(bundle.body).toContain('<g class="step" data-id="item:mobile" data-state="SUCCEEDED">');
+    expect(bundle.body).toContain('<g class="step" data-id="item:fiber" data-state="SUCCEEDED">');
+    expect(bundle.body).toMatch(/<g class="step" data-id="item:tv" data-state="(FAILED|WAITING)">/);
+    const page = await get('/ops/orders/po-family');
+    for (const item of ['1', '1.mobile', '1.fiber', '1.tv']) expect(page.body).toContain(`<div class="graph" data-item="${item}">`);
+    expect(await get(`${API}/orders/po-xss/items/1/graph.svg`)).toMatchObject({ status: 404, body: { field: 'item' } });
+  });
 });
