@@ -128,6 +128,28 @@ export class PlanGraph {
     return this.ancestors(step).has(other);
   }
 
+  /**
+   * Whether a step among `names` has no kind (its kind or its template is unknown, reported where
+   * it is written): it may be the kind a check looks for, so the check says nothing about it.
+   */
+  anyUnknownKind(names: Iterable<string>): boolean {
+    for (const n of names) if (this.plan.stepByName.get(n)?.kind === undefined) return true;
+    return false;
+  }
+
+  /**
+   * Whether a step's `after` names a step the plan has not (reported where it is written): the
+   * edge is missing, so a check must not conclude anything from the absence of a path.
+   */
+  hasUnknownDependency(): boolean {
+    return this.plan.steps.some((s) => s.decl.after.some((id) => id.name !== '' && !this.plan.stepByName.has(id.name)));
+  }
+
+  /** Whether the plan has a dependency cycle: no step order, so no check that needs one runs. */
+  hasCycle(): boolean {
+    return this.topologicalOrder() === undefined;
+  }
+
   /** Steps that `step` transitively depends on, of a given kind. */
   ancestorsOfKind(step: string, kindId: string): BoundStep[] {
     return [...this.ancestors(step)].map((n) => this.plan.stepByName.get(n)!).filter((s) => s.kind?.id === kindId);

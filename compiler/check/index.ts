@@ -38,6 +38,24 @@ export const planChecks: readonly PlanCheck[] = [
   workEvidenceDeclared, modifyOrderWithoutFieldWork,
 ];
 
+/**
+ * Checks that read the step order (what runs before or after what): on a plan with a dependency
+ * cycle that order means nothing, so they do not run there; the cycle (O2A3001) is the error.
+ */
+const stepOrderChecks: ReadonlySet<PlanCheck> = new Set([
+  redundantDependencies, billingAfterVerification, notificationAfterVerification, activationVerified,
+  cancelCompensatesSomething, amendWindowBeforeReplan,
+]);
+
+/**
+ * Checks that conclude from a missing path (no verification before billing, nothing to compensate
+ * yet): they do not run while a step's `after` names an unknown step, whose edge is missing; the
+ * unknown name (O2A2020) is the error.
+ */
+const wholeOrderChecks: ReadonlySet<PlanCheck> = new Set([
+  billingAfterVerification, notificationAfterVerification, activationVerified, cancelCompensatesSomething,
+]);
+
 export const bundleChecks: readonly BundleCheck[] = [
   bundleHasItems, bundleOfferingIsBundle, bundleItemsMatchOffering, bundleBillingPolicyComplete, bundleStatusMappingValid,
 ];
@@ -74,7 +92,13 @@ export function checkModel(model: BoundModel, sourceText: (file: string) => stri
     const graph = options.reuse === true ? graphOf(plan) : new PlanGraph(plan);
     graphs.set(plan.name, graph);
     if (catalog === undefined) continue;
-    for (const check of planChecks) diagnostics.push(...check({ plan, catalog, model, graph, sourceText }));
+    const cyclic = graph.hasCycle();
+    const partial = graph.hasUnknownDependency();
+    for (const check of planChecks) {
+      if (cyclic && stepOrderChecks.has(check)) continue;
+      if (partial && wholeOrderChecks.has(check)) continue;
+      diagnostics.push(...check({ plan, catalog, model, graph, sourceText }));
+    }
   }
   if (catalog !== undefined) {
     for (const bundle of model.bundles.values()) {

@@ -13,7 +13,8 @@ export const billingAfterVerification: PlanCheck = ({ plan, graph }) => {
   for (const step of plan.steps) {
     if (step.kind?.id !== 'billing_trigger') continue;
     const missing = required.filter((kind) => graph.ancestorsOfKind(step.name, kind).length === 0);
-    if (missing.length === 0) continue;
+    // A step before it whose kind is unknown may be the missing one (misspelt): one error, there.
+    if (missing.length === 0 || graph.anyUnknownKind(graph.ancestors(step.name))) continue;
     const candidates = missing
       .map((kind) => plan.steps.filter((s) => s.kind?.id === kind && s.name !== step.name && !graph.runsAfter(s.name, step.name)).pop())
       .filter((s) => s !== undefined);

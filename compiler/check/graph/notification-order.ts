@@ -12,6 +12,8 @@ export const notificationAfterVerification: PlanCheck = ({ plan, graph, catalog 
     const template = catalog.notificationTemplates.get(ref.ref.name);
     if (template?.announcesActiveService !== true) continue;
     if (graph.ancestorsOfKind(step.name, 'verification').length > 0) continue;
+    // A step before it whose kind is unknown may be the verification (misspelt): one error, there.
+    if (graph.anyUnknownKind(graph.ancestors(step.name))) continue;
     const verify = plan.steps.filter((s) => s.kind?.id === 'verification' && !graph.runsAfter(s.name, step.name)).pop();
     out.push(diagnostic('O2A3004', plan.file, step.decl.name.range,
       `notification '${step.name}' announces an active service (${template.id}) but does not run after a verification step`, {

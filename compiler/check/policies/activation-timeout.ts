@@ -19,6 +19,8 @@ export const activationTimeoutReconciles: PlanCheck = ({ plan, catalog, sourceTe
   const out: Diagnostic[] = [];
   for (const step of plan.steps) {
     if (step.kind?.id !== 'activation') continue;
+    // A misspelt target is reported where it is written; whether it can be read back is unknown.
+    if (step.catalogRef?.value.key === 'target' && !step.catalogRefResolved) continue;
     const on = step.policies.onTimeout;
     const canReadBack = readBack(step, catalog);
     if (on.value.action === 'reconcile') {

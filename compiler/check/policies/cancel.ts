@@ -44,6 +44,8 @@ export const cancelRulesConsistent: PlanCheck = ({ plan, graph }) => {
     }
     first.set(key, rule);
   }
+  // Which rule comes first is a question of step order, which a plan with a cycle has not.
+  if (graph.hasCycle()) return out;
   for (const reject of plan.cancel) {
     if (reject.action !== 'reject' || reject.phase !== 'after' || !plan.stepByName.has(reject.step.name)) continue;
     for (const rule of plan.cancel) {

@@ -35,10 +35,12 @@ export const compensationOffered: PlanCheck = ({ plan }) => {
     if (kind === undefined || comp === undefined || comp.value.kind !== 'compensate') continue;
     const action = comp.value.action;
     if (action === '' || kind.compensations.includes(action)) continue;
-    const at = locatePolicy(step, comp);
+    // Written in a template: reported once, there, not at every step that uses it.
+    const inTemplate = comp.source === 'template' && step.template !== undefined && comp.file !== undefined && comp.range !== undefined;
+    const at = inTemplate ? { file: comp.file!, range: comp.range! } : locatePolicy(step, comp);
     const suggestion = closestMatch(action, kind.compensations);
     out.push(diagnostic('O2A4002', at.file, at.range,
-      `the owner of ${kind.id} steps offers no compensation '${action}' (step '${step.name}')`, {
+      `the owner of ${kind.id} steps offers no compensation '${action}' (${inTemplate ? `template ${step.template!.name}` : `step '${step.name}'`})`, {
         help: suggestion !== undefined ? `did you mean '${suggestion}'?`
           : kind.compensations.length > 0 ? `it offers: ${kind.compensations.join(', ')}` : 'it offers none: declare the step `irreversible`',
         ...(suggestion !== undefined && comp.file !== undefined && comp.range !== undefined
