@@ -28,7 +28,7 @@ header { display: flex; flex-wrap: wrap; gap: 12px 24px; align-items: center; pa
 header a { color: #f8fafc; text-decoration: none; font-weight: 600; }
 header form, header label { display: flex; gap: 6px; align-items: center; margin: 0; }
 header input { font: inherit; padding: 3px 6px; border-radius: 4px; border: 1px solid #475569; background: #1e293b; color: #f8fafc; }
-main { padding: 16px 20px 40px; max-width: 1400px; }
+main { padding: 16px 20px 40px; }
 h1 { font-size: 20px; margin: 4px 0 12px; }
 h2 { font-size: 16px; margin: 24px 0 8px; }
 h3 { font-size: 14px; margin: 16px 0 6px; }

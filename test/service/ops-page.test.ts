@@ -159,7 +159,11 @@ describe.skipIf(!found)('ops page in headless Chromium', () => {
     // The picture is drawn (laid out), not only present in the markup.
     const box = await step('install').boundingBox();
     expect(box?.width ?? 0).toBeGreaterThan(50);
+    // The picture whole: a window as wide as the graph.
+    const graphWidth = Number(await page.locator('.graph svg').first().getAttribute('width'));
+    await page.setViewportSize({ width: Math.max(1600, Math.ceil(graphWidth) + 80), height: 900 });
     await page.screenshot({ path: 'out/ops-order.png', fullPage: true });
+    await page.setViewportSize({ width: 1600, height: 900 });
 
     // The resumed order: every step done, in green, and the customer's text for a completed order.
     await page.goto(`${base}/ops/orders/po-page-fall`);
