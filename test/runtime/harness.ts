@@ -258,6 +258,7 @@ export async function expectCustomerFacingClean(store: Store, orderId: string): 
   const answers = await store.query<{ message: string | null }>('SELECT message FROM cancel_request WHERE product_order_id = $1', [orderId]);
   for (const a of answers) if (a.message) texts.push({ where: 'cancel request answer', text: a.message });
   const leaks = texts.map((t) => ({ ...t, leak: leaksInternalState(t.text) })).filter((t) => t.leak !== null);
-  expect(leaks, `customer-facing texts of ${orderId} naming internal states`).toEqual([]);
+  const named = leaks.map((l) => `${l.where}: ${JSON.stringify(l.text)} (${String(l.leak)})`).join('; ');
+  expect(leaks, `customer-facing texts of ${orderId} naming internal states: ${named}`).toEqual([]);
   return texts.map((t) => t.text);
 }
