@@ -22,6 +22,7 @@ import { replyTo, type Envelope, type StepCommandPayload, type StepReplyPayload 
 import type { Runtime } from '../runtime/runtime.js';
 import { iso, parseJson } from '../runtime/store/sql.js';
 import type { ServiceContext } from './context.js';
+import { tmfError } from './errors.js';
 
 export const CALLBACKS_BASE = '/o2a/v1/callbacks';
 
@@ -98,13 +99,8 @@ interface StepCallback {
 
 interface Answer { status: number; body: Record<string, unknown> }
 
-const REASONS: Record<number, string> = { 200: 'OK', 400: 'Bad Request', 404: 'Not Found', 409: 'Conflict', 422: 'Unprocessable Entity' };
-
 function refusal(status: number, field: string | null, message: string): Answer {
-  return {
-    status,
-    body: { code: String(status), reason: REASONS[status] ?? 'Error', message, status: String(status), '@type': 'Error', field, problems: [{ field, message }] },
-  };
+  return { status, body: { ...tmfError(status, message, [{ field, message }]) } };
 }
 
 export class ComponentCallbacks {

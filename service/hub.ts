@@ -18,6 +18,7 @@ import { ENGINE, EVENTS, type Envelope } from '../runtime/engine/messages.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { iso, parseJson } from '../runtime/store/sql.js';
 import type { ServiceContext } from './context.js';
+import { sendError } from './errors.js';
 
 export const TMF622_BASE = '/tmf-api/productOrderingManagement/v4';
 
@@ -465,8 +466,8 @@ export function parseQuery(query: string): (event: HubEvent) => boolean {
   });
 }
 
-function tmfError(reply: FastifyReply, status: number, reason: string, message: string): FastifyReply {
-  return reply.code(status).type('application/json').send({ code: String(status), reason, message, status: String(status) });
+function tmfError(reply: FastifyReply, status: number, field: string | null, message: string): FastifyReply {
+  return sendError(reply, status, message, [{ field, message }]);
 }
 
 export interface HubPluginOptions extends ServiceContext {
@@ -501,26 +502,27 @@ export const hubPlugin: FastifyPluginAsync<HubPluginOptions> = async (app, optio
   }, async (request, reply) => {
     if (request.validationError) {
       const v = request.validationError;
-      return tmfError(reply, 400, 'Invalid hub registration', `${v.validationContext ?? 'body'}${v.message.startsWith('/') ? '' : ' '}${v.message}`);
+      const field = v.message.match(/^body\/(\w+)/)?.[1] ?? (v.message.match(/property '(\w+)'/)?.[1] ?? null);
+      return tmfError(reply, 400, field, `${field ?? 'body'}: ${v.message.replace(/^body(\/\w+)? /, '')}`);
     }
     const body = request.body as { callback: string; query?: string | null };
     try {
       const sub = await hub.subscribe(body);
       return reply.code(201).header('location', `${TMF622_BASE}/hub/${sub.id}`).send({ id: sub.id, callback: sub.callback, query: sub.query ?? undefined });
     } catch (error) {
-      if (error instanceof HubRequestError) return tmfError(reply, 400, 'Invalid hub registration', error.message);
+      if (error instanceof HubRequestError) return tmfError(reply, 400, error.field, error.message);
       throw error;
     }
   });
 
   app.get<{ Params: { id: string } }>(`${TMF622_BASE}/hub/:id`, async (request, reply) => {
     const sub = await hub.subscription(request.params.id);
-    if (!sub) return tmfError(reply, 404, 'Not found', `no hub listener ${request.params.id}`);
+    if (!sub) return tmfError(reply, 404, 'id', `id: no hub listener ${request.params.id}`);
     return { id: sub.id, callback: sub.callback, query: sub.query ?? undefined };
   });
 
   app.delete<{ Params: { id: string } }>(`${TMF622_BASE}/hub/:id`, { preHandler: options.guard }, async (request, reply) => {
-    if (!(await hub.unsubscribe(request.params.id))) return tmfError(reply, 404, 'Not found', `no hub listener ${request.params.id}`);
+    if (!(await hub.unsubscribe(request.params.id))) return tmfError(reply, 404, 'id', `id: no hub listener ${request.params.id}`);
     return reply.code(204).send();
   });
 };

@@ -66,6 +66,7 @@ export class OrderMetrics {
   private queue: LogRow[][] = [];
   private work: Promise<void> = Promise.resolve();
   private warned = false;
+  private attached = false;
 
   constructor(private readonly runtime: Runtime, options: OrderMetricsOptions = {}) {
     const registers = [this.registry = options.registry ?? new Registry()];
@@ -90,8 +91,15 @@ export class OrderMetrics {
 
   /** Starts taking the runtime's commits. Returns this. */
   attach(): this {
-    this.runtime.onCommit((rows) => this.take(rows));
+    if (this.attached) return this;
+    this.attached = true;
+    this.runtime.onCommit((rows) => { if (this.attached) this.take(rows); });
     return this;
+  }
+
+  /** Stops counting the runtime's commits (the server closes; the runtime has no way to remove a listener). */
+  detach(): void {
+    this.attached = false;
   }
 
   /** A commit's audit rows: counted after the lookups they need (in order, one commit after the other). */
@@ -274,6 +282,7 @@ export interface MetricsPluginOptions extends ServiceContext {
 /** GET /metrics: the §24 metrics in the Prometheus text format (unguarded: a read). */
 export const metricsPlugin: FastifyPluginAsync<MetricsPluginOptions> = async (app, options) => {
   const metrics = options.metrics ?? new OrderMetrics(options.runtime, options.metricsOptions).attach();
+  app.addHook('onClose', async () => metrics.detach());
   app.get('/metrics', async (_request, reply) => {
     const text = await metrics.scrape();
     return reply.type(metrics.registry.contentType).send(text);

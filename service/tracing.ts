@@ -73,6 +73,7 @@ export class OrderTracing {
   private readonly sent = new Map<string, { at: number; compensation: boolean }>();
   private queue: LogRow[][] = [];
   private work: Promise<void> = Promise.resolve();
+  private attached = false;
 
   constructor(private readonly runtime: Runtime, options: OrderTracingOptions = {}) {
     const exporter = options.exporter ?? new OTLPTraceExporter();
@@ -86,7 +87,9 @@ export class OrderTracing {
 
   /** Starts tracing the runtime's commits. Returns this. */
   attach(): this {
-    this.runtime.onCommit((rows) => this.take(rows));
+    if (this.attached) return this;
+    this.attached = true;
+    this.runtime.onCommit((rows) => { if (this.attached) this.take(rows); });
     return this;
   }
 
@@ -104,7 +107,9 @@ export class OrderTracing {
     await this.work;
   }
 
+  /** Stops tracing, exports what is left and ends the exporter. */
   async shutdown(): Promise<void> {
+    this.attached = false;
     await this.settled();
     await this.provider.shutdown();
   }

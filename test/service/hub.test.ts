@@ -194,7 +194,7 @@ describe.each(stores)('event hub on $name', (storeUnderTest) => {
     }
     const text = await app.inject({ method: 'POST', url: HUB, headers: { ...auth, 'content-type': 'text/plain' }, payload: 'http://x' });
     expect(text.statusCode).toBe(400);
-    expect(text.json().message).toMatch(/body must be object/);
+    expect(text.json().message).toMatch(/body: must be object/);
     expect((await app.inject({ method: 'POST', url: HUB, payload: { callback: 'http://127.0.0.1/x' } })).statusCode).toBe(401);
     const [count] = await runtime.store.query<{ n: string | number }>('SELECT count(*) AS n FROM hub_subscription');
     expect(Number(count?.n)).toBe(0);

@@ -6,7 +6,12 @@ import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CompiledPlan } from '../../compiler/emit/schema.js';
 import type { Runtime } from '../../runtime/runtime.js';
+import { callbacksPlugin } from '../../service/callbacks.js';
+import type { ServicePlugin } from '../../service/context.js';
+import { hubPlugin } from '../../service/hub.js';
 import { metricsPlugin, OrderMetrics } from '../../service/metrics.js';
+import { buildServer } from '../../service/server.js';
+import { tracingPlugin } from '../../service/tracing.js';
 import { disposeRuntime, homeFiberOrder, mobileOrder, newRuntime, samplePlans, storesUnderTest } from '../runtime/harness.js';
 
 const stores = await storesUnderTest();
@@ -95,5 +100,33 @@ describe(`metrics on ${storeUnderTest.name}`, () => {
     other.attach();
     expect(parse(await other.scrape()).filter((x) => x.name === 'order_to_activate_started_total')).toEqual([]);
     await app.close();
+  });
+
+  it('the hub, callbacks, metrics and tracing as parts of buildServer: its write guard, its errors, /metrics', async () => {
+    ({ runtime } = await newRuntime(storeUnderTest));
+    const rt = runtime;
+    await rt.registerPlans(plans as CompiledPlan[]);
+    const plugins: ServicePlugin[] = [hubPlugin, callbacksPlugin, metricsPlugin, tracingPlugin];
+    const app = await buildServer({ runtime: rt, apiToken: 'wired-token', plugins });
+    try {
+      const auth = { authorization: 'Bearer wired-token' };
+      const hub = '/tmf-api/productOrderingManagement/v4/hub';
+      expect((await app.inject({ method: 'POST', url: hub, payload: { callback: 'http://127.0.0.1:9/x' } })).statusCode).toBe(401);
+      expect((await app.inject({ method: 'POST', url: hub, headers: auth, payload: { callback: 'http://127.0.0.1:9/x' } })).statusCode).toBe(201);
+      const bad = await app.inject({ method: 'POST', url: hub, headers: auth, payload: { callback: 'gopher://x' } });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json()).toMatchObject({ code: '400', '@type': 'Error', field: 'callback' });
+      const text = await app.inject({ method: 'POST', url: hub, headers: { ...auth, 'content-type': 'text/plain' }, payload: 'x' });
+      expect(text.statusCode).toBe(415);
+      const callback = { messageId: 'm-1', productOrderId: 'po-none', status: 'completed' };
+      expect((await app.inject({ method: 'POST', url: '/o2a/v1/callbacks/work-orders', payload: callback })).statusCode).toBe(401);
+      expect((await app.inject({ method: 'POST', url: '/o2a/v1/callbacks/work-orders', headers: auth, payload: callback })).statusCode).toBe(404);
+      await rt.submitOrder(mobileOrder('po-wired'));
+      await rt.settle();
+      const scraped = parse((await app.inject({ method: 'GET', url: '/metrics' })).body);
+      expect(value(scraped, 'order_to_activate_completed_total', { product_offering: 'MOBILE_POSTPAID', outcome: 'completed' })).toBe(1);
+    } finally {
+      await app.close();
+    }
   });
 });
