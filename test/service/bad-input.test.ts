@@ -150,6 +150,9 @@ describe.each(stores)('bad input on $name', (storeUnderTest) => {
         expect(response.statusCode, `${url}: ${response.body}`).toBeLessThan(500);
         if (response.statusCode >= 400) expectTmfError(response);
       }
+      // A write naming an order: refused unless an order of that id exists (the mutated bodies
+      // above may have created one under an id like '%': a valid id).
+      if ((await service.app.inject({ method: 'GET', url: `${PO}/productOrder/${q || 'x'}` })).statusCode === 200) continue;
       for (const request of [
         { method: 'POST' as const, url: `${PO}/cancelProductOrder`, payload: { productOrder: { id: value }, cancellationReason: value } },
         { method: 'PATCH' as const, url: `${PO}/productOrder/${q || 'x'}`, payload: { productOrderItem: [{ id: value, action: 'modify', change: value, product: { productCharacteristic: [{ name: value, value }] } }] } },
