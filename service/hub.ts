@@ -25,7 +25,8 @@ export const TMF622_BASE = '/tmf-api/productOrderingManagement/v4';
 /** The public facts of the runtime that are a product order's state change, and the state they name. */
 const ORDER_STATE_FACTS: Record<string, true> = {
   ProductOrderFulfillmentStarted: true, ProductOrderHeld: true, ProductOrderCompleted: true, ProductOrderFailed: true,
-  ProductOrderPartiallyCompleted: true, ProductOrderCancelled: true, ProductOrderResumed: true,
+  ProductOrderPartiallyCompleted: true, ProductOrderCancelled: true, ProductOrderResumed: true, ProductOrderPending: true,
+  ProductOrderAssessingCancellation: true, ProductOrderPendingCancellation: true,
 };
 const CANCEL_STATE_FACT = 'CancelProductOrderStateChangeEvent';
 const REJECTED_FACT = 'ProductOrderRejected';

@@ -1071,7 +1071,9 @@ export class Engine {
     if (to === 'cancelled') this.cancellations.requestsDone(ctx, null);
     const fact = ORDER_FACTS[to];
     if (fact && !(to === 'inProgress' && from !== 'acknowledged' && from !== 'pending')) this.emitFact(ctx, fact, { from, to });
-    if (to === 'inProgress' && from === 'held') this.emitFact(ctx, 'ProductOrderResumed', { from, to });
+    // Back in progress from anything but the start (held, partial, a cancellation refused or undone):
+    // every order state change is a public fact (the TMF event hub delivers them).
+    if (to === 'inProgress' && from !== 'acknowledged' && from !== 'pending') this.emitFact(ctx, 'ProductOrderResumed', { from, to });
   }
 
   private walkActivation(ctx: Ctx, command: ActivationCommandRow, to: ActivationCommandState): void {
@@ -1152,6 +1154,8 @@ const ITEM_STATE_OF_SAGA: Record<SagaState, ProductOrderItemState> = {
 const ORDER_FACTS: Partial<Record<ProductOrderState, string>> = {
   inProgress: 'ProductOrderFulfillmentStarted', held: 'ProductOrderHeld', completed: 'ProductOrderCompleted',
   failed: 'ProductOrderFailed', partial: 'ProductOrderPartiallyCompleted', cancelled: 'ProductOrderCancelled',
+  pending: 'ProductOrderPending', assessingCancellation: 'ProductOrderAssessingCancellation',
+  pendingCancellation: 'ProductOrderPendingCancellation',
 };
 
 function combine(all: ProductOrderItemState[]): ProductOrderItemState | 'partial' {

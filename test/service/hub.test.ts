@@ -104,6 +104,10 @@ describe.each(stores)('event hub on $name', (storeUnderTest) => {
     expect(await runtime.submitOrder(homeFiberOrder('po-hub-f'))).toMatchObject({ ok: true });
     const rejected = { id: 'po-hub-x', productOrderItem: [{ id: '1', action: 'add', productOffering: { id: 'NO_SUCH_OFFERING' } }] };
     expect(await runtime.submitOrder(rejected)).toMatchObject({ ok: false, code: 'rejected' });
+    // One cancelled while its appointment runs (answered an hour late): the reservations are undone.
+    expect(await runtime.submitOrder(homeFiberOrder('po-hub-c'), { scenario: { steps: { install_slot: { delayMs: 3_600_000 } } } })).toMatchObject({ ok: true });
+    await runtime.runUntilIdle();
+    expect(await runtime.engine.cancel({ productOrderId: 'po-hub-c', id: 'cancel-hub-c' })).toMatchObject({ ok: true });
     await runtime.settle();
 
     // Both listeners down: attempts fail, nothing is lost, backoff grows.
@@ -135,7 +139,7 @@ describe.each(stores)('event hub on $name', (storeUnderTest) => {
       `SELECT product_order_id, type, payload FROM outbox
         WHERE product_order_id = ANY($1) AND (type = 'ProductOrderAccepted' OR type LIKE 'ProductOrder%' AND destination = 'events'
               AND type NOT IN ('ProductOrderItemAmended', 'ProductOrderAmendmentStateChangeEvent'))
-        ORDER BY seq`, [['po-hub-m', 'po-hub-f', 'po-hub-x']]);
+        ORDER BY seq`, [['po-hub-m', 'po-hub-f', 'po-hub-x', 'po-hub-c']]);
     const expected = (orderId: string) => orderFacts.filter((f) => f.product_order_id === orderId).flatMap((f) => {
       if (f.type === 'ProductOrderAccepted') return ['ProductOrderCreateEvent:acknowledged'];
       if (f.type === 'ProductOrderRejected') return ['ProductOrderCreateEvent:acknowledged', 'ProductOrderStateChangeEvent:rejected'];
@@ -143,11 +147,21 @@ describe.each(stores)('event hub on $name', (storeUnderTest) => {
       return [`ProductOrderStateChangeEvent:${to.to}`];
     });
     const got = (l: Listener, orderId: string) => l.received
-      .filter((e) => (e.event.productOrder as { id: string }).id === orderId)
+      .filter((e) => (e.event.productOrder as { id: string } | undefined)?.id === orderId)
       .map((e) => `${e.eventType}:${(e.event.productOrder as { state: string }).state}`);
     expect(expected('po-hub-m')).toEqual(['ProductOrderCreateEvent:acknowledged', 'ProductOrderStateChangeEvent:inProgress', 'ProductOrderStateChangeEvent:completed']);
     expect(expected('po-hub-x')).toEqual(['ProductOrderCreateEvent:acknowledged', 'ProductOrderStateChangeEvent:rejected']);
-    for (const id of ['po-hub-m', 'po-hub-f', 'po-hub-x']) {
+    const states = (l: Listener, orderId: string) => got(l, orderId).map((e) => e.split(':')[1]);
+    expect(states(refusing, 'po-hub-c')).toEqual(['acknowledged', 'inProgress', 'assessingCancellation', 'pendingCancellation', 'cancelled']);
+    const cancels = refusing.received.filter((e) => e.eventType === 'CancelProductOrderStateChangeEvent')
+      .map((e) => e.event.cancelProductOrder as { id: string; state: string; productOrder: { id: string } });
+    expect(cancels.map((c) => [c.id, c.productOrder.id])).toEqual(cancels.map(() => ['cancel-hub-c', 'po-hub-c']));
+    expect(cancels.map((c) => c.state)).toEqual(expect.arrayContaining(['inProgress', 'done']));
+    // The cancel request's events come in order, among the order's.
+    const cancelTrail = refusing.received.filter((e) => JSON.stringify(e.event).includes('po-hub-c'))
+      .map((e) => (e.eventType === 'CancelProductOrderStateChangeEvent' ? `cancel:${(e.event.cancelProductOrder as { state: string }).state}` : (e.event.productOrder as { state: string }).state));
+    expect(cancelTrail.indexOf('cancel:done')).toBeGreaterThan(cancelTrail.indexOf('cancel:inProgress'));
+    for (const id of ['po-hub-m', 'po-hub-f', 'po-hub-x', 'po-hub-c']) {
       expect(got(refusing, id)).toEqual(expected(id));
       expect(got(failing, id)).toEqual(expected(id).filter((e) => e.startsWith('ProductOrderStateChangeEvent')));
     }
