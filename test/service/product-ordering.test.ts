@@ -3,9 +3,11 @@
 // field, an offering no plan covers created then rejected with reasons), search (filters,
 // fields=, paging headers), amendment by PATCH (200, or 409 with the plan's text), cancellation
 // (its own states), the write guard, health and readiness; and the same over a real socket.
+import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { amendmentRequests } from '../../runtime/engine/amendment.js';
 import { homeFiberOrder, storesUnderTest } from '../runtime/harness.js';
+import type { ServerOptions } from '../../service/server.js';
 import { orderBody, PO, rowCounts, SO, startService, type ServiceUnderTest } from './service-harness.js';
 
 const stores = await storesUnderTest();
@@ -14,7 +16,7 @@ describe.each(stores)('TMF622 over HTTP on $name', (storeUnderTest) => {
   let service: ServiceUnderTest | undefined;
   afterEach(async () => { await service?.close(); service = undefined; });
 
-  async function start(options: { apiToken?: string } = {}): Promise<ServiceUnderTest> {
+  async function start(options: Omit<ServerOptions, 'runtime'> = {}): Promise<ServiceUnderTest> {
     service = await startService(storeUnderTest, options);
     return service;
   }
@@ -255,6 +257,25 @@ describe.each(stores)('TMF622 over HTTP on $name', (storeUnderTest) => {
     const ready = await app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(200);
     expect(ready.json()).toMatchObject({ status: 'ready', database: 'reachable', migrations: { missing: [] } });
+  });
+
+  it('logs carry the correlation id; an internal error answers 500 without a word of SQL or stack, the correlation id to quote', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const stream = new Writable({ write(chunk, _encoding, done) { lines.push(JSON.parse(String(chunk)) as Record<string, unknown>); done(); } });
+    const { app, store } = await start({ logger: { level: 'info', stream } });
+    await app.inject({ method: 'POST', url: `${PO}/productOrder`, headers: { 'x-correlation-id': 'corr-log-1' }, payload: orderBody('po-log1', 'MOBILE_POSTPAID') });
+    const mine = lines.filter((l) => l.correlationId === 'corr-log-1');
+    expect(mine.map((l) => l.msg)).toEqual(expect.arrayContaining(['incoming request', 'product order taken', 'request completed']));
+    expect(mine.find((l) => l.msg === 'product order taken')).toMatchObject({ productOrderId: 'po-log1', orderCorrelationId: expect.stringMatching(/^ota-/) });
+    // The database refuses (a table gone): the caller learns nothing of it, the log has it all.
+    await store.exec('DROP TABLE cancel_request CASCADE');
+    const failed = await app.inject({ method: 'GET', url: `${PO}/cancelProductOrder`, headers: { 'x-correlation-id': 'corr-log-2' } });
+    expect(failed.statusCode).toBe(500);
+    expect(failed.json()).toEqual({
+      code: '500', reason: 'Internal Server Error', status: '500', '@type': 'Error', field: null, problems: [],
+      message: 'internal error; quote correlation id corr-log-2 to the operator',
+    });
+    expect(lines.find((l) => l.correlationId === 'corr-log-2' && l.level === 50)).toMatchObject({ msg: 'request failed', err: { message: expect.stringContaining('cancel_request') } });
   });
 
   it('over a real socket: listen on 127.0.0.1, POST and GET with fetch, the correlation id given is answered back', async () => {
