@@ -204,7 +204,9 @@ export class Reconciler {
     const found: Candidate[] = [];
     const taken = new Set<string>();
     const add = (c: Candidate) => {
-      const key = c.stepId ? `${c.sagaId}\u0000${c.stepId}` : `${c.productOrderId}\u0000${c.kind}\u0000${c.subject}`;
+      // One remedy per step (or order) a sweep; a leaked unit is its own (a step may have left several).
+      const key = c.remedy.type === 'release' ? `unit\u0000${c.subject}`
+        : c.stepId ? `${c.sagaId}\u0000${c.stepId}` : `${c.productOrderId}\u0000${c.kind}\u0000${c.subject}`;
       if (taken.has(key)) return;
       taken.add(key);
       found.push(c);

@@ -112,37 +112,43 @@ describe.each(stores)('reconciliation on $name', (storeUnderTest) => {
 
   it('a unit left reserved under a key no step uses: released to its pool through the inventory, once; the next sweep does nothing', async () => {
     const rt = await start();
-    // The SIM is reserved, the answer lost; the step times out and retries under a new key.
-    await rt.submitOrder(mobileOrder('po-r4'), { scenario: { steps: { sim: { outcome: 'timeout', applied: true } } } });
+    // The SIM is reserved, the answer lost; the step times out and retries under a new key; twice.
+    const lost = { outcome: 'timeout', applied: true };
+    await rt.submitOrder(mobileOrder('po-r4'), { scenario: { steps: { sim: [lost, lost] } } });
     await rt.settle();
     expect(await orderState('po-r4')).toBe('completed');
     const sims = async () => Object.fromEntries((await store.query<{ id: string; state: string; held_by: string | null }>(
       `SELECT id, state, held_by FROM component_resource_unit WHERE spec = 'SIM_CARD' ORDER BY id`)).map((u) => [u.id, u.state]));
     const available = async () => Number((await one<{ n: string }>(store,
       `SELECT count(*) AS n FROM component_resource_unit WHERE spec = 'SIM_CARD' AND state = 'AVAILABLE'`)).n);
-    expect(await sims()).toEqual({ 'SIM_CARD-00001': 'RESERVED', 'SIM_CARD-00002': 'RESERVED' });
+    expect(await sims()).toEqual({ 'SIM_CARD-00001': 'RESERVED', 'SIM_CARD-00002': 'RESERVED', 'SIM_CARD-00003': 'RESERVED' });
     expect(await available()).toBe(0);
-    const [leaked] = await store.query<{ held_by: string }>(`SELECT held_by FROM component_resource_unit WHERE id = 'SIM_CARD-00001'`);
+    const [leaked, leaked2] = await store.query<{ held_by: string }>(`SELECT held_by FROM component_resource_unit WHERE id IN ('SIM_CARD-00001', 'SIM_CARD-00002') ORDER BY id`);
     const [sim] = await store.query<{ idempotency_key: string }>(
       `SELECT st.idempotency_key FROM saga_step st JOIN saga s ON s.id = st.saga_id WHERE s.product_order_id = 'po-r4' AND st.step_id = 'sim'`);
     expect(leaked?.held_by).not.toBe(sim?.idempotency_key);
     clock.advance(PAST_GRACE);
     const report = await rt.reconciler.reconcile();
     expect(report.needsPerson).toBe(false);
-    expect(report.findings).toMatchObject([{
-      kind: 'resource-reserved-no-progress', action: 'repaired', subject: 'unit SIM_CARD-00001', stepId: 'sim',
-      seen: { unit: { id: 'SIM_CARD-00001', heldBy: leaked?.held_by }, stepKey: sim?.idempotency_key },
-    }]);
+    expect(report.findings).toMatchObject([
+      {
+        kind: 'resource-reserved-no-progress', action: 'repaired', subject: 'unit SIM_CARD-00001', stepId: 'sim',
+        seen: { unit: { id: 'SIM_CARD-00001', heldBy: leaked?.held_by }, stepKey: sim?.idempotency_key },
+      },
+      { kind: 'resource-reserved-no-progress', action: 'repaired', subject: 'unit SIM_CARD-00002', seen: { unit: { heldBy: leaked2?.held_by } } },
+    ]);
     await rt.settle();
-    // Back in its pool; the unit the order uses stays with it.
-    expect(await sims()).toEqual({ 'SIM_CARD-00001': 'AVAILABLE', 'SIM_CARD-00002': 'RESERVED' });
-    expect(await available()).toBe(1);
+    // Back in their pool; the unit the order uses stays with it.
+    expect(await sims()).toEqual({ 'SIM_CARD-00001': 'AVAILABLE', 'SIM_CARD-00002': 'AVAILABLE', 'SIM_CARD-00003': 'RESERVED' });
+    expect(await available()).toBe(2);
     const releases = await store.query<{ applied: boolean; idempotency_key: string }>(
-      `SELECT applied, idempotency_key FROM component_ledger WHERE owner = 'resource-inventory' AND command_type = 'CompensateStep'`);
-    expect(releases).toEqual([{ applied: true, idempotency_key: `${leaked?.held_by}/release` }]);
-    // The inventory's answer recorded against the order, no step moved, nothing refused.
+      `SELECT applied, idempotency_key FROM component_ledger WHERE owner = 'resource-inventory' AND command_type = 'CompensateStep' ORDER BY idempotency_key`);
+    expect(releases).toEqual([
+      { applied: true, idempotency_key: `${leaked?.held_by}/release` }, { applied: true, idempotency_key: `${leaked2?.held_by}/release` },
+    ].sort((a, b) => (a.idempotency_key < b.idempotency_key ? -1 : 1)));
+    // The inventory's answers recorded against the order, no step moved, nothing refused.
     const trail = await store.query<{ type: string }>(`SELECT type FROM audit_trail WHERE product_order_id = 'po-r4' AND type IN ('LeakedUnitReleased', 'MessageRefused')`);
-    expect(trail.map((t) => t.type)).toEqual(['LeakedUnitReleased']);
+    expect(trail.map((t) => t.type)).toEqual(['LeakedUnitReleased', 'LeakedUnitReleased']);
     expect(await orderState('po-r4')).toBe('completed');
     expect((await stepStates(store, 'po-r4')).sim).toBe('SUCCEEDED');
     expect((await outboxOf(store, 'po-r4')).filter((m) => m.type === 'ReconciliationMismatchFound')).toEqual([]);
@@ -150,7 +156,7 @@ describe.each(stores)('reconciliation on $name', (storeUnderTest) => {
     clock.advance(PAST_GRACE);
     expect((await rt.reconciler.reconcile()).findings).toEqual([]);
     const release = (await outboxOf(store, 'po-r4')).filter((m) => m.type === 'CompensateStep');
-    expect(release).toHaveLength(1);
+    expect(release).toHaveLength(2);
     const [row] = await store.query<Record<string, unknown>>('SELECT * FROM outbox WHERE message_id = $1', [release[0]?.messageId]);
     await rt.components.consume([{
       messageId: String(row?.message_id), kind: 'command', type: 'CompensateStep', schemaVersion: 1, destination: String(row?.destination),
@@ -160,8 +166,8 @@ describe.each(stores)('reconciliation on $name', (storeUnderTest) => {
       payload: (typeof row?.payload === 'string' ? JSON.parse(row.payload) : row?.payload) as Record<string, unknown>, createdAt: clock.now().toISOString(),
     }]);
     await rt.settle();
-    expect(await available()).toBe(1);
-    expect(await findingRows()).toBe(1);
+    expect(await available()).toBe(2);
+    expect(await findingRows()).toBe(2);
     expect(rt.components.countsOf('resource-inventory')).toMatchObject({ duplicates: 1 });
     await expectCustomerFacingClean(store, 'po-r4');
   });
