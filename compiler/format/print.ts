@@ -37,9 +37,14 @@ function exprPrecedence(e: A.Expr): number {
   return e.kind === 'Logical' ? (e.op === 'or' ? 1 : 2) : precedence[e.kind];
 }
 
-/** Parentheses only where the tree needs them: `and` binds tighter than `or`, both associate left. */
+/**
+ * Parentheses as the author wrote them (`parens`); on a node written without any, those the tree
+ * needs: `and` binds tighter than `or`. Chains are printed in a loop, whatever their length.
+ */
 export function printExpr(e: A.Expr, min = 0): string {
   const text = printExprBare(e);
+  const written = e.parens ?? 0;
+  if (written > 0) return `${'('.repeat(written)}${text}${')'.repeat(written)}`;
   return exprPrecedence(e) < min ? `(${text})` : text;
 }
 
@@ -47,7 +52,9 @@ function printExprBare(e: A.Expr): string {
   switch (e.kind) {
     case 'Logical': {
       const p = e.op === 'or' ? 1 : 2;
-      return `${printExpr(e.left, p)} ${e.op} ${printExpr(e.right, p + 1)}`;
+      const parts: string[] = [];
+      for (let i = 0; i < e.operands.length; i++) parts.push(printExpr(e.operands[i]!, i === 0 ? p : p + 1));
+      return parts.join(` ${e.op} `);
     }
     case 'Not':
       return `not ${printExpr(e.operand, 3)}`;
@@ -65,15 +72,16 @@ function printExprBare(e: A.Expr): string {
 }
 
 function printLiteral(l: A.LiteralExpr): string {
-  return l.type === 'string' ? quoteString(String(l.value)) : l.text;
+  // Every literal as written: a string keeps its escapes (`"\\q"` stays so), a number its digits.
+  return l.text;
 }
 
-function printAction(a: A.OutcomeAction): string {
+function printAction(a: A.OutcomeAction, written: (s: A.StringLiteral) => string): string {
   switch (a.kind) {
     case 'fail':
       return 'fail';
     case 'hold':
-      return `hold ${a.party}${a.message ? ` ${quoteString(a.message.value)}` : ''}`;
+      return `hold ${a.party}${a.message ? ` ${written(a.message)}` : ''}`;
     case 'fallout':
       return a.group ? `fallout ${a.group.name}` : 'fallout';
     case 'reconcile':
@@ -86,6 +94,9 @@ export class ElementPrinter {
     private readonly source: string,
     private readonly tokens: readonly SyntaxToken[],
   ) {}
+
+  /** A string as the author wrote it, quotes and escapes included. */
+  private readonly written = (s: A.StringLiteral): string => this.source.slice(s.range.start.offset, s.range.end.offset);
 
   private leaf(node: { range: A.Ident['range'] }, head: string): LayoutElement {
     return { start: node.range.start.offset, end: node.range.end.offset, head };
@@ -151,7 +162,7 @@ export class ElementPrinter {
           m,
           'cancel',
           m.rules.map((r) =>
-            this.leaf(r, `${r.phase} ${r.step.name}: ${r.action}${r.requiresApproval ? ' requires approval' : ''}${r.message ? ` ${quoteString(r.message.value)}` : ''}`),
+            this.leaf(r, `${r.phase} ${r.step.name}: ${r.action}${r.requiresApproval ? ' requires approval' : ''}${r.message ? ` ${this.written(r.message)}` : ''}`),
           ),
         );
       default:
@@ -171,7 +182,7 @@ export class ElementPrinter {
         return this.block(
           m,
           'status',
-          m.entries.map((e) => this.leaf(e, `${e.step ? `${e.step.name} ` : ''}${e.state.name}: ${quoteString(e.text.value)}`)),
+          m.entries.map((e) => this.leaf(e, `${e.step ? `${e.step.name} ` : ''}${e.state.name}: ${this.written(e.text)}`)),
         );
     }
   }
@@ -201,7 +212,7 @@ export class ElementPrinter {
     }
     if (m.afterReject) {
       const a = m.afterReject;
-      entries.push(this.leaf(a, `after ${a.step.name}: reject${a.message ? ` ${quoteString(a.message.value)}` : ''}`));
+      entries.push(this.leaf(a, `after ${a.step.name}: reject${a.message ? ` ${this.written(a.message)}` : ''}`));
     }
     entries.sort((a, b) => a.start - b.start);
     return this.block(m, `amend ${m.name.name}`, entries);
@@ -221,9 +232,9 @@ export class ElementPrinter {
       case 'Timeout':
         return `timeout ${p.duration.text}`;
       case 'OnTimeout':
-        return `on timeout ${printAction(p.action)}`;
+        return `on timeout ${printAction(p.action, this.written)}`;
       case 'Outcome':
-        return `on ${p.outcome.name} ${printAction(p.action)}`;
+        return `on ${p.outcome.name} ${printAction(p.action, this.written)}`;
       case 'Retry': {
         const written = this.source.slice(p.count.range.start.offset, p.count.range.end.offset);
         // A count that is not a whole number (O2A0006) stays what the author wrote.

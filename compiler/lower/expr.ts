@@ -26,12 +26,12 @@ export function lowerExpr(expr: Expr): CompiledExpr | undefined {
       return value === undefined ? undefined : { op: expr.negated ? 'notIn' : 'in', value, list: expr.list.map((l) => l.value) };
     }
     case 'Logical': {
-      // `a and b and c` becomes one `and` with three arguments.
+      // `(a and b) and c` becomes one `and` with three arguments.
       const args: CompiledExpr[] = [];
-      for (const side of [expr.left, expr.right]) {
-        const lowered = lowerExpr(side);
+      for (const operand of expr.operands) {
+        const lowered = lowerExpr(operand);
         if (lowered === undefined) return undefined;
-        if (lowered.op === expr.op) args.push(...lowered.args);
+        if (lowered.op === expr.op) for (const arg of lowered.args) args.push(arg);
         else args.push(lowered);
       }
       return { op: expr.op, args };

@@ -970,16 +970,22 @@ class Resolver {
   }
 }
 
-/** Every characteristic reference of an expression, left to right. */
+/** Every characteristic reference of an expression, left to right (a loop: chains may be long). */
 export function characteristicRefs(expr: Expr): CharacteristicRef[] {
-  switch (expr.kind) {
-    case 'CharacteristicRef': return [expr];
-    case 'Comparison': return [...characteristicRefs(expr.left), ...characteristicRefs(expr.right)];
-    case 'Logical': return [...characteristicRefs(expr.left), ...characteristicRefs(expr.right)];
-    case 'In': return characteristicRefs(expr.value);
-    case 'Not': return characteristicRefs(expr.operand);
-    case 'Literal': case 'MissingExpr': return [];
+  const out: CharacteristicRef[] = [];
+  const pending: Expr[] = [expr];
+  while (pending.length > 0) {
+    const e = pending.pop()!;
+    switch (e.kind) {
+      case 'CharacteristicRef': out.push(e); break;
+      case 'Comparison': pending.push(e.right, e.left); break;
+      case 'Logical': for (let i = e.operands.length - 1; i >= 0; i--) pending.push(e.operands[i]!); break;
+      case 'In': pending.push(e.value); break;
+      case 'Not': pending.push(e.operand); break;
+      case 'Literal': case 'MissingExpr': break;
+    }
   }
+  return out;
 }
 
 /** Binds the workspace. Documents are taken in file order so that "first declaration" is stable. */

@@ -221,9 +221,23 @@ export interface RuleProperty {
 
 export type Expr = ComparisonExpr | InExpr | LogicalExpr | NotExpr | CharacteristicRef | LiteralExpr | MissingExpr;
 
+/**
+ * How deep parentheses and `not` may nest in one rule (`not (a or (b and not c))` is 4 deep).
+ * Deeper nesting is one O2A0011 at the place it is exceeded; chains of `and`/`or` are flat
+ * (`LogicalExpr.operands`) and may be of any length. Every stage may recurse over an expression:
+ * the recursion is bounded by this depth, never by the length of a chain.
+ */
+export const maxExpressionNesting = 64;
+
+/** What every expression node may carry: parentheses the author wrote around it. */
+interface ExprBase {
+  /** How many pairs of parentheses enclose the node in the source (absent: none). Its range excludes them. */
+  parens?: number;
+}
+
 export type ComparisonOp = '==' | '!=' | '<' | '<=' | '>' | '>=';
 
-export interface ComparisonExpr {
+export interface ComparisonExpr extends ExprBase {
   kind: 'Comparison';
   op: ComparisonOp;
   left: Expr;
@@ -232,7 +246,7 @@ export interface ComparisonExpr {
 }
 
 /** `item.installation in ["self", "shop"]` or `not in` */
-export interface InExpr {
+export interface InExpr extends ExprBase {
   kind: 'In';
   negated: boolean;
   value: Expr;
@@ -240,28 +254,28 @@ export interface InExpr {
   range: Range;
 }
 
-export interface LogicalExpr {
+/** `a and b and c`: one node whose operands are the whole chain, in source order (two or more). */
+export interface LogicalExpr extends ExprBase {
   kind: 'Logical';
   op: 'and' | 'or';
-  left: Expr;
-  right: Expr;
+  operands: Expr[];
   range: Range;
 }
 
-export interface NotExpr {
+export interface NotExpr extends ExprBase {
   kind: 'Not';
   operand: Expr;
   range: Range;
 }
 
 /** `item.installation`: a characteristic of the order item. `path` holds every segment (`item`, `installation`). */
-export interface CharacteristicRef {
+export interface CharacteristicRef extends ExprBase {
   kind: 'CharacteristicRef';
   path: Ident[];
   range: Range;
 }
 
-export interface LiteralExpr {
+export interface LiteralExpr extends ExprBase {
   kind: 'Literal';
   type: 'string' | 'number' | 'boolean' | 'duration';
   /** Durations are in ms. */
@@ -272,7 +286,7 @@ export interface LiteralExpr {
 }
 
 /** Stands where recovery found no expression. */
-export interface MissingExpr {
+export interface MissingExpr extends ExprBase {
   kind: 'MissingExpr';
   range: Range;
 }

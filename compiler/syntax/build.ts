@@ -2,7 +2,7 @@
 // an Ident with `missing: true`, a missing expression a MissingExpr, a missing number or duration
 // a zero value with an empty range. Checks the shape of numeric words here, where their place is known.
 import { tokenMatcher, type CstElement, type CstNode, type IToken, type TokenType } from 'chevrotain';
-import type * as A from './ast.js';
+import * as A from './ast.js';
 import type { Diagnostic, Range } from '../diagnostics/diagnostic.js';
 import { diagnostic } from '../diagnostics/index.js';
 import { SyntaxCode } from '../diagnostics/codes/syntax.js';
@@ -462,44 +462,60 @@ export class AstBuilder {
 
   // ---- expressions
 
-  private expression(node: CstNode, fallback: number): A.Expr {
-    return this.fold(nodesOf(node, 'operands').map((n) => this.andExpression(n, fallback)), 'or', fallback);
+  // Each of these takes `depth`, the parentheses and `not`s around the node; past the limit the
+  // node is one O2A0011 and a MissingExpr, so that the AST (and every stage after) stays shallow.
+  private expression(node: CstNode, fallback: number, depth = 0): A.Expr {
+    const operands: A.Expr[] = [];
+    for (const n of nodesOf(node, 'operands')) operands.push(this.andExpression(n, fallback, depth));
+    return this.chain(operands, 'or', fallback);
   }
 
-  private andExpression(node: CstNode, fallback: number): A.Expr {
-    return this.fold(nodesOf(node, 'operands').map((n) => this.notExpression(n, fallback)), 'and', fallback);
+  private andExpression(node: CstNode, fallback: number, depth: number): A.Expr {
+    const operands: A.Expr[] = [];
+    for (const n of nodesOf(node, 'operands')) operands.push(this.notExpression(n, fallback, depth));
+    return this.chain(operands, 'and', fallback);
   }
 
-  private fold(operands: A.Expr[], op: 'and' | 'or', fallback: number): A.Expr {
+  /** `a and b and c` is one node with three operands, however long the chain. */
+  private chain(operands: A.Expr[], op: 'and' | 'or', fallback: number): A.Expr {
     if (operands.length === 0) return { kind: 'MissingExpr', range: this.emptyRange(fallback) };
-    return operands.reduce((left, right) => ({
-      kind: 'Logical',
-      op,
-      left,
-      right,
-      range: this.lines.range(left.range.start.offset, Math.max(left.range.end.offset, right.range.end.offset)),
-    }));
+    if (operands.length === 1) return operands[0]!;
+    let end = 0;
+    for (const o of operands) end = Math.max(end, o.range.end.offset);
+    return { kind: 'Logical', op, operands, range: this.lines.range(operands[0]!.range.start.offset, end) };
   }
 
-  private notExpression(node: CstNode, fallback: number): A.Expr {
+  private tooDeep(at: IToken | undefined, fallback: number): A.MissingExpr {
+    const range = at && real(at) ? this.tokenRange(at) : this.emptyRange(fallback);
+    this.report(
+      SyntaxCode.nestingTooDeep,
+      range,
+      `this rule nests parentheses and 'not' more than ${A.maxExpressionNesting} deep`,
+      'split the rule or remove parentheses: a long chain of and/or needs none',
+    );
+    return { kind: 'MissingExpr', range };
+  }
+
+  private notExpression(node: CstNode, fallback: number, depth: number): A.Expr {
     const end = this.endOf(node, fallback);
-    const not = tokenOf(node, 'Kw_not');
-    if (real(not)) {
-      const inner = nodeOf(node, 'notExpression');
-      const operand: A.Expr = inner ? this.notExpression(inner, end) : { kind: 'MissingExpr', range: this.emptyRange(end) };
-      return { kind: 'Not', operand, range: this.lines.range(not.startOffset, Math.max(end, operand.range.end.offset)) };
-    }
+    const nots = tokensOf(node, 'Kw_not').filter(real);
+    if (depth + nots.length > A.maxExpressionNesting) return this.tooDeep(nots[A.maxExpressionNesting - depth], end);
     const comparison = nodeOf(node, 'comparison');
-    return comparison ? this.comparison(comparison, end) : { kind: 'MissingExpr', range: this.emptyRange(end) };
+    let expr: A.Expr = comparison ? this.comparison(comparison, end, depth + nots.length) : { kind: 'MissingExpr', range: this.emptyRange(end) };
+    for (let i = nots.length - 1; i >= 0; i--) {
+      const not = nots[i]!;
+      expr = { kind: 'Not', operand: expr, range: this.lines.range(not.startOffset, Math.max(end, expr.range.end.offset)) };
+    }
+    return expr;
   }
 
-  private comparison(node: CstNode, fallback: number): A.Expr {
+  private comparison(node: CstNode, fallback: number, depth: number): A.Expr {
     const end = this.endOf(node, fallback);
     const range = this.nodeRange(node, end);
-    const left = this.operand(nodeOf(node, 'left'), end);
+    const left = this.operand(nodeOf(node, 'left'), end, depth);
     const operator = tokenOf(node, 'operator');
     if (real(operator)) {
-      return { kind: 'Comparison', op: operator.image as A.ComparisonOp, left, right: this.operand(nodeOf(node, 'right'), end), range };
+      return { kind: 'Comparison', op: operator.image as A.ComparisonOp, left, right: this.operand(nodeOf(node, 'right'), end, depth), range };
     }
     if (has(node, 'Kw_in')) {
       const list = nodesOf(node, 'literal')
@@ -510,9 +526,16 @@ export class AstBuilder {
     return left;
   }
 
-  private operand(node: CstNode | undefined, fallback: number): A.Expr {
+  private operand(node: CstNode | undefined, fallback: number, depth: number): A.Expr {
     const inner = nodeOf(node, 'expression');
-    if (inner) return this.expression(inner, this.endOf(node, fallback));
+    if (inner) {
+      if (depth + 1 > A.maxExpressionNesting) return this.tooDeep(tokenOf(node, 'LParen'), this.endOf(node, fallback));
+      const expr = this.expression(inner, this.endOf(node, fallback), depth + 1);
+      if (real(tokenOf(node, 'LParen'))) expr.parens = (expr.parens ?? 0) + 1;
+      return expr;
+    }
+    const deep = nodeOf(node, 'deepGroup');
+    if (deep) return this.tooDeep(tokenOf(deep, 'LParen'), this.endOf(node, fallback));
     const reference = nodeOf(node, 'reference');
     if (reference) return this.reference(reference, fallback);
     const literal = nodeOf(node, 'literal');

@@ -10,6 +10,7 @@
 import { CstParser, EOF, tokenMatcher, type CstNode, type ParserMethod, type DSLMethodOpts, type IOrAlt, type IToken, type OrMethodOpts, type TokenType } from 'chevrotain';
 import * as T from './tokens.js';
 import { syntaxErrorMessages } from './messages.js';
+import { maxExpressionNesting } from './ast.js';
 
 const { Kw } = T;
 
@@ -46,6 +47,24 @@ interface RecoveryInternals {
   getTokenToInsert(this: CstParser, type: TokenType): IToken;
 }
 
+/**
+ * The `(` tokens nested deeper than the limit. A rule starts after `when` (or a brace), so the
+ * count starts again there: an unclosed `(` of one rule does not deepen the next one.
+ */
+function deepParentheses(tokens: readonly IToken[]): Set<number> {
+  const deep = new Set<number>();
+  let depth = 0;
+  for (const token of tokens) {
+    if (tokenMatcher(token, T.LParen)) {
+      depth++;
+      if (depth > maxExpressionNesting) deep.add(token.startOffset);
+    } else if (tokenMatcher(token, T.RParen)) {
+      if (depth > 0) depth--;
+    } else if (tokenMatcher(token, Kw.when) || tokenMatcher(token, T.LCurly) || tokenMatcher(token, T.RCurly)) depth = 0;
+  }
+  return deep;
+}
+
 class O2aParser extends CstParser {
   private strayDepth = 0;
   /** Without strays for content assist, where a stray path would make any keyword look possible. */
@@ -72,6 +91,23 @@ class O2aParser extends CstParser {
   /** The index of the last token consumed (-1 before the first): how far a rule invoked on its own read. */
   tokenIndex(): number {
     return (this as unknown as { exportLexerState(): number }).exportLexerState();
+  }
+
+  private groupBalance = 0;
+  private depthInput: IToken[] | undefined;
+  /** The nesting depth of each `(` of the input, by start offset; only those beyond the limit. */
+  private deepParens = new Set<number>();
+
+  /** LA(1) is a `(` nested deeper than `maxExpressionNesting`. */
+  private tooDeep(): boolean {
+    const token = this.LA(1);
+    if (!tokenMatcher(token, T.LParen)) return false;
+    const input = this.input;
+    if (input !== this.depthInput) {
+      this.depthInput = input;
+      this.deepParens = deepParentheses(input);
+    }
+    return this.deepParens.has(token.startOffset);
   }
 
   private is(k: number, type: TokenType): boolean {
@@ -260,7 +296,6 @@ class O2aParser extends CstParser {
   private actionAlts?: IOrAlt<unknown>[];
   private partyAlts?: IOrAlt<unknown>[];
   private falloutGroup?: DSLMethodOpts<unknown>;
-  private notAlts?: IOrAlt<unknown>[];
   private comparisonAlts?: IOrAlt<unknown>[];
   private operatorAlts?: IOrAlt<unknown>[];
   private operandAlts?: IOrAlt<unknown>[];
@@ -550,16 +585,11 @@ class O2aParser extends CstParser {
     });
   });
 
+  // `not not x` is a run of `not`s, not a recursion: a long run cannot exhaust the stack (the AST
+  // builder reports one deeper than the nesting limit).
   notExpression = this.RULE('notExpression', () => {
-    this.OR((this.notAlts ??= [
-      {
-        ALT: () => {
-          this.CONSUME(Kw.not);
-          this.SUBRULE(this.notExpression);
-        },
-      },
-      { ALT: () => this.SUBRULE(this.comparison) },
-    ]));
+    this.MANY(() => this.CONSUME(Kw.not));
+    this.SUBRULE(this.comparison);
   });
 
   comparison = this.RULE('comparison', () => {
@@ -592,15 +622,38 @@ class O2aParser extends CstParser {
   operand = this.RULE('operand', () => {
     this.OR((this.operandAlts ??= [
       {
+        GATE: () => !this.tooDeep(),
         ALT: () => {
           this.CONSUME(T.LParen);
           this.SUBRULE(this.expression);
           this.CONSUME(T.RParen);
         },
       },
+      // Parentheses deeper than the limit are read as one flat run of tokens up to the matching
+      // `)` (the AST builder reports it): the parser's recursion stays bounded.
+      { GATE: () => this.tooDeep(), ALT: () => this.SUBRULE(this.deepGroup) },
       { ALT: () => this.SUBRULE(this.reference) },
       { ALT: () => this.SUBRULE(this.literal) },
     ]));
+  });
+
+  deepGroup = this.RULE('deepGroup', () => {
+    this.CONSUME(T.LParen);
+    this.ACTION(() => {
+      this.groupBalance = 0;
+    });
+    this.MANY({
+      MAX_LOOKAHEAD: 1,
+      GATE: () => !this.is(1, EOF) && !this.is(1, T.LCurly) && !this.is(1, T.RCurly) && !(this.groupBalance === 0 && this.is(1, T.RParen)) && !this.looksLikePropertyStart(),
+      DEF: () => {
+        const token = this.CONSUME(T.AnyToken);
+        this.ACTION(() => {
+          if (tokenMatcher(token, T.LParen)) this.groupBalance++;
+          else if (tokenMatcher(token, T.RParen)) this.groupBalance--;
+        });
+      },
+    });
+    this.OPTION(() => this.CONSUME(T.RParen));
   });
 
   reference = this.RULE('reference', () => {

@@ -135,7 +135,7 @@ describe('hover', () => {
       '  on timeout hold customer "Pick a router model"',
       '  retry 2 exponential 30s max 2m',
       '  compensate release',
-      '  skip when item.installation == "self"',
+      '  skip when (item.installation == "self")',
       '}',
       '```',
     ].join('\n'));
@@ -169,7 +169,7 @@ describe('hover', () => {
     expect(v).toContain('- **resource** `WIFI_ROUTER` _(from template RouterReservation)_');
     expect(v).toContain('- **timeout** 15 minutes, then hold for the customer ("Pick a router model") _(from template RouterReservation)_');
     expect(v).toContain('- **retry** 2 retries, backing off exponentially from 30 seconds up to 2 minutes, a new idempotency key each attempt _(from template RouterReservation)_');
-    expect(v).toContain('- **rule** `skip when item.installation == "self"` _(from template RouterReservation)_');
+    expect(v).toContain('- **rule** `skip when (item.installation == "self")` _(from template RouterReservation)_');
     expect(h?.range).toEqual(rangeOf(text, 'router', 3)); // the one after `after`
   });
 
@@ -183,9 +183,9 @@ describe('hover', () => {
   it('still shows templates and steps in a file with a syntax error', async () => {
     const broken = routerPlan.replace('step verify: verification after network', 'step verify: verification after network { timeout }');
     const { hover: tpl } = await hover(broken.replace('step router from RouterReservation', 'step router from Router<|>Reservation'));
-    expect(value(tpl)).toContain('  skip when item.installation == "self"');
+    expect(value(tpl)).toContain('  skip when (item.installation == "self")');
     const { hover: step } = await hover(broken.replace('step spare_router', 'step spare_rou<|>ter'));
-    expect(value(step)).toContain('- **rule** `skip when item.installation == "self"` _(from template RouterReservation)_');
+    expect(value(step)).toContain('- **rule** `skip when (item.installation == "self")` _(from template RouterReservation)_');
   });
 
   it('shows a step kind with its owner, whether its adapter is idempotent, its outcomes and compensations', async () => {

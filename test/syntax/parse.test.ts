@@ -29,7 +29,7 @@ function conditionOf(rule: string): Expr {
 
 function show(e: Expr): string {
   switch (e.kind) {
-    case 'Logical': return `(${show(e.left)} ${e.op} ${show(e.right)})`;
+    case 'Logical': return `(${e.operands.map(show).join(` ${e.op} `)})`;
     case 'Not': return `(not ${show(e.operand)})`;
     case 'Comparison': return `(${show(e.left)} ${e.op} ${show(e.right)})`;
     case 'In': return `(${show(e.value)} ${e.negated ? 'not in' : 'in'} [${e.list.map(show).join(', ')}])`;
@@ -171,10 +171,10 @@ describe('steps and their properties', () => {
 });
 
 describe('expressions', () => {
-  it('binds not tighter than and, and tighter than or, all left to right', () => {
+  it('binds not tighter than and, and tighter than or; a chain of one operator is one flat node', () => {
     expect(show(conditionOf('item.a or item.b and not item.c'))).toBe('(item.a or (item.b and (not item.c)))');
     expect(show(conditionOf('(item.a or item.b) and item.c'))).toBe('((item.a or item.b) and item.c)');
-    expect(show(conditionOf('item.a and item.b and item.c'))).toBe('((item.a and item.b) and item.c)');
+    expect(show(conditionOf('item.a and item.b and item.c'))).toBe('(item.a and item.b and item.c)');
     expect(show(conditionOf('not item.x == "self"'))).toBe('(not (item.x == string:self))');
   });
 
@@ -182,7 +182,7 @@ describe('expressions', () => {
     expect(show(conditionOf('item.speed > 100 and item.ratio <= 2.5'))).toBe('((item.speed > number:100) and (item.ratio <= number:2.5))');
     expect(show(conditionOf('item.kind not in ["a", "b"]'))).toBe('(item.kind not in [string:a, string:b])');
     expect(show(conditionOf('item.grace < 30m or item.flag == true or item.off != false'))).toBe(
-      '(((item.grace < duration:1800000) or (item.flag == boolean:true)) or (item.off != boolean:false))',
+      '((item.grace < duration:1800000) or (item.flag == boolean:true) or (item.off != boolean:false))',
     );
   });
 

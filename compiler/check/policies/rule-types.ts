@@ -78,7 +78,7 @@ export const ruleValueTypes: PlanCheck = ({ plan }) => {
     if (seen.has(expr)) return;
     seen.add(expr);
     switch (expr.kind) {
-      case 'Logical': asCondition(file, expr.left); asCondition(file, expr.right); return;
+      case 'Logical': for (const operand of expr.operands) asCondition(file, operand); return;
       case 'Not': asCondition(file, expr.operand); return;
       case 'In': {
         const c = characteristicOf(expr.value, offering);

@@ -12,6 +12,7 @@ export const SyntaxCode = {
   malformedVersion: 'O2A0008',
   planVersionNotInteger: 'O2A0009',
   malformedNumber: 'O2A0010',
+  nestingTooDeep: 'O2A0011',
 } as const;
 
 export const syntaxCodes: DiagnosticDefinition[] = [
@@ -114,5 +115,15 @@ export const syntaxCodes: DiagnosticDefinition[] = [
       'Numbers in `skip when` and `only when` rules are whole numbers (`100`) or decimals with one dot (`2.5`). Something like `1.2.3` or `12ab` is neither, so the rule cannot be compared with a characteristic.',
     wrong: 'catalog telco-core 2026.11\nplan P for offering OFF {\n  step a: activation { skip when item.speed < 1.2.3 }\n}\n',
     right: 'catalog telco-core 2026.11\nplan P for offering OFF {\n  step a: activation { skip when item.speed < 1.2 }\n}\n',
+  },
+  {
+    code: SyntaxCode.nestingTooDeep,
+    name: 'nesting-too-deep',
+    severity: 'error',
+    summary: 'A rule nests parentheses and `not` more than 64 deep.',
+    explanation:
+      'Parentheses and `not` may nest at most 64 deep in one `skip when` or `only when` rule. No rule a person writes comes near it; a deeper one is almost always generated text gone wrong. It is reported once, where the limit is passed, and the rest of the file is still checked. Chains of `and` and `or` are not nesting: `a and b and c ...` may be as long as needed without any parentheses.',
+    wrong: `catalog telco-core 2026.11\nplan P for offering OFF {\n  step a: activation { skip when ${'('.repeat(65)}item.portIn${')'.repeat(65)} }\n}\n`,
+    right: 'catalog telco-core 2026.11\nplan P for offering OFF {\n  step a: activation { skip when item.portIn }\n}\n',
   },
 ];
