@@ -236,17 +236,19 @@ export class EventHub {
   /** The TMF622 events a fact is (none for the facts that are no order state change). */
   private eventsOf(fact: Envelope, order: OrderRow, items: ItemRow[]): HubEvent[] {
     const productOrder = (state: string) => this.productOrder(order, items, state);
+    // As created: every item acknowledged (whatever happened since the fact was written).
+    const created = () => this.productOrder(order, items.map((i) => ({ ...i, state: 'acknowledged' })), 'acknowledged');
     const event = (type: HubEvent['eventType'], body: Record<string, unknown>): HubEvent => ({
       eventId: eventIdOf(fact.messageId, type), eventTime: fact.createdAt, eventType: type,
       correlationId: fact.correlationId, domain: 'productOrderingManagement', event: body,
     });
     if (fact.type === ORDER_ACCEPTED) {
-      return [event('ProductOrderCreateEvent', { productOrder: productOrder('acknowledged') })];
+      return [event('ProductOrderCreateEvent', { productOrder: created() })];
     }
     if (fact.type === REJECTED_FACT) {
       // Rejected at intake: it was created (and is readable) all the same.
       return [
-        event('ProductOrderCreateEvent', { productOrder: productOrder('acknowledged') }),
+        event('ProductOrderCreateEvent', { productOrder: created() }),
         event('ProductOrderStateChangeEvent', { productOrder: { ...productOrder('rejected'), stateChangeReason: fact.payload.reasons ?? [] } }),
       ];
     }

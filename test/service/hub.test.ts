@@ -168,6 +168,8 @@ describe.each(stores)('event hub on $name', (storeUnderTest) => {
     expect(new Set(refusing.received.map((e) => e.eventId)).size).toBe(refusing.received.length);
     const completed = refusing.received.find((e) => e.eventType === 'ProductOrderStateChangeEvent'
       && (e.event.productOrder as { id: string; state: string }).state === 'completed');
+    const created = refusing.received.find((e) => e.eventType === 'ProductOrderCreateEvent' && (e.event.productOrder as { id: string }).id === 'po-hub-f');
+    expect(created?.event.productOrder).toMatchObject({ state: 'acknowledged', productOrderItem: [{ id: '1', state: 'acknowledged', productOffering: { id: 'HOME_FIBER_1G' } }] });
     expect(completed).toMatchObject({
       eventId: expect.any(String), eventTime: expect.any(String), correlationId: expect.stringMatching(/^ota-/),
       event: { productOrder: { href: '/tmf-api/productOrderingManagement/v4/productOrder/po-hub-m', productOrderItem: [{ id: '1', state: 'completed' }] } },
