@@ -194,7 +194,12 @@ export class ComponentCallbacks {
     const step = candidates[0] as (typeof steps)[number];
     const where = `step ${step.step_id} of item ${step.item_id}`;
     if (taken) return { answer: await this.outcome(input, envelopeId, step.saga_id, step.step_id, step.item_id), handed: true };
-    if (!ANSWERABLE.has(step.state)) return no(409, 'stepId', `stepId: ${where} is ${step.state} and ${WHY_NOT[step.state] ?? 'waits for no answer'}`);
+    if (!ANSWERABLE.has(step.state)) {
+      // A confirmed appointment that moves is a change of the order: an amendment, through the order's API.
+      const hint = route.kind === 'appointment' && step.state === 'SUCCEEDED'
+        ? `; to move a confirmed appointment, amend the order (PATCH /tmf-api/productOrderingManagement/v4/productOrder/${input.productOrderId})` : '';
+      return no(409, 'stepId', `stepId: ${where} is ${step.state} and ${WHY_NOT[step.state] ?? 'waits for no answer'}${hint}`);
+    }
 
     // The command the step's owner was sent last under the step's current key: the one answered.
     const commands = await store.query<Record<string, unknown>>(

@@ -69,6 +69,9 @@ describe(`component callbacks on ${storeUnderTest.name}`, () => {
     expect(slot.json()).toMatchObject({ stepId: 'install_slot', itemId: '1', accepted: true, step: { state: 'SUCCEEDED' } });
     await runtime.runUntilIdle();
     expect((await stepStates(store, 'po-cb-1')).install).toBe('STARTED');
+    const moved = await post('appointments', { messageId: 'appt-2', productOrderId: 'po-cb-1', status: 'confirmed', slot: { start: '2030-01-03T08:00:00Z' } });
+    expect(moved.statusCode).toBe(409);
+    expect(moved.json().message).toMatch(/install_slot of item 1 is SUCCEEDED .*amend the order \(PATCH .*productOrder\/po-cb-1\)/);
 
     // Completion is proven: without the plan's evidence, refused and nothing written.
     const partial = await post('work-orders', { messageId: 'wo-1', productOrderId: 'po-cb-1', status: 'completed', evidence: { ont_serial: 'ALCL-0042' } });
