@@ -912,6 +912,8 @@ export interface DemoOptions {
   plans?: CompiledPlan[];
   /** Redraw a table in place instead of printing lines (default: when `out` is a TTY). */
   table?: boolean;
+  /** Server PostgreSQL to run on (default: the DATABASE_URL environment variable; else PGlite in memory). */
+  databaseUrl?: string;
 }
 
 const DEMO_ORDERS = [
@@ -989,34 +991,44 @@ export async function demo(out: Writable, options: DemoOptions = {}): Promise<nu
     plans = compiled.plans;
   }
   line(out, `  ${plans.length} plans: ${plans.map((p) => `${p.planId}@${p.hash.slice(0, 10)}`).join(', ')}`);
-  line(out, 'starting embedded PostgreSQL (PGlite) and migrating');
+  // As every runtime command: DATABASE_URL names a server PostgreSQL, else PGlite in memory.
+  const databaseUrl = options.databaseUrl ?? (process.env.DATABASE_URL || undefined);
+  // A server database keeps an earlier demo's orders: this run's get ids of their own.
+  const run = databaseUrl !== undefined ? `-${Date.now().toString(36)}` : '';
+  const ownIds = <D extends { order: { id: string; externalId: string } }>(d: D): D => ({ ...d, order: { ...d.order, id: `${d.order.id}${run}`, externalId: `${d.order.externalId}${run}` } });
+  const completing = DEMO_ORDERS.map(ownIds);
+  const toCancel = ownIds(DEMO_CANCEL);
+  const partly = ownIds(DEMO_PARTIAL);
+  line(out, databaseUrl !== undefined
+    ? `using PostgreSQL at ${shownDatabase(databaseUrl)} (DATABASE_URL) and migrating`
+    : 'starting embedded PostgreSQL (PGlite, in memory; DATABASE_URL=postgres://... runs on a server) and migrating');
   const clock = new ManualClock(new Date());
-  const runtime = await Runtime.open({ clock });
+  const runtime = await Runtime.open(databaseUrl !== undefined ? { databaseUrl, clock } : { clock });
   try {
     await runtime.registerPlans(plans);
-    const labels = new Map([...DEMO_ORDERS, DEMO_CANCEL, DEMO_PARTIAL].map((d) => [d.order.id, d.label]));
+    const labels = new Map([...completing, toCancel, partly].map((d) => [d.order.id, d.label]));
     const table = options.table ?? ((out as { isTTY?: boolean }).isTTY === true);
     const render = table ? tableRenderer(out, runtime, labels) : null;
     runtime.onCommit(render ? () => render.dirty() : progressPrinter(out, labels));
     line(out, 'running four orders through the simulated components (time is simulated: timeouts fire at once); '
       + 'the third is cancelled, the fourth (a bundle) completes partly');
-    for (const d of [...DEMO_ORDERS, DEMO_CANCEL, DEMO_PARTIAL]) {
+    for (const d of [...completing, toCancel, partly]) {
       const result = await runtime.submitOrder(d.order, { scenario: d.scenario });
       if (!result.ok) { for (const p of result.problems) line(out, `${result.code.startsWith('rejected') ? 'rejected' : 'error'}: ${p}`); return 1; }
       line(out, `  submitted ${d.order.id} (${d.label}, scenario: ${d.scenario.name})`);
     }
     // Everything that can happen now happens; the third order's appointment answer is an hour away.
     await runtime.runUntilIdle();
-    const cancelled = await runtime.engine.cancel({ productOrderId: DEMO_CANCEL.order.id, ...DEMO_CANCEL.cancel });
+    const cancelled = await runtime.engine.cancel({ productOrderId: toCancel.order.id, ...toCancel.cancel });
     if (!cancelled.ok) { line(out, `error: ${cancelled.problem}`); return 1; }
     if (!render) {
-      line(out, `  cancel ${DEMO_CANCEL.order.id} (${DEMO_CANCEL.label}, ${DEMO_CANCEL.cancel.reason}): request ${cancelled.request.id} ${cancelled.request.state}; `
+      line(out, `  cancel ${toCancel.order.id} (${toCancel.label}, ${toCancel.cancel.reason}): request ${cancelled.request.id} ${cancelled.request.state}; `
         + cancelled.request.decisions.map((d) => `item ${d.itemId}: ${d.rule} -> ${d.action}`).join(', '));
     }
     await runtime.settle();
     if (render) await render.flush();
     let code = 0;
-    for (const d of DEMO_ORDERS) {
+    for (const d of completing) {
       const view = await projectOrder(runtime.store, runtime.registry, d.order.id);
       if (!view) continue;
       if (view.internalState !== 'completed') code = 2;
@@ -1028,13 +1040,13 @@ export async function demo(out: Writable, options: DemoOptions = {}): Promise<nu
       for (const l of renderTrail(await orderTrail(runtime.store, d.order.id))) line(out, `  ${l}`);
     }
     line(out);
-    line(out, `cancellation (§18) of ${DEMO_CANCEL.label}:`);
+    line(out, `cancellation (§18) of ${toCancel.label}:`);
     const demoCancel = await demoCancellation(runtime, cancelled.request.id);
     if (demoCancel.code !== 0) code = 2;
     for (const l of demoCancel.lines) line(out, `  ${l}`);
     line(out);
-    line(out, `partial completion (§20) of ${DEMO_PARTIAL.label}: items complete on their own`);
-    const family = await projectOrder(runtime.store, runtime.registry, DEMO_PARTIAL.order.id);
+    line(out, `partial completion (§20) of ${partly.label}: items complete on their own`);
+    const family = await projectOrder(runtime.store, runtime.registry, partly.order.id);
     if (family?.internalState !== 'partial') code = 2;
     for (const item of family?.items ?? []) line(out, `  item ${item.id.padEnd(10)} ${item.state.padEnd(10)} ${item.planId ?? '(bundle)'}`);
     if (family) {
@@ -1050,6 +1062,17 @@ export async function demo(out: Writable, options: DemoOptions = {}): Promise<nu
     return code;
   } finally {
     await runtime.close();
+  }
+}
+
+/** A database URL as the demo shows it: without its password. */
+function shownDatabase(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.toString();
+  } catch {
+    return '(a DATABASE_URL that is not a URL)';
   }
 }
 

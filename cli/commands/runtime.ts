@@ -146,7 +146,7 @@ export function registerRuntimeCommands(program: Command, ctx: CommandContext): 
 
   program
     .command('demo')
-    .description('compile the sample plans, run a Home Fiber and a mobile order on embedded Postgres and cancel a third (npm start)')
+    .description('compile the sample plans, run a Home Fiber and a mobile order on embedded Postgres (or DATABASE_URL\'s server) and cancel a third (npm start)')
     .action(async () => {
       ctx.exitCode = await (await runtime()).demo(ctx.stdout);
     });
