@@ -80,6 +80,10 @@ export const productOrdering: ServicePlugin = async (app, { runtime, guard }) =>
     schema: { params: idParams, headers: idempotencyHeaders, body: tmf622('ProductOrder_Amend'), querystring: { type: 'object', additionalProperties: false } },
   }, async (request, reply) => amendOrder(request, reply));
 
+  // TMF622 defines DELETE: this server never deletes an order (its history is kept); a cancel does what a client wants of it.
+  app.delete(`${PRODUCT_ORDERING}/productOrder/:id`, { preHandler: guard, schema: { params: idParams } }, async (_request, reply) =>
+    sendError(reply.header('Allow', 'GET, PATCH'), 405, 'a product order is not deleted here: cancel it with POST cancelProductOrder'));
+
   /** A PATCH is an amendment of one item (§19): the only change of an order in flight this runtime makes. */
   async function amendOrder(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const { id } = request.params as { id: string };

@@ -1,6 +1,6 @@
 // `o2a serve`: options only; the service (Fastify, the runtime, its database drivers) loads when
 // the command runs (service/serve.ts).
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { CommandContext } from '../main.js';
 import { inferCatalogPath } from './compiler.js';
 import { collectPlanFiles, readSources } from '../workspace.js';
@@ -22,7 +22,7 @@ export function registerServeCommands(program: Command, ctx: CommandContext): vo
     .option('--database-url <url>', 'server PostgreSQL (default: the DATABASE_URL environment variable)')
     .option('--plan <file...>', 'compiled plan JSON, .o2a source or a folder of them (default: the sample plans)')
     .option('-c, --catalog <snapshot>', 'catalog snapshot directory, to compile .o2a plans')
-    .option('--log-level <level>', 'request log level (pino): trace, debug, info, warn, error, silent', 'info')
+    .addOption(new Option('--log-level <level>', 'request log level (pino)').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'))
     .action(async (opts: { port: number; host: string; workers: boolean; db?: string; databaseUrl?: string; plan?: string[]; catalog?: string; logLevel: string }) => {
       let catalog = opts.catalog;
       if (opts.plan && catalog === undefined) {

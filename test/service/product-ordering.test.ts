@@ -132,6 +132,10 @@ describe.each(stores)('TMF622 over HTTP on $name', (storeUnderTest) => {
       expect(response.statusCode, query).toBe(400);
       expect(response.json().field).toBe(field);
     }
+    const deleted = await app.inject({ method: 'DELETE', url: `${PO}/productOrder/po-l1` });
+    expect(deleted.statusCode).toBe(405);
+    expect(deleted.json().message).toContain('cancelProductOrder');
+    expect((await app.inject({ method: 'GET', url: `${PO}/productOrder/po-l1?fields=id` })).statusCode).toBe(200);
     const missing = await app.inject({ method: 'GET', url: `${PO}/productOrder/po-none` });
     expect(missing.statusCode).toBe(404);
     expect(missing.json()).toMatchObject({ code: '404', reason: 'Not Found', field: 'id', message: 'no product order po-none' });
