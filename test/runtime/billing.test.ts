@@ -185,6 +185,26 @@ describe.each(stores)('billing triggers on $name', (storeUnderTest) => {
     await expectCustomerFacingClean(store, 'po-b7');
   });
 
+  it('§28 a billing retry whose timer is lost: reconciliation requests readiness again, confirmed once', async () => {
+    const rt = await start();
+    await rt.submitOrder(ottOrder('po-b8'), { scenario: { steps: { billing: [{ outcome: 'rejected', reason: 'rating system down' }] } } });
+    await rt.settle();
+    await rt.engine.signal({ productOrderId: 'po-b8', signal: 'first-usage' });
+    await rt.runUntilIdle();
+    expect((await stepStates(store, 'po-b8')).billing).toBe('WAITING');
+    // Tampered: the retry's timer is lost.
+    await store.query(`DELETE FROM timer WHERE step_id = 'billing'`);
+    await store.query(`UPDATE product_order SET version = version + 1 WHERE id = 'po-b8'`);
+    clock.advance(61_000);
+    const report = await rt.reconciler.reconcile();
+    expect(report.findings).toMatchObject([{ kind: 'product-active-billing-missing', action: 'retried', stepId: 'billing', seen: { billingStep: 'WAITING' } }]);
+    await rt.settle();
+    expect((await stepStates(store, 'po-b8')).billing).toBe('SUCCEEDED');
+    expect(rt.components.sideEffects('billing')).toBe(1);
+    expect((await projectOrder(store, rt.registry, 'po-b8'))).toMatchObject({ commercialState: 'complete', items: [{ billingReadiness: 'confirmed' }] });
+    await expectCustomerFacingClean(store, 'po-b8');
+  });
+
   it('a signal that is not known, or for an unknown order or item, is refused naming the field', async () => {
     const rt = await start();
     await rt.submitOrder(ottOrder('po-b6'));
