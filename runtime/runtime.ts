@@ -33,6 +33,12 @@ export interface RuntimeOptions {
   reconcileIntervalMs?: number;
   /** How long a mismatch must have stood before reconciliation acts on it (default 60 s). */
   reconcileGraceMs?: number;
+  /**
+   * false: this process runs no worker loops (an API-only process, `o2a serve --no-workers`): what
+   * its transactions write to the outbox is not leased to its own relay, which would never
+   * publish it, but left at once to the sweep of the processes that do. Default true.
+   */
+  publishes?: boolean;
 }
 
 export class Runtime {
@@ -70,8 +76,8 @@ export class Runtime {
       store: this.store, clock: this.clock, registry: this.registry,
       // What a transaction writes to the outbox is leased to this process's relay, which
       // publishes it right after the commit (the sweep takes whatever is left).
-      outboxLease: (keys) => this.relay.lease(keys),
-      onOutbox: (messages) => this.relay.accept(messages),
+      outboxLease: options.publishes === false ? undefined : (keys) => this.relay.lease(keys),
+      onOutbox: options.publishes === false ? undefined : (messages) => this.relay.accept(messages),
       onCommit: (rows) => { for (const listen of this.listeners) listen(rows); },
       transportGraceMs: this.relay.leaseMs,
     });

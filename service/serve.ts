@@ -56,7 +56,9 @@ export async function serveCommand(options: ServeOptions, out: Writable): Promis
   if (loaded.plans.length === 0) { say('o2a serve: no plan to serve'); return 1; }
 
   const databaseUrl = options.databaseUrl ?? env.DATABASE_URL;
-  const runtime = await Runtime.open({ ...(databaseUrl ? { databaseUrl } : { dataDir: options.db }), clock: systemClock });
+  const workers = options.workers !== false;
+  // Without worker loops here, what a request writes is left to the other processes' relays at once.
+  const runtime = await Runtime.open({ ...(databaseUrl ? { databaseUrl } : { dataDir: options.db }), clock: systemClock, publishes: workers });
   let app: FastifyInstance | undefined;
   try {
     await runtime.registerPlans(loaded.plans);
@@ -64,7 +66,6 @@ export async function serveCommand(options: ServeOptions, out: Writable): Promis
       runtime, apiToken: token, plugins: options.plugins,
       logger: options.logLevel === 'silent' ? false : { level: options.logLevel ?? 'info' },
     });
-    const workers = options.workers !== false;
     if (workers) runtime.start();
     const address = await app.listen({ port: options.port ?? DEFAULT_PORT, host });
     const store = databaseUrl ? 'PostgreSQL' : options.db ? `PGlite in ${options.db}` : 'PGlite in memory';
