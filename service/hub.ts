@@ -313,15 +313,15 @@ export class EventHub {
     const done = outcomes.filter((o) => o.error === null).map((o) => o.row);
     const failed = outcomes.filter((o) => o.error !== null);
     if (done.length > 0) {
-      // Acknowledged; an event no listener still has to receive goes too. (A fact the relay
-      // publishes again after that is delivered again: at least once.)
-      await this.runtime.store.query(
-        `WITH acked AS (
-           DELETE FROM hub_delivery WHERE (subscription_id, event_seq) IN (SELECT * FROM unnest($1::text[], $2::bigint[]))
-           RETURNING event_seq)
-         DELETE FROM hub_event e WHERE e.seq IN (SELECT event_seq FROM acked)
-            AND NOT EXISTS (SELECT 1 FROM hub_delivery d WHERE d.event_seq = e.seq AND (d.subscription_id, d.event_seq) NOT IN (SELECT * FROM unnest($1::text[], $2::bigint[])))`,
+      // Acknowledged; then an event no listener still has to receive goes too (a statement of its
+      // own: it sees the acknowledgements other processes committed meanwhile). A fact the relay
+      // publishes again after that is delivered again: at least once.
+      const acked = await this.runtime.store.query<{ event_seq: string | number }>(
+        `DELETE FROM hub_delivery WHERE (subscription_id, event_seq) IN (SELECT * FROM unnest($1::text[], $2::bigint[])) RETURNING event_seq`,
         [done.map((r) => r.subscription_id), done.map((r) => String(r.event_seq))]);
+      await this.runtime.store.query(
+        'DELETE FROM hub_event e WHERE e.seq = ANY($1::bigint[]) AND NOT EXISTS (SELECT 1 FROM hub_delivery d WHERE d.event_seq = e.seq)',
+        [[...new Set(acked.map((a) => String(a.event_seq)))]]);
     }
     if (failed.length > 0) {
       const at = this.clock.now().getTime();
