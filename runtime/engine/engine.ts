@@ -999,7 +999,10 @@ export class Engine {
   recomputeOrder(ctx: Ctx): void {
     const { uow, order } = ctx;
     const items = uow.itemsOf(order.id);
-    const children = (parent: ProductOrderItemRow) => items.filter((i) => i.parentItemId === parent.id);
+    // Work in proportion to the order's items, whatever its size: each item's children found once.
+    const byParent = new Map<string, ProductOrderItemRow[]>();
+    for (const i of items) if (i.parentItemId !== null) byParent.set(i.parentItemId, [...(byParent.get(i.parentItemId) ?? []), i]);
+    const children = (parent: ProductOrderItemRow) => byParent.get(parent.id) ?? [];
     const derive = (item: ProductOrderItemRow): ProductOrderItemState | 'partial' => {
       const saga = uow.sagaOfItem(order.id, item.id);
       if (saga) return ITEM_STATE_OF_SAGA[saga.state];

@@ -192,7 +192,8 @@ export class UnitOfWork {
   readonly orders = new Map<string, ProductOrderRow>();
   // Grouped by order or saga as well: a transaction may hold hundreds of orders.
   readonly items = new Grouped<ProductOrderItemRow>((i) => i.productOrderId);
-  readonly sagas = new Grouped<SagaRow>((s) => s.productOrderId);
+  // One saga per order item: found by its item in constant time (an order may have thousands of items).
+  readonly sagas = new Grouped<SagaRow>((s) => s.productOrderId, (s) => s.productOrderItemId);
   readonly steps = new Grouped<SagaStepRow>((st) => st.sagaId, (st) => st.stepId);
   readonly activations = new Grouped<ActivationCommandRow>((a) => a.sagaId);
   readonly reservations = new Grouped<ResourceReservationRow>((r) => r.sagaId);
@@ -231,7 +232,7 @@ export class UnitOfWork {
     return this.sagas.of(orderId);
   }
   sagaOfItem(orderId: string, itemId: string): SagaRow | undefined {
-    return this.sagas.of(orderId).find((s) => s.productOrderItemId === itemId);
+    return this.sagas.member(orderId, itemId);
   }
   step(sagaId: string, stepId: string): SagaStepRow | undefined {
     return this.steps.member(sagaId, stepId);

@@ -37,7 +37,9 @@ describe.each(stores)('cancellation on $name', (storeUnderTest) => {
   }
 
   const orderState = async (id: string) => (await one<{ state: string }>(store, 'SELECT state FROM product_order WHERE id = $1', [id])).state;
-  const compensations = async (id: string) => (await outboxOf(store, id)).filter((m) => m.type === 'CompensateStep').map((m) => m.stepId);
+  /** The compensations a cancellation sent (not reconciliation's release of a unit a retry left behind: `<key>/release`). */
+  const compensations = async (id: string) => (await outboxOf(store, id))
+    .filter((m) => m.type === 'CompensateStep' && !m.idempotencyKey?.endsWith('/release')).map((m) => m.stepId);
   const ledger = async (owner: string) => store.query<{ command_type: string; applied: boolean; idempotency_key: string }>(
     'SELECT command_type, applied, idempotency_key FROM component_ledger WHERE owner = $1 ORDER BY recorded_at, idempotency_key', [owner]);
 
