@@ -4,6 +4,7 @@
 // (runtime/cli-commands.ts).
 import { Command, CommanderError, Option } from 'commander';
 import type { Writable } from 'node:stream';
+import { registerCatalogCommands } from './commands/catalog.js';
 import { registerCompilerCommands } from './commands/compiler.js';
 import { registerDiffCommands } from './commands/diff.js';
 import { registerGraphCommands } from './commands/graph.js';
@@ -38,6 +39,7 @@ export function buildProgram(ctx: CommandContext): Command {
   registerGraphCommands(program, ctx);
   registerRuntimeCommands(program, ctx);
   registerSagaCommands(program, ctx);
+  registerCatalogCommands(program, ctx);
   registerServeCommands(program, ctx);
   registerLspCommands(program, ctx);
   return program;
