@@ -64,6 +64,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     reply.header(CORRELATION_HEADER, request.id);
   });
 
+  // Closing (SIGTERM): requests in flight are answered, and their connections end with them (a
+  // kept-alive connection would hold the close open until it timed out).
+  let closing = false;
+  app.addHook('preClose', async () => { closing = true; });
+  app.addHook('onSend', async (_request, reply) => { if (closing) reply.header('connection', 'close'); });
+
   // JSON bodies under the media types TMF uses for them; any other type (text/plain too) is 415.
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { ServicePlugin } from '../../service/context.js';
 import { serveCommand } from '../../service/serve.js';
 import { Capture, PG_URL } from '../runtime/harness.js';
 import { orderBody, PO } from './service-harness.js';
@@ -37,13 +38,13 @@ afterAll(async () => {
 });
 
 /** A live `o2a serve` (serveCommand) until `stop`; its exit code from `done`. */
-async function serve(options: { workers: boolean }): Promise<{ url: string; out: Capture; stop(): void; done: Promise<number> }> {
+async function serve(options: { workers: boolean; plugins?: ServicePlugin[] }): Promise<{ url: string; out: Capture; stop(): void; done: Promise<number> }> {
   const out = new Capture();
   let stop: () => void = () => undefined;
   let done!: Promise<number>;
   const url = await new Promise<string>((resolve, reject) => {
     done = serveCommand({
-      port: 0, logLevel: 'silent', env: { DATABASE_URL: databaseUrl as string }, workers: options.workers,
+      port: 0, logLevel: 'silent', env: { DATABASE_URL: databaseUrl as string }, workers: options.workers, plugins: options.plugins,
       until: new Promise((r) => { stop = () => r('stop'); }), onListening: (_app, address) => resolve(address),
     }, out);
     done.catch(reject);
@@ -78,6 +79,31 @@ describe.skipIf(databaseUrl === null)('o2a serve on PostgreSQL: an API-only proc
     } finally {
       api.stop();
       expect(await api.done).toBe(0);
+    }
+  }, 60_000);
+
+  it('a stop while a request is in flight: the request is answered, new ones are not taken, the leases are given back', async () => {
+    // A part of the service that takes its time (as a slow database would).
+    const slow: ServicePlugin = async (app) => {
+      app.get('/test/slow', async () => { await new Promise((r) => setTimeout(r, 800)); return { done: true }; });
+    };
+    const service = await serve({ workers: true, plugins: [slow] });
+    const inFlight = fetch(`${service.url}/test/slow`);
+    await new Promise((r) => setTimeout(r, 200));
+    service.stop();
+    const answered = await inFlight;
+    expect(answered.status).toBe(200);
+    expect(await answered.json()).toEqual({ done: true });
+    expect(await service.done).toBe(0);
+    expect(service.out.text).toContain('o2a serve: stopped');
+    await expect(fetch(`${service.url}/healthz`)).rejects.toThrow();
+    const db = new pg.Client({ connectionString: databaseUrl as string });
+    await db.connect();
+    try {
+      const [held] = (await db.query(`SELECT count(*)::int AS n FROM outbox_pending WHERE lease_owner IS NOT NULL`)).rows as { n: number }[];
+      expect(held?.n).toBe(0);
+    } finally {
+      await db.end();
     }
   }, 60_000);
 });
