@@ -82,7 +82,8 @@ export class EventHub {
   private readonly batchSize: number;
   private readonly baseUrl: string;
   private readonly idleMs: number;
-  private detach: (() => void)[] = [];
+  /** Removes this hub's consumers from the runtime's bus. */
+  private readonly busConsumers: (() => void)[] = [];
   private running = false;
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
@@ -104,10 +105,15 @@ export class EventHub {
 
   /** Starts consuming the runtime's facts (fan-out). Returns this hub. */
   attach(): this {
-    if (this.detach.length > 0) return this;
+    if (this.busConsumers.length > 0) return this;
     const consume = (messages: Envelope[]) => this.take(messages);
-    this.detach.push(this.runtime.bus.subscribe(EVENTS, consume), this.runtime.bus.subscribe(ENGINE, consume));
+    this.busConsumers.push(this.runtime.bus.subscribe(EVENTS, consume), this.runtime.bus.subscribe(ENGINE, consume));
     return this;
+  }
+
+  /** Stops consuming the runtime's facts: those relayed from now on are not fanned out by this hub. */
+  detach(): void {
+    for (const off of this.busConsumers.splice(0)) off();
   }
 
   // --- listeners ----------------------------------------------------------------------------
@@ -392,13 +398,16 @@ export class EventHub {
     })();
   }
 
-  /** Stops the loop (deliveries in flight finish; what it held goes back after its lease) and the fan-out. */
+  /**
+   * Stops the delivery loop (deliveries in flight finish; what this process claimed and did not
+   * send goes back at once). The fan-out goes on while the runtime publishes (a server closes
+   * before its runtime stops: the facts relayed meanwhile are not lost); `detach` ends it.
+   */
   async stop(): Promise<void> {
     this.running = false;
     this.wake?.();
     await this.loop;
     this.loop = null;
-    for (const off of this.detach.splice(0)) off();
     // What this process claimed and did not send is given back now rather than after the lease.
     await this.runtime.store.query('UPDATE hub_delivery SET lease_until = NULL, lease_owner = NULL WHERE lease_owner = $1', [this.workerId])
       .catch(() => undefined);
