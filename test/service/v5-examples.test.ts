@@ -101,4 +101,18 @@ describe('TMF622 v5 example requests against the v4 API', () => {
     // Refused: nothing written.
     expect(await rowCounts(service.store)).toEqual(before);
   });
+
+  it('o2a\'s own example orders (examples/orders/, one per sample offering): each taken over HTTP (201) and completed', async () => {
+    const dir = join(projectRoot(), 'examples', 'orders');
+    const ids: string[] = [];
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+      const response = await service.app.inject({ method: 'POST', url: `${PO}/productOrder`, headers: { 'content-type': 'application/json' }, payload: readFileSync(join(dir, file), 'utf8') });
+      expect(response.statusCode, `${file}: ${response.body}`).toBe(201);
+      ids.push(response.json().id);
+    }
+    expect(ids.length).toBeGreaterThan(3);
+    await service.runtime.settle();
+    const listed = await service.app.inject({ method: 'GET', url: `${PO}/productOrder?id=${ids.join(',')}&fields=state` });
+    expect(listed.json().map((o: { state: string }) => o.state)).toEqual(ids.map(() => 'completed'));
+  });
 });
