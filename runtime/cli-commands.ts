@@ -209,6 +209,8 @@ export function renderReadModel(view: OrderReadModel): string[] {
     `order ${view.productOrderId}  (correlation ${view.correlationId})`,
     `  customer sees:     ${view.customerVisibleStatus}`,
     `  internal state:    ${view.internalState}`,
+    // §28: technically complete, commercially pending until billing readiness is confirmed.
+    ...(view.commercialState !== null ? [`  commercially:      ${view.commercialState}`] : []),
     ...(view.rejectionReasons !== null ? ['  rejected because:', ...view.rejectionReasons.map((r) => `    ${reasonText(r)}`)] : []),
     ...(view.failureReasons !== null ? ['  failed because:', ...view.failureReasons.map((f) => `    item ${f.itemId}: step ${f.stepId} ${f.outcome ?? 'failed'}${f.reason ? `: ${f.reason}` : ''}`)] : []),
     `  blocking step:     ${view.currentBlockingStep ?? '-'}`,
@@ -217,7 +219,8 @@ export function renderReadModel(view: OrderReadModel): string[] {
     `  next action:       ${view.estimatedNextAction ?? '-'}`,
   ];
   for (const item of view.items) {
-    lines.push(`  item ${item.id}: ${item.state}${item.planId ? `  plan ${item.planId}` : ''}${item.sagaState ? `  saga ${item.sagaState}` : ''}`);
+    lines.push(`  item ${item.id}: ${item.state}${item.planId ? `  plan ${item.planId}` : ''}${item.sagaState ? `  saga ${item.sagaState}` : ''}`
+      + `${item.billingReadiness ? `  billing ${item.billingReadiness}` : ''}`);
     for (const step of view.steps.filter((s) => s.itemId === item.id)) {
       lines.push(`    ${step.id.padEnd(16)} ${step.state.padEnd(12)}${step.attempt > 1 ? ` attempt ${step.attempt}` : ''}`);
     }

@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { canonicalJson, sha256Hex } from '../../compiler/hash.js';
 import type { BillingPolicy, CompiledPlan } from '../../compiler/emit/schema.js';
 import type { ManualClock } from '../../runtime/clock.js';
-import { projectOrder } from '../../runtime/projection/read-model.js';
+import { renderReadModel } from '../../runtime/cli-commands.js';
+import { projectOrder, type OrderReadModel } from '../../runtime/projection/read-model.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { Store } from '../../runtime/store/store.js';
 import {
@@ -129,6 +130,10 @@ describe.each(stores)('billing triggers on $name', (storeUnderTest) => {
     expect(await store.query(`SELECT kind, attempt FROM timer WHERE step_id = 'billing'`)).toEqual([{ kind: 'retry', attempt: 1 }]);
     let view = await projectOrder(store, rt.registry, 'po-b5');
     expect(view).toMatchObject({ internalState: 'completed', commercialState: 'pending', items: [{ id: '1', billingReadiness: 'retrying' }] });
+    // As o2a status prints it.
+    expect(renderReadModel(view as OrderReadModel)).toEqual(expect.arrayContaining([
+      '  internal state:    completed', '  commercially:      pending', expect.stringMatching(/^ {2}item 1: completed .* billing retrying$/),
+    ]));
     // The service stays active: the customer is told so, nothing is undone.
     expect(view?.customerVisibleStatus).toBe('Completed');
     await rt.settle();
@@ -146,6 +151,7 @@ describe.each(stores)('billing triggers on $name', (storeUnderTest) => {
     expect((await outboxOf(store, 'po-b5')).filter((m) => m.type === 'CompensateStep')).toEqual([]);
     view = await projectOrder(store, rt.registry, 'po-b5');
     expect(view).toMatchObject({ internalState: 'completed', commercialState: 'complete', items: [{ id: '1', billingReadiness: 'confirmed' }] });
+    expect(renderReadModel(view as OrderReadModel)).toEqual(expect.arrayContaining(['  commercially:      complete', expect.stringMatching(/ billing confirmed$/)]));
     await expectCustomerFacingClean(store, 'po-b5');
   });
 
