@@ -20,8 +20,9 @@
 // billing readiness that failed under revenue assurance (§28) is requested again, one attempt a
 // sweep, until billing confirms it. A repair never applies a side effect twice: what it sends
 // carries an idempotency key the component has applied nothing under. Anything else is alerted:
-// recorded, and the public fact ReconciliationMismatchFound emitted, once per mismatch. Each finding is a row of reconciliation_finding (migration 014) and
-// an entry of the order's audit trail (the read model lists them). A dry run records nothing.
+// recorded, and the public fact ReconciliationMismatchFound emitted, once per mismatch. Each
+// finding is a row of reconciliation_finding (migration 014) and an entry of the order's audit
+// trail (the read model lists them). A dry run records nothing.
 import { randomUUID } from 'node:crypto';
 import type { CompiledStep } from '../../compiler/emit/schema.js';
 import { replyId } from '../adapters/simulated.js';
