@@ -5,7 +5,7 @@ import { describe, it, expect } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import Ajv from 'ajv';
+import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { main } from '../../cli/main.js';
 import { tmf622Schema, TMF622_SCHEMA_ID } from '../../service/tmf-schemas.js';
