@@ -856,6 +856,13 @@ export class Engine {
       if (saga) this.billing.onTrigger(ctx, saga);
       return;
     }
+    if (saga && step && saga.state === 'HELD' && (attempt === step.attempt || attempt === -step.compensations)) {
+      // The saga waits for a person on another step: this step's timeout or retry is parked until
+      // the saga goes on, then due at once (nothing is started or failed meanwhile, nothing lost).
+      uow.setTimer({ sagaId, stepId, kind, attempt, dueAt: UnitOfWork.PARKED });
+      uow.recordState(ctx.order, null, 'StepTimerParked', { sagaId, stepId }, { kind, attempt, reason: `the saga is held on ${saga.heldStepId ?? 'another step'}` });
+      return;
+    }
     uow.clearTimers(sagaId, stepId);
     if (saga && step && this.cancellations.onTimer(ctx, saga, step, kind, attempt)) return;
     if (saga && step && saga.state === 'COMPLETED' && step.kind === 'billing_trigger' && attempt === step.attempt) {
@@ -1045,6 +1052,8 @@ export class Engine {
     if (saga.state === to) return;
     const from = saga.state;
     saga.state = transition('saga', sagaTransitions, from, to);
+    // Out of a hold: the timers that came meanwhile are due now.
+    if (from === 'HELD') ctx.uow.unpark(saga.id);
     ctx.uow.putSaga(saga);
     ctx.uow.recordState(ctx.order, ctx.cause, 'SagaStateChanged', { sagaId: saga.id, stepId: saga.heldStepId }, { from, to });
   }

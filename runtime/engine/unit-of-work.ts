@@ -268,6 +268,18 @@ export class UnitOfWork {
   putReservation(row: ResourceReservationRow): void { row.updatedAt = this.at; this.reservations.set(row.id, row); this.dirty.reservations.add(row.id); }
   putFallout(row: FalloutCaseRow): void { this.fallouts.set(row.id, row); this.dirty.fallouts.add(row.id); }
 
+  /**
+   * Timers of a held saga are parked, not dropped: kept with this due date until the saga goes on
+   * (`unpark`), then due at once (§26: a timeout or retry that came while it was held still counts).
+   */
+  static readonly PARKED = '9999-12-31T00:00:00.000Z';
+
+  /** The saga goes on after a hold: its parked timers are due now (those this unit of work set or cleared aside). */
+  unpark(sagaId: string): void {
+    this.unparked.add(sagaId);
+  }
+  private readonly unparked = new Set<string>();
+
   setTimer(timer: TimerRow): void {
     const k = `${key(timer.sagaId, timer.stepId)}\u0000${timer.kind}`;
     this.timersDeleted.delete(k);
@@ -544,6 +556,17 @@ export class UnitOfWork {
            SELECT t.ctid FROM unnest($1::text[], $2::text[], $3::text[]) AS d(saga_id, step_id, kind)
             CROSS JOIN LATERAL (SELECT ctid FROM timer t WHERE t.saga_id = d.saga_id AND t.step_id = d.step_id AND t.kind = d.kind OFFSET 0) t))`,
         [dels.map((d) => d.sagaId), dels.map((d) => d.stepId), dels.map((d) => d.kind)].map((values) => arrayLiteral(values, 'text')),
+      );
+    }
+    if (this.unparked.size) {
+      // Disjoint from the rows deleted or written above: a statement changes each row once.
+      const touched = [...this.timersSet.values(), ...this.timersDeleted.values()];
+      batch.raw(
+        `UPDATE timer t SET due_at = $2 WHERE t.saga_id = ANY($1::text[]) AND t.due_at = $3::timestamptz
+            AND NOT EXISTS (SELECT 1 FROM unnest($4::text[], $5::text[], $6::text[]) AS d(saga_id, step_id, kind)
+                             WHERE d.saga_id = t.saga_id AND d.step_id = t.step_id AND d.kind = t.kind)`,
+        [arrayLiteral([...this.unparked], 'text'), this.at, UnitOfWork.PARKED,
+          ...[touched.map((d) => d.sagaId), touched.map((d) => d.stepId), touched.map((d) => d.kind)].map((values) => arrayLiteral(values, 'text'))],
       );
     }
     if (this.timersSet.size) {
