@@ -9,8 +9,22 @@ import type { FastifyInstance } from 'fastify';
 import { compileSamplePlans, loadPlans, type PlanLoad } from '../runtime/cli-commands.js';
 import { systemClock } from '../runtime/clock.js';
 import { Runtime } from '../runtime/runtime.js';
+import { callbacksPlugin } from './callbacks.js';
 import type { ServicePlugin } from './context.js';
+import { hubPlugin } from './hub.js';
+import { metricsPlugin } from './metrics.js';
+import { opsPlugin } from './ops.js';
 import { buildServer } from './server.js';
+import { tracingPlugin } from './tracing.js';
+
+/**
+ * What `o2a serve` runs besides the TMF622/TMF641 APIs: the event hub (and its delivery loop),
+ * component callbacks, `/metrics`, traces (exported when OTEL_EXPORTER_OTLP_ENDPOINT is set) and
+ * the operations page with its JSON endpoints.
+ */
+export const SERVICE_PLUGINS: readonly ServicePlugin[] = [
+  hubPlugin as ServicePlugin, callbacksPlugin, metricsPlugin as ServicePlugin, tracingPlugin as ServicePlugin, opsPlugin,
+];
 
 export interface ServeOptions {
   port?: number;
@@ -27,8 +41,8 @@ export interface ServeOptions {
   catalog?: string;
   /** pino level (`--log-level`, default info); `silent`: no request logs. */
   logLevel?: string;
-  /** Parts of the service besides the TMF APIs (hub, callbacks, metrics, ops page). */
-  plugins?: ServicePlugin[];
+  /** Parts of the service besides the TMF APIs; default SERVICE_PLUGINS (hub, callbacks, metrics, traces, ops page). */
+  plugins?: readonly ServicePlugin[];
   env?: NodeJS.ProcessEnv;
   /** Resolves to end the service (tests); by default SIGINT or SIGTERM. */
   until?: Promise<unknown>;
@@ -63,7 +77,7 @@ export async function serveCommand(options: ServeOptions, out: Writable): Promis
   try {
     await runtime.registerPlans(loaded.plans);
     app = await buildServer({
-      runtime, apiToken: token, plugins: options.plugins,
+      runtime, apiToken: token, plugins: [...(options.plugins ?? SERVICE_PLUGINS)],
       logger: options.logLevel === 'silent' ? false : { level: options.logLevel ?? 'info' },
     });
     if (workers) runtime.start();

@@ -58,6 +58,21 @@ describe('o2a serve (child process)', () => {
       }
       expect(state).toBe('completed');
       expect((await curl([`${address}/readyz`])).status).toBe(200);
+      // The service's other parts are served by the same process: metrics, the hub, callbacks, the ops page.
+      const metrics = await curl([`${address}/metrics`]);
+      expect(metrics.status).toBe(200);
+      expect(metrics.body).toMatch(/^order_to_activate_completed_total\{[^}]*product_offering="HOME_FIBER_1G"[^}]*\} 1$/m);
+      const hub = await curl(['-X', 'POST', `${address}${PO}/hub`, '-H', 'Content-Type: application/json', '-d', JSON.stringify({ callback: 'http://127.0.0.1:9/listener' })]);
+      expect(hub.status, hub.body).toBe(201);
+      const callback = await curl(['-X', 'POST', `${address}/o2a/v1/callbacks/work-orders`, '-H', 'Content-Type: application/json',
+        '-d', JSON.stringify({ messageId: 'cb-1', productOrderId: 'po-cli-1', stepId: 'install', status: 'completed' })]);
+      expect(callback.status, callback.body).toBe(409);
+      const page = await curl([`${address}/ops`]);
+      expect(page.status).toBe(200);
+      expect(page.body).toContain('<h2>Orders by state</h2>');
+      const orderPage = await curl([`${address}/ops/orders/po-cli-1`]);
+      expect(orderPage.status, orderPage.body.slice(0, 200)).toBe(200);
+      expect(orderPage.body).toContain('<h1>Order po-cli-1</h1>');
     } finally {
       child.kill('SIGTERM');
     }
