@@ -5,8 +5,9 @@
 // `options.parses` (reused when the text is unchanged), and returns the bound model with its
 // reference index (`model.references`, `model.definitions`) and each step's resolved policies
 // (`BoundStep.policies`, each value with the place it came from).
-import { compareDiagnostics, type Diagnostic, type Range } from './diagnostics/diagnostic.js';
+import { compareDiagnostics, type Diagnostic, type Fix, type Range } from './diagnostics/diagnostic.js';
 import { diagnostic } from './diagnostics/index.js';
+import { applyEdits, isSyntaxError, offeredFixes } from './diagnostics/offered-fixes.js';
 import type { CatalogSnapshot } from './catalog/schema.js';
 import type { Document } from './syntax/ast.js';
 import { parse } from './syntax/index.js';
@@ -53,6 +54,12 @@ export interface CompileOptions {
    * result is the same; only the work is less.
    */
   reuse?: boolean;
+  /**
+   * Parse the file again with the fix of its first syntax error applied, and offer the fix only
+   * when it parses better (default true). The language server passes false and checks a fix when
+   * it is asked for one (code actions), not on every keystroke.
+   */
+  verifySyntaxFixes?: boolean;
 }
 
 export interface CompileResult {
@@ -76,6 +83,19 @@ function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {
     seen.add(key);
     return true;
   });
+}
+
+/**
+ * Whether the fix of a syntax error of `file` makes the file parse better: with it applied, fewer
+ * syntax errors and none new before the place it edits (`diagnostics`: those of the file now).
+ */
+export function syntaxFixHolds(text: string, file: string, diagnostics: readonly Diagnostic[], fix: Fix): boolean {
+  if (fix.edits.length === 0 || fix.edits.some((e) => e.file !== file)) return false;
+  const errorsOf = (list: readonly Diagnostic[]) => list.filter((d) => d.file === file && isSyntaxError(d));
+  const before = errorsOf(diagnostics);
+  const after = errorsOf(parse(applyEdits(text, fix.edits), file).diagnostics);
+  const at = Math.min(...fix.edits.map((e) => e.range.start.offset));
+  return after.length < before.length && !after.some((d) => d.range.start.offset < at);
 }
 
 export function compileWorkspace(sources: SourceInput[], catalog: CatalogSnapshot | undefined, options: CompileOptions = {}): CompileResult {
@@ -150,5 +170,11 @@ export function compileWorkspace(sources: SourceInput[], catalog: CatalogSnapsho
     plans.sort((a, b) => (a.planId < b.planId ? -1 : a.planId > b.planId ? 1 : 0));
   }
 
-  return { diagnostics: dedupe(diagnostics).sort(compareDiagnostics), documents, model, plans };
+  // Fixes only where the file parsed and the finding is not a consequence of another error.
+  const declarations = [...documents.values()].flatMap((d) => d.declarations.map((decl) => ({ file: d.file, range: decl.range })));
+  const verify = options.verifySyntaxFixes === false ? undefined : (d: Diagnostic, fix: Fix): boolean => {
+    const text = texts.get(d.file);
+    return text !== undefined && syntaxFixHolds(text, d.file, diagnostics, fix);
+  };
+  return { diagnostics: offeredFixes(dedupe(diagnostics), declarations, verify).sort(compareDiagnostics), documents, model, plans };
 }

@@ -3,25 +3,18 @@
 import { CodeActionKind, type CodeAction, type CodeActionParams, type TextEdit, type WorkspaceEdit } from 'vscode-languageserver/node';
 import type { Diagnostic, Fix } from '../compiler/diagnostics/index.js';
 import { definitionOf } from '../compiler/diagnostics/index.js';
+import { combinedFixEdits, isVerifiedSyntaxError } from '../compiler/diagnostics/offered-fixes.js';
+import { syntaxFixHolds } from '../compiler/index.js';
 import { rangesOverlap, toLspRange } from './convert.js';
 import type { ServerContext } from './context.js';
 import { toLspDiagnostic } from './diagnostics.js';
 
 export const fixAllKind = `${CodeActionKind.SourceFixAll}.o2a`;
 
-/** Edits of several fixes as one workspace edit; an edit overlapping one already taken is dropped. */
+/** Edits of several fixes as one workspace edit; a fix with an edit overlapping one already taken is dropped. */
 function combine(ctx: ServerContext, fixes: Fix[]): WorkspaceEdit {
-  const taken: { file: string; start: number; end: number }[] = [];
   const changes: Record<string, TextEdit[]> = {};
-  for (const fix of fixes) {
-    const clash = fix.edits.some((e) => taken.some((t) => t.file === e.file
-      && ((e.range.start.offset < t.end && t.start < e.range.end.offset) || (t.start === e.range.start.offset && t.end === e.range.end.offset))));
-    if (clash) continue;
-    for (const e of fix.edits) {
-      taken.push({ file: e.file, start: e.range.start.offset, end: e.range.end.offset });
-      (changes[ctx.workspace.names.uriOf(e.file)] ??= []).push({ range: toLspRange(e.range), newText: e.newText });
-    }
-  }
+  for (const e of combinedFixEdits(fixes)) (changes[ctx.workspace.names.uriOf(e.file)] ??= []).push({ range: toLspRange(e.range), newText: e.newText });
   return { changes };
 }
 
@@ -33,7 +26,13 @@ export function codeActions(ctx: ServerContext, params: CodeActionParams): CodeA
   const ws = ctx.workspace;
   const file = ws.names.fileOf(params.textDocument.uri);
   if (ws.document(file) === undefined) return [];
-  const inFile = ws.analyse(file).diagnostics.filter((d) => d.file === file && fixable(d)) as (Diagnostic & { fixes: Fix[] })[];
+  const all = ws.analyse(file).diagnostics;
+  const text = ws.document(file)!.getText();
+  // The compiler leaves checking a syntax error's fix to here (see verifySyntaxFixes).
+  const inFile = all
+    .filter((d) => d.file === file && fixable(d))
+    .map((d) => (isVerifiedSyntaxError(d) ? { ...d, fixes: d.fixes!.filter((f) => syntaxFixHolds(text, file, all, f)) } : d))
+    .filter(fixable);
   const only = params.context.only;
   const wants = (kind: string) => only === undefined || only.some((k) => kind === k || kind.startsWith(`${k}.`));
   const actions: CodeAction[] = [];

@@ -180,7 +180,8 @@ export class Workspace {
       cat?.catalog,
       // The editor never uses compiled plans: skip lowering and emitting.
       // Edit after edit: reuse the binding of the steps an edit did not touch.
-      { catalogDiagnostics, parses, emit: false, reuse: true },
+      // The fix of a syntax error is checked when code actions ask for it, not on every edit.
+      { catalogDiagnostics, parses, emit: false, reuse: true, verifySyntaxFixes: false },
     );
     const analysis: UnitAnalysis = {
       unit,

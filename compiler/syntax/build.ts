@@ -266,7 +266,9 @@ export class AstBuilder {
     if (tokenMatcher(first, T.UnterminatedString)) return;
     const expectation = strayExpectations[context]!;
     const range = this.tokenRange(first);
-    const suggestion = tokenMatcher(first, T.Name)
+    // Only a word that could be a misspelt keyword: not a keyword in the wrong place (`step` is not
+    // a misspelt `skip`), nor a catalog name (`SERVICE_ACTIVE` is not `service`).
+    const suggestion = tokenMatcher(first, T.Name) && T.couldBeMisspeltKeyword(first.image)
       ? (closestMatch(first.image, expectation.words) ?? (continuation !== undefined ? closestMatch(first.image, continuation) : undefined))
       : undefined;
     const shown = tokenMatcher(first, T.StringLiteral) ? 'string' : `'${first.image}'`;

@@ -48,6 +48,15 @@ export type KeywordWord = (typeof keywordWords)[number];
 export const Kw = Object.fromEntries(keywordWords.map((w) => [w, keyword(w)])) as Record<KeywordWord, TokenType>;
 export const keywordTokenTypes: ReadonlySet<TokenType> = new Set(Object.values(Kw));
 
+/**
+ * A word that may be a misspelt keyword, for "did you mean": lower-case letters only (keywords are
+ * so; `SERVICE_ACTIVE` is a catalog name) and not a keyword itself (`step` among step properties
+ * is a member in the wrong place, not a misspelt `skip`).
+ */
+export function couldBeMisspeltKeyword(word: string): boolean {
+  return /^[a-z]+$/.test(word) && !Object.hasOwn(Kw, word);
+}
+
 export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\f\r\n\v\u00a0\ufeff]+/, group: Lexer.SKIPPED, line_breaks: true });
 export const DocComment = createToken({ name: 'DocComment', pattern: /\/\/\/[^\r\n]*/, group: 'comments' });
 export const LineComment = createToken({ name: 'LineComment', pattern: /\/\/[^\r\n]*/, group: 'comments' });
