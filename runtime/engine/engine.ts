@@ -892,6 +892,11 @@ export class Engine {
     if (undoing && on.action !== 'reconcile') {
       return this.fail(ctx, saga, step, planStep, null, 'timeout', `no answer within ${planStep.timeout.ms} ms`);
     }
+    // Revenue assurance (§28): billing that does not block completion holds nothing on a timeout
+    // either: retried by its policy, then reconciled, the service active meanwhile.
+    if (this.isNonBlockingBilling(ctx, saga, planStep)) {
+      return this.billing.readinessFailed(ctx, saga, step, planStep, 'timeout', `no answer within ${planStep.timeout.ms} ms`);
+    }
     if (on.action === 'reconcile') {
       // Timeout is not failure (§26): the outcome is unknown until the target is read back.
       this.setStepState(ctx, saga, step, 'UNKNOWN', { reason: 'timeout' });

@@ -155,6 +155,32 @@ describe.each(stores)('billing triggers on $name', (storeUnderTest) => {
     await expectCustomerFacingClean(store, 'po-b5');
   });
 
+  it('§28 billing that times out under revenue assurance while the saga runs: retried, never a fallout; the order completes', async () => {
+    const rt = await start();
+    const plan = withBilling('HomeFiber1G', { trigger: 'activation', scheduledFrom: null, blocksCompletion: false });
+    await rt.registerPlans([plan]);
+    const billing = plan.kind === 'plan' ? plan.steps.find((s) => s.id === 'billing') : undefined;
+    if (!billing) throw new Error('no billing step');
+    // Billing answers nothing to any request its retry policy allows: its step times out while
+    // notify waits for it, every time; reconciliation asks again later, and that one is answered.
+    const tries = 1 + billing.retry.maxRetries;
+    await rt.submitOrder(homeFiberOrder('po-b9'), { plans: [plan], scenario: { steps: { billing: Array.from({ length: tries }, () => ({ outcome: 'timeout' })) } } });
+    await rt.settle();
+    // Technically complete: notify went on once billing's retries were spent; billing is reconciliation's now.
+    expect(await orderState('po-b9')).toBe('completed');
+    expect(await stepStates(store, 'po-b9')).toMatchObject({ billing: 'FAILED', notify: 'SUCCEEDED' });
+    clock.advance(61_000);
+    expect((await rt.reconciler.reconcile()).findings).toMatchObject([{ kind: 'product-active-billing-missing', action: 'retried', stepId: 'billing' }]);
+    await rt.settle();
+    expect((await stepStates(store, 'po-b9')).billing).toBe('SUCCEEDED');
+    expect(await store.query(`SELECT 1 FROM fallout_case WHERE product_order_id = 'po-b9'`)).toEqual([]);
+    expect((await billed('po-b9')).filter((l) => l.applied)).toHaveLength(1);
+    // Alerted when the gap opened and when the retries were spent.
+    expect((await outboxOf(store, 'po-b9')).filter((m) => m.type === 'RevenueAssuranceAlertRaised')).toHaveLength(2);
+    expect((await outboxOf(store, 'po-b9')).filter((m) => m.type === 'ConfirmBillingReadiness').length).toBeGreaterThan(tries);
+    await expectCustomerFacingClean(store, 'po-b9');
+  });
+
   it('§28 billing readiness failing past its retries: reconciliation takes it up (billing missing) until billing confirms it', async () => {
     const rt = await start();
     // The OTT plan retries billing 5 times: six refusals spend them all; the seventh request succeeds.
