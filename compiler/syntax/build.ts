@@ -371,10 +371,25 @@ export class AstBuilder {
       properties: this.properties(nodeOf(node, 'propertyBlock'), `step '${name.name}'`),
       range,
     };
+    this.missingCommas(tokensOf(node, 'stepRef'), tokensOf(node, 'Comma'));
     const templateRef = tokenOf(node, 'templateRef');
     if (templateRef) step.template = this.ident(templateRef, end);
     else step.stepKind = this.ident(tokenOf(node, 'kindRef'), end);
     return step;
+  }
+
+  /** `after ont router`: the parser read the list on; the missing comma is one error, with its fix. */
+  private missingCommas(refs: readonly IToken[], commas: readonly IToken[]): void {
+    for (let i = 1; i < refs.length; i++) {
+      const previous = refs[i - 1]!;
+      const ref = refs[i]!;
+      if (!real(previous) || !real(ref)) continue;
+      if (commas.some((c) => real(c) && c.startOffset > previous.startOffset && c.startOffset < ref.startOffset)) continue;
+      const at = previous.endOffset! + 1;
+      this.report(SyntaxCode.unexpectedToken, this.tokenRange(ref), `expected ',' between the step names '${previous.image}' and '${ref.image}'`, 'the steps of an after list are separated by commas', undefined);
+      const last = this.diagnostics[this.diagnostics.length - 1]!;
+      last.fixes = [{ title: "Insert ','", edits: [{ file: this.file, range: this.emptyRange(at), newText: ',' }] }];
+    }
   }
 
   private properties(block: CstNode | undefined, owner: string): A.StepProperty[] {

@@ -120,40 +120,40 @@ class O2aParser extends CstParser {
     return false;
   }
 
-  /** The tokens at LA(1).. look like the beginning of a valid member of `context`. */
-  looksLikeStart(context: StrayContext): boolean {
+  /** The tokens at LA(1 + skip).. look like the beginning of a valid member of `context`. */
+  looksLikeStart(context: StrayContext, skip = 0): boolean {
     switch (context) {
       case 'document':
         return (
-          ((this.is(1, Kw.plan) || this.is(1, Kw.bundle)) && this.is(2, T.Name) && (this.is(3, Kw.version) || this.is(3, Kw.for))) ||
-          (this.is(1, Kw.template) && this.is(2, T.Name) && this.is(3, T.Colon))
+          ((this.is(1 + skip, Kw.plan) || this.is(1 + skip, Kw.bundle)) && this.is(2 + skip, T.Name) && (this.is(3 + skip, Kw.version) || this.is(3 + skip, Kw.for))) ||
+          (this.is(1 + skip, Kw.template) && this.is(2 + skip, T.Name) && this.is(3 + skip, T.Colon))
         );
       case 'plan':
         return (
-          (this.is(1, Kw.step) && this.is(2, T.Name) && (this.is(3, T.Colon) || this.is(3, Kw.from))) ||
-          (this.is(1, Kw.billing) && this.is(2, Kw.starts)) ||
-          (this.isAny(1, blockKeywords) && this.is(2, T.LCurly)) ||
-          (this.is(1, Kw.amend) && this.is(2, T.Name) && this.is(3, T.LCurly)) ||
-          (this.is(1, Kw.completion) && (this.is(2, Kw.all) || this.is(2, Kw.partial)))
+          (this.is(1 + skip, Kw.step) && this.is(2 + skip, T.Name) && (this.is(3 + skip, T.Colon) || this.is(3 + skip, Kw.from))) ||
+          (this.is(1 + skip, Kw.billing) && this.is(2 + skip, Kw.starts)) ||
+          (this.isAny(1 + skip, blockKeywords) && this.is(2 + skip, T.LCurly)) ||
+          (this.is(1 + skip, Kw.amend) && this.is(2 + skip, T.Name) && this.is(3 + skip, T.LCurly)) ||
+          (this.is(1 + skip, Kw.completion) && (this.is(2 + skip, Kw.all) || this.is(2 + skip, Kw.partial)))
         );
       case 'bundle':
         return (
-          (this.is(1, Kw.item) && this.is(2, T.Name) && this.is(3, T.Colon)) ||
-          (this.is(1, Kw.billing) && this.is(2, Kw.starts)) ||
-          (this.is(1, Kw.status) && this.is(2, T.LCurly)) ||
-          (this.is(1, Kw.completion) && (this.is(2, Kw.all) || this.is(2, Kw.partial)))
+          (this.is(1 + skip, Kw.item) && this.is(2 + skip, T.Name) && this.is(3 + skip, T.Colon)) ||
+          (this.is(1 + skip, Kw.billing) && this.is(2 + skip, Kw.starts)) ||
+          (this.is(1 + skip, Kw.status) && this.is(2 + skip, T.LCurly)) ||
+          (this.is(1 + skip, Kw.completion) && (this.is(2 + skip, Kw.all) || this.is(2 + skip, Kw.partial)))
         );
       case 'properties':
-        return this.looksLikePropertyStart();
+        return skip === 0 && this.looksLikePropertyStart();
       case 'cancel':
-        return (this.is(1, Kw.before) || this.is(1, Kw.after)) && this.is(2, T.Name) && this.is(3, T.Colon);
+        return (this.is(1 + skip, Kw.before) || this.is(1 + skip, Kw.after)) && this.is(2 + skip, T.Name) && this.is(3 + skip, T.Colon);
       case 'amend':
         return (
-          ((this.is(1, Kw.replan) || this.is(1, Kw.until)) && this.is(2, T.Name)) ||
-          (this.is(1, Kw.after) && this.is(2, T.Name) && this.is(3, T.Colon))
+          ((this.is(1 + skip, Kw.replan) || this.is(1 + skip, Kw.until)) && this.is(2 + skip, T.Name)) ||
+          (this.is(1 + skip, Kw.after) && this.is(2 + skip, T.Name) && this.is(3 + skip, T.Colon))
         );
       case 'status':
-        return this.is(1, T.Name) && (this.is(2, T.Colon) || (this.is(2, T.Name) && this.is(3, T.Colon)));
+        return this.is(1 + skip, T.Name) && (this.is(2 + skip, T.Colon) || (this.is(2 + skip, T.Name) && this.is(3 + skip, T.Colon)));
     }
   }
 
@@ -166,8 +166,15 @@ class O2aParser extends CstParser {
     return this.is(2, T.Name);
   }
 
-  private atBlockEnd(): boolean {
-    return this.is(1, T.RCurly) || this.is(1, EOF);
+  /**
+   * `}` or the end of the file. In a plan or bundle, a `}` followed by a member of it (`} step x:`)
+   * is a stray brace, skipped and reported, not the end: the rest of the plan is still read.
+   */
+  private atBlockEnd(context?: StrayContext): boolean {
+    if (this.is(1, EOF)) return true;
+    if (!this.is(1, T.RCurly)) return false;
+    if (!this.withStrays || (context !== 'plan' && context !== 'bundle')) return true;
+    return !this.looksLikeStart(context, 1) || this.looksLikeStart('document', 1);
   }
 
   /** The start of something that belongs to an enclosing block: the `}` of this one is missing. */
@@ -187,7 +194,7 @@ class O2aParser extends CstParser {
 
   /** A block member may follow until `}`, the end of the file or the start of an enclosing member. */
   private inBlock(context: StrayContext): boolean {
-    return !this.atBlockEnd() && !(this.withStrays && this.atOuterStart(context));
+    return !this.atBlockEnd(context) && !(this.withStrays && this.atOuterStart(context));
   }
 
   /**
@@ -273,7 +280,7 @@ class O2aParser extends CstParser {
   private strayAlt(context: StrayContext): IOrAlt<unknown> | undefined {
     if (!this.withStrays) return undefined;
     return {
-      GATE: () => !this.atBlockEnd() && !this.looksLikeStart(context),
+      GATE: () => !this.atBlockEnd(context) && !this.looksLikeStart(context),
       ALT: () => this.skipStray(context),
     };
   }
@@ -306,6 +313,7 @@ class O2aParser extends CstParser {
   private cancelActionAlts?: IOrAlt<unknown>[];
   private amendEntryAlts?: IOrAlt<unknown>[];
   private statusStep?: DSLMethodOpts<unknown>;
+  private afterList?: DSLMethodOpts<unknown>;
   private completionAlts?: IOrAlt<unknown>[];
 
   /**
@@ -421,10 +429,16 @@ class O2aParser extends CstParser {
     this.OPTION2(() => {
       this.CONSUME(Kw.after);
       this.slot(13, this.stepRef, 'stepRef');
-      this.MANY(() => {
-        this.CONSUME(T.Comma);
-        this.slot(14, this.stepRef, 'stepRef');
-      });
+      // `after ont router`: a plain name right after a step name is the next one of the list with
+      // its comma missing (the AST builder reports it), not the end of the step.
+      this.MANY((this.afterList ??= {
+        MAX_LOOKAHEAD: 1,
+        GATE: () => this.is(1, T.Comma) || (this.withStrays && this.is(1, T.Identifier)),
+        DEF: () => {
+          this.OPTION4(() => this.CONSUME(T.Comma));
+          this.slot(14, this.stepRef, 'stepRef');
+        },
+      }));
     });
     this.OPTION3(() => this.SUBRULE(this.propertyBlock));
   });

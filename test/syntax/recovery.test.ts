@@ -19,7 +19,7 @@ const typos: [string, string, string, string, string?][] = [
   ['timeout 5m', 'timeout 5x', 'O2A0005', "invalid duration '5x'", '500ms, 30s, 10m, 2h, 1d'],
   ['retry 2 every 1m', 'retry every 1m', 'O2A0004', "expected 'none' or a number after 'retry', found 'every'"],
   ['retry 2 every 1m', 'retry 2.5 every 1m', 'O2A0006', "retry count must be a whole number, found '2.5'", "did you mean '2'?"],
-  ['after ont, router', 'after ont router', 'O2A0004', "unexpected 'router': expected a plan member"],
+  ['after ont, router', 'after ont router', 'O2A0004', "expected ',' between the step names 'ont' and 'router'"],
   ['== "self"', '= "self"', 'O2A0001', "unexpected character '='", "did you mean '=='?"],
   ['"Order received"', '"Order received', 'O2A0002', 'string is not closed'],
   ['before ont: stop', 'before ont stop', 'O2A0004', "expected ':' after 'ont', found 'stop'"],
