@@ -304,7 +304,11 @@ function customerStatus(
     return find(null, 'cancelling') ?? DEFAULT_TEXT[orderState] as string;
   }
   if (held?.heldStep) {
-    return find(held.heldStep, 'held') ?? find(null, 'held') ?? DEFAULT_TEXT.held as string;
+    // A hold (`on <outcome> hold <party>`: the step waits) shows the step's `held` text; a fallout
+    // (the step failed, the provider repairs it) its `failed` text: a step's `held` text asks the
+    // customer to act, which a provider's fallout on the same step must not.
+    const failed = held.steps.get(held.heldStep)?.state === 'FAILED';
+    return find(held.heldStep, failed ? 'failed' : 'held') ?? find(null, 'held') ?? DEFAULT_TEXT.held as string;
   }
   if (blocking) {
     const state = STEP_STATUS[blocking.step.state];
