@@ -12,6 +12,7 @@ import { reconciliationFindings } from '../runtime/engine/reconciliation.js';
 import type { FalloutCaseState } from '../runtime/engine/states.js';
 import { orderTrail, projectOrder } from '../runtime/projection/read-model.js';
 import type { ServicePlugin } from './context.js';
+import { sendError } from './errors.js';
 import {
   FALLOUT_CASE_STATES, PRODUCT_ORDER_STATES, falloutCase, falloutCases, findOrders, listOrders, orderPlans, ordersByState,
   stuckOrders, trailByCorrelation,
@@ -49,29 +50,9 @@ function paging(q: PageQuery): { limit: number; offset: number } {
   return { limit: intParam(q.limit, 'limit', 50, 1, 500), offset: intParam(q.offset, 'offset', 0, 0, 1_000_000_000) };
 }
 
-/** Errors as the rest of the service answers them (TMF630 `Error`, the field at fault beside it). */
-export interface OpsError {
-  code: string;
-  reason: string;
-  /** One sentence naming what is wrong. */
-  message: string;
-  status: string;
-  '@type': 'Error';
-  field: string | null;
-  problems: { field: string | null; message: string }[];
-}
-
-const REASONS: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type',
-  500: 'Internal Server Error',
-};
-
+/** Answers an error as the rest of the service does (TMF630 `Error`, the field at fault beside it). */
 function fail(reply: FastifyReply, status: number, message: string, field: string | null = null): FastifyReply {
-  const body: OpsError = {
-    code: String(status), reason: REASONS[status] ?? 'Error', message, status: String(status), '@type': 'Error',
-    field, problems: [{ field, message }],
-  };
-  return reply.code(status).type('application/json; charset=utf-8').send(body);
+  return sendError(reply, status, message, [{ field, message }]);
 }
 
 /**
