@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { compileWorkspace } from '../../compiler/index.js';
 import { resolveCodes } from '../../compiler/diagnostics/codes/resolve.js';
 import { checkCodes } from '../../compiler/diagnostics/codes/check.js';
+import { diagnosticCatalogue } from '../../compiler/diagnostics/index.js';
 import { catalog } from './helpers.js';
 
 const stage = (code: string) => (code.startsWith('O2A2') ? 'resolve' : code.startsWith('O2A3') ? 'graph' : code.startsWith('O2A4') ? 'policies' : 'bundles');
@@ -28,4 +29,18 @@ describe('catalogue examples of the resolve and check codes', () => {
       if (d.code !== 'O2A2004') expect(d.wrong).not.toBe(d.right);
     }
   });
+});
+
+describe('o2a explain examples', () => {
+  // Catalog snapshot codes (O2A1xxx) explain a catalog file or a command line, not a plan.
+  const planCodes = [...diagnosticCatalogue.values()].filter((d) => !d.code.startsWith('O2A1'));
+
+  for (const def of planCodes) {
+    it(`${def.code} ${def.name}: the right example compiles without an error against the sample catalog, the wrong one reports the code`, () => {
+      const right = compileWorkspace([{ file: 'example.o2a', text: def.right }], catalog());
+      expect(right.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.message}`)).toEqual([]);
+      expect(right.diagnostics.map((d) => d.code)).not.toContain(def.code);
+      expect(compileExample(def.code, def.wrong).diagnostics.map((d) => d.code)).toContain(def.code);
+    });
+  }
 });

@@ -1,6 +1,6 @@
 // Checks (O2A3xxx graph, O2A4xxx policies, O2A5xxx bundles): plans that bind but would run wrong.
 import type { DiagnosticDefinition } from '../catalogue.js';
-import { ottPlan, pin, staticIpPlan } from './examples.js';
+import { enterprisePlan, homeFiberPlan, mobilePlan, ottPlan, pin, staticIpPlan } from './examples.js';
 
 const ottOrder = 'step order: service_order_item { service OTT_STREAMING_CFS }';
 const ottWithOrder = (more: string): string => ottPlan(`${ottOrder}\n${more}`);
@@ -99,8 +99,8 @@ export const checkCodes: DiagnosticDefinition[] = [
     code: 'O2A4004', name: 'reconcile-without-read-back', severity: 'error',
     summary: 'An activation reconciles on timeout, but its target cannot be read back.',
     explanation: 'Reconciliation reads the target\'s state back to settle an UNKNOWN outcome (§22, §26). A target that does not support read-back cannot be reconciled automatically: hold the step for the provider to check it.',
-    wrong: `${pin}plan EnterpriseFiber for offering ENTERPRISE_FIBER {\n  step pe: activation {\n    target ENTERPRISE_PE  on timeout unknown then reconcile  compensate deactivate\n  }\n}\n`,
-    right: `${pin}plan EnterpriseFiber for offering ENTERPRISE_FIBER {\n  step pe: activation {\n    target ENTERPRISE_PE  on timeout hold provider "Check the PE configuration"  compensate deactivate\n  }\n}\n`,
+    wrong: enterprisePlan('target ENTERPRISE_PE  on timeout unknown then reconcile  compensate deactivate'),
+    right: enterprisePlan(),
   },
   {
     code: 'O2A4005', name: 'reconcile-not-applicable', severity: 'error',
@@ -155,8 +155,8 @@ export const checkCodes: DiagnosticDefinition[] = [
     code: 'O2A4012', name: 'scheduled-billing-not-a-date', severity: 'error',
     summary: 'Scheduled-date billing reads a characteristic that is not a date.',
     explanation: 'Billing on a scheduled date (§17: enterprise contract dates) takes the date from an order-item characteristic, which must be a date string in the catalog.',
-    wrong: `${pin}plan EnterpriseFiber for offering ENTERPRISE_FIBER {\n  billing starts on scheduled date item.sla, revenue assurance\n  step billing: billing_trigger { irreversible }\n}\n`,
-    right: `${pin}plan EnterpriseFiber for offering ENTERPRISE_FIBER {\n  billing starts on scheduled date item.contractStartDate, revenue assurance\n  step billing: billing_trigger { irreversible }\n}\n`,
+    wrong: enterprisePlan(undefined, 'billing starts on scheduled date item.sla, revenue assurance\nstep billing: billing_trigger after verify { irreversible }'),
+    right: enterprisePlan(undefined, 'billing starts on scheduled date item.contractStartDate, revenue assurance\nstep billing: billing_trigger after verify { irreversible }'),
   },
   {
     code: 'O2A4013', name: 'partial-completion-on-plan', severity: 'error',
@@ -169,22 +169,22 @@ export const checkCodes: DiagnosticDefinition[] = [
     code: 'O2A4014', name: 'characteristic-type-mismatch', severity: 'error',
     summary: 'A rule compares a characteristic with a value of another type.',
     explanation: 'Characteristics have catalog types (enum, number, string, boolean). Comparing one with a value of another type is constant for every order item, so the rule silently never (or always) applies.',
-    wrong: fiber('step internet: service_order_item {\n  service INTERNET_ACCESS_CFS\n  skip when item.downloadSpeed == "fast"\n}'),
-    right: fiber('step internet: service_order_item {\n  service INTERNET_ACCESS_CFS\n  skip when item.downloadSpeed < 500\n}'),
+    wrong: homeFiberPlan('skip when item.downloadSpeed == "fast"'),
+    right: homeFiberPlan('skip when item.downloadSpeed < 500'),
   },
   {
     code: 'O2A4015', name: 'enum-value-not-allowed', severity: 'error',
     summary: 'A rule compares an enum characteristic with a value it does not allow.',
     explanation: 'An enum characteristic only takes the values the catalog lists; a comparison with another value (often a typo or an old value) is constant.',
-    wrong: fiber('step internet: service_order_item {\n  service INTERNET_ACCESS_CFS\n  skip when item.installation == "selff"\n}'),
-    right: fiber('step internet: service_order_item {\n  service INTERNET_ACCESS_CFS\n  skip when item.installation == "self"\n}'),
+    wrong: homeFiberPlan('skip when item.installation == "selff"'),
+    right: homeFiberPlan('skip when item.installation == "self"'),
   },
   {
     code: 'O2A4016', name: 'number-out-of-range', severity: 'warning',
     summary: 'A rule compares a number characteristic with a value outside its declared range.',
     explanation: 'The catalog declares the range of a number characteristic; a value outside it makes the comparison the same for every valid order item, which usually means a unit slip (Mbps vs Gbps).',
-    wrong: fiber('step internet: service_order_item {\n  service INTERNET_ACCESS_CFS\n  skip when item.downloadSpeed > 5000\n}'),
-    right: fiber('step internet: service_order_item {\n  service INTERNET_ACCESS_CFS\n  skip when item.downloadSpeed > 500\n}'),
+    wrong: homeFiberPlan('skip when item.downloadSpeed > 5000'),
+    right: homeFiberPlan('skip when item.downloadSpeed > 500'),
   },
   {
     code: 'O2A4017', name: 'cancel-compensates-nothing', severity: 'warning',
@@ -232,15 +232,15 @@ export const checkCodes: DiagnosticDefinition[] = [
     code: 'O2A4023', name: 'missing-work-evidence', severity: 'warning',
     summary: 'A work order does not ask for evidence its work type requires.',
     explanation: 'Completion is proven (§12.1, §16): a work type lists the evidence a technician submits (ONT serial, photos, optical power). A work order that does not ask for all of it completes without the proof audit needs.',
-    wrong: fiber('step install: work_order {\n  work FTTH_INSTALLATION  evidence ont_serial, photo  compensate cancel_dispatch\n}'),
-    right: fiber('step install: work_order {\n  work FTTH_INSTALLATION  evidence ont_serial, photo, optical_power  compensate cancel_dispatch\n}'),
+    wrong: homeFiberPlan('', 'step install: work_order after ont {\n  work FTTH_INSTALLATION  evidence ont_serial, photo  compensate cancel_dispatch\n}'),
+    right: homeFiberPlan('', 'step install: work_order after ont {\n  work FTTH_INSTALLATION  evidence ont_serial, photo, optical_power  compensate cancel_dispatch\n}'),
   },
   {
     code: 'O2A4024', name: 'unknown-work-evidence', severity: 'warning',
     summary: 'A work order asks for evidence its work type does not define.',
     explanation: 'Technicians submit the evidence their work type defines; a name it does not define is never submitted, so the step could never be proven complete.',
-    wrong: fiber('step install: work_order {\n  work FTTH_INSTALLATION  evidence ont_serial, photos, optical_power  compensate cancel_dispatch\n}'),
-    right: fiber('step install: work_order {\n  work FTTH_INSTALLATION  evidence ont_serial, photo, optical_power  compensate cancel_dispatch\n}'),
+    wrong: homeFiberPlan('', 'step install: work_order after ont {\n  work FTTH_INSTALLATION  evidence ont_serial, photos, optical_power  compensate cancel_dispatch\n}'),
+    right: homeFiberPlan('', 'step install: work_order after ont {\n  work FTTH_INSTALLATION  evidence ont_serial, photo, optical_power  compensate cancel_dispatch\n}'),
   },
   {
     code: 'O2A4025', name: 'field-work-on-modify-order', severity: 'warning',
@@ -268,7 +268,7 @@ export const checkCodes: DiagnosticDefinition[] = [
     summary: 'An offering of the bundle has no item in the bundle.',
     explanation: 'The catalog says which offerings a bundle offering includes; an offering without an item is never fulfilled when the bundle is ordered. Add an item (optional if the customer may leave it out).',
     wrong: ottBundle('item tv: OttStreaming'),
-    right: `${pin}plan OttStreaming for offering OTT_STREAMING {\n  ${ottOrder}\n}\n\nplan MobilePostpaid for offering MOBILE_POSTPAID {\n  step mobile: service_order_item { service MOBILE_VOICE_DATA_CFS }\n}\n\nplan HomeFiber1G for offering HOME_FIBER_1G {\n  step internet: service_order_item { service INTERNET_ACCESS_CFS }\n}\n\nbundle FamilyPack for offering FAMILY_PACK {\n  item mobile: MobilePostpaid\n  item fiber: HomeFiber1G\n  item tv: OttStreaming optional\n}\n`,
+    right: `${pin}plan OttStreaming for offering OTT_STREAMING {\n  ${ottOrder}\n}\n\n${mobilePlan}\n${homeFiberPlan().replace(pin, '')}\nbundle FamilyPack for offering FAMILY_PACK {\n  item mobile: MobilePostpaid\n  item fiber: HomeFiber1G\n  item tv: OttStreaming optional\n}\n`,
   },
   {
     code: 'O2A5004', name: 'bundle-item-plan-invalid', severity: 'error',

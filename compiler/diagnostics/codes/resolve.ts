@@ -1,6 +1,6 @@
 // Name resolution (O2A2xxx): names that do not bind to the catalog snapshot or the workspace.
 import type { DiagnosticDefinition } from '../catalogue.js';
-import { ottPlan, pin, staticIpPlan } from './examples.js';
+import { homeFiberPlan, ottPlan, pin, staticIpPlan } from './examples.js';
 
 const ottOrder = 'step order: service_order_item { service OTT_STREAMING_CFS }';
 
@@ -38,7 +38,7 @@ export const resolveCodes: DiagnosticDefinition[] = [
     summary: 'The plan is for an offering retired in this catalog version.',
     explanation: 'A retired offering can no longer be ordered, so a new plan version for it would never run. The help names the offering that replaces it, if the catalog says; move the plan to it or retire the plan.',
     wrong: `${pin}plan HomeFiber500M for offering HOME_FIBER_500M {\n  step internet: service_order_item { service INTERNET_ACCESS_CFS }\n}\n`,
-    right: `${pin}plan HomeFiber1G for offering HOME_FIBER_1G {\n  step internet: service_order_item { service INTERNET_ACCESS_CFS }\n}\n`,
+    right: homeFiberPlan(),
   },
   {
     code: 'O2A2012', name: 'unknown-step-kind', severity: 'error',
@@ -65,8 +65,8 @@ export const resolveCodes: DiagnosticDefinition[] = [
     code: 'O2A2015', name: 'unknown-work-type', severity: 'error',
     summary: 'A `work` reference names no work type of the catalog.',
     explanation: 'Appointments and work orders name the field work they book; the work type defines its duration and the completion evidence a technician submits.',
-    wrong: `${pin}plan HomeFiber1G for offering HOME_FIBER_1G {\n  step slot: appointment { work FTTH_INSTALL  irreversible }\n}\n`,
-    right: `${pin}plan HomeFiber1G for offering HOME_FIBER_1G {\n  step slot: appointment { work FTTH_INSTALLATION  irreversible }\n}\n`,
+    wrong: homeFiberPlan('', 'step slot: appointment after ont { work FTTH_INSTALL  irreversible }'),
+    right: homeFiberPlan('', 'step slot: appointment after ont { work FTTH_INSTALLATION  irreversible }'),
   },
   {
     code: 'O2A2016', name: 'unknown-activation-target', severity: 'error',
@@ -86,8 +86,8 @@ export const resolveCodes: DiagnosticDefinition[] = [
     code: 'O2A2018', name: 'retired-catalog-entry', severity: 'error',
     summary: 'A step acts on a resource or service retired in this catalog version.',
     explanation: 'A retired specification can no longer be instantiated: reserving it fails in the inventory. The help names the replacement the catalog declares, and the fix switches to it.',
-    wrong: `${pin}plan HomeFiber1G for offering HOME_FIBER_1G {\n  step ont: resource_reservation { resource ONT_GPON_V1  compensate release }\n}\n`,
-    right: `${pin}plan HomeFiber1G for offering HOME_FIBER_1G {\n  step ont: resource_reservation { resource ONT_GPON  compensate release }\n}\n`,
+    wrong: homeFiberPlan().replace('resource ONT_GPON', 'resource ONT_GPON_V1'),
+    right: homeFiberPlan(),
   },
   {
     code: 'O2A2020', name: 'unknown-step', severity: 'error',
@@ -100,8 +100,8 @@ export const resolveCodes: DiagnosticDefinition[] = [
     code: 'O2A2021', name: 'unknown-template', severity: 'error',
     summary: '`step x from T` names a template the workspace does not declare.',
     explanation: 'Step templates are declared with `template Name: kind { ... }` in any file of the workspace. A step made from an unknown template has no kind and no properties.',
-    wrong: `${pin}template Reservation: resource_reservation { compensate release }\n\nplan StaticIp for offering STATIC_IP_ADDON {\n  step ip from Reservaton { resource IPV4_STATIC }\n}\n`,
-    right: `${pin}template Reservation: resource_reservation { compensate release }\n\nplan StaticIp for offering STATIC_IP_ADDON {\n  step ip from Reservation { resource IPV4_STATIC }\n}\n`,
+    wrong: `${pin}template Reservation: resource_reservation { compensate release }\n\n${staticIpPlan().replace(pin, '').replace(/step ip: .*\n/, 'step ip from Reservaton after order { resource IPV4_STATIC }\n')}`,
+    right: `${pin}template Reservation: resource_reservation { compensate release }\n\n${staticIpPlan().replace(pin, '').replace(/step ip: .*\n/, 'step ip from Reservation after order { resource IPV4_STATIC }\n')}`,
   },
   {
     code: 'O2A2022', name: 'unknown-plan', severity: 'error',
