@@ -14,8 +14,8 @@ export interface ServerStats {
   /** V8's heap spaces: bytes in use and committed, by space. */
   heapSpaces: Record<string, { usedBytes: number; committedBytes: number }>;
   openDocuments: number;
-  /** Edits re-parsed one step at a time, and whole-file parses after an edit. */
-  reparses: { step: number; whole: number };
+  /** Edits re-parsed one step at a time, by the members around them (errors allowed), and whole-file parses after an edit. */
+  reparses: { step: number; gap: number; whole: number };
   /** The last publications (up to 500): ms from the last edit to the diagnostics sent, of the check alone, and its CPU time. */
   publish: { sinceEditMs: number[]; checkMs: number[]; checkCpuMs: number[] };
 }

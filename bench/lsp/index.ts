@@ -7,6 +7,9 @@
 //   which a check slower than 150 ms never allows);
 // - completion latency: `resource <|>` completion, right after each paced edit's diagnostics
 //   (`warm`) and right after an edit before its check ran (`afterEdit`);
+// - typing: a new step typed character by character between two steps in the middle of the file,
+//   a keystroke every 200 ms (as `paced`), each keystroke's edit until its diagnostics (most
+//   keystrokes leave the text not parsing);
 // - the server's resident memory at the end (`o2a/stats`).
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -30,13 +33,18 @@ export interface LspBenchResult {
   rssMb: number;
   heapUsedMb: number;
   /** The server's own view of the paced edits: from the edit's arrival to the diagnostics sent, the check alone (wall and CPU time). */
-  server: { sinceEdit: LatencyFigures; check: LatencyFigures; checkCpu: LatencyFigures; reparses: { step: number; whole: number } };
+  server: { sinceEdit: LatencyFigures; check: LatencyFigures; checkCpu: LatencyFigures; reparses: { step: number; gap: number; whole: number } };
+  /** A new step typed a character at a time: edit -> its diagnostics, the server's check alone, and how each keystroke was re-parsed. */
+  typing: { keystrokes: number; diagnostics: LatencyFigures; check: LatencyFigures; reparses: { step: number; gap: number; whole: number } };
 }
+
+/** What is typed, a character at a time, in the typing phase. */
+export const typedStep = '  step extra: resource_reservation after res_10 { resource ONT_GPON  timeout 5m  compensate release }\n';
 
 interface StatsReply {
   rssBytes: number;
   heapUsedBytes: number;
-  reparses: { step: number; whole: number };
+  reparses: { step: number; gap: number; whole: number };
   publish: { sinceEditMs: number[]; checkMs: number[]; checkCpuMs: number[] };
 }
 
@@ -113,6 +121,30 @@ export async function runLspBench(options: { lines?: number; edits?: number; bur
       afterEdit.push((await complete(k)).ms);
       await s.diagnostics(uri, v);
     }
+    // Typing a new step between two steps in the middle of the file, a character at a time.
+    const typingAt = docLines.findIndex((l, i) => i > docLines.length / 2 && /^ {2}\/\/\/ Reservation \d+\.$/.test(l));
+    const beforeTyping = await s.request<StatsReply>('o2a/stats', {});
+    const typing: number[] = [];
+    let line = typingAt;
+    let character = 0;
+    for (const c of typedStep) {
+      await sleep(200);
+      version++;
+      t0 = performance.now();
+      await s.connection.sendNotification('textDocument/didChange', {
+        textDocument: { uri, version },
+        contentChanges: [{ range: { start: { line, character }, end: { line, character } }, text: c }],
+      });
+      await s.diagnostics(uri, version);
+      typing.push(performance.now() - t0);
+      if (c === '\n') {
+        line++;
+        character = 0;
+      } else character++;
+    }
+    const afterTyping = await s.request<StatsReply>('o2a/stats', {});
+    const typed = typedStep.length;
+
     const burst: number[] = [];
     for (let k = 0; k < burstEdits; k++) {
       t0 = performance.now();
@@ -134,6 +166,16 @@ export async function runLspBench(options: { lines?: number; edits?: number; bur
         check: figures(afterPaced.publish.checkMs.slice(-edits)),
         checkCpu: figures(afterPaced.publish.checkCpuMs.slice(-edits)),
         reparses: stats.reparses,
+      },
+      typing: {
+        keystrokes: typed,
+        diagnostics: figures(typing),
+        check: figures(afterTyping.publish.checkMs.slice(-typed)),
+        reparses: {
+          step: afterTyping.reparses.step - beforeTyping.reparses.step,
+          gap: afterTyping.reparses.gap - beforeTyping.reparses.gap,
+          whole: afterTyping.reparses.whole - beforeTyping.reparses.whole,
+        },
       },
     };
   } finally {

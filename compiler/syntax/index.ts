@@ -10,6 +10,7 @@ import { setMessageTokens } from './messages.js';
 import { o2aParser } from './parser.js';
 import { LineMap } from './positions.js';
 import { docAbove, finishParse, isMissingBrace, reparseCounts, reparseStep, sortedOffsets, syntaxTokens, type ParseResult, type ParseState } from './reparse.js';
+import { reparseGap } from './reparse-gap.js';
 import * as T from './tokens.js';
 
 export type * from './ast.js';
@@ -180,6 +181,13 @@ function parseUnsafe(source: string, file: string, lines: LineMap): ParseResult 
     versionOffsets: sortedOffsets(builder.versionOffsets),
   };
   if (first !== undefined) state.firstToken = { start: first.startOffset, end: first.endOffset! + 1 };
+  state.early = early;
+  // Where the errors are, for re-parsing the members around them (reparse-gap.ts): not for a
+  // string or comment left open, which runs to the end of the file.
+  if (!state.clean && lexical.length === 0) {
+    const spans = [...early, ...builder.diagnostics.filter(isMissingBrace)].map((d) => d.range);
+    if (spans.length > 0) state.dirty = { start: Math.min(...spans.map((r) => r.start.offset)), end: Math.max(...spans.map((r) => r.end.offset)) };
+  }
   // Lexed again when asked (the language server only): keeping every file's tokens alive until
   // then would hold most of a workspace check's memory, and lexing one file takes a millisecond.
   return finishParse(state, document, early, () => syntaxTokens(T.o2aLexer.tokenizeOffsets(source).tokens, comments, state));
@@ -210,6 +218,12 @@ export function reparse(previous: ParseResult, source: string, file: string): Pa
     if (result !== undefined) {
       reparseCounts.step++;
       return result;
+    }
+    // Typing a new member: the members around the edit, errors allowed (reparse-gap.ts).
+    const gap = reparseGap(previous, source, file, parse);
+    if (gap !== undefined) {
+      reparseCounts.gap++;
+      return gap;
     }
   } catch {
     // Whatever went wrong, the whole-file parse is right.

@@ -62,12 +62,28 @@ export interface ParseState {
   versionOffsets: Int32Array;
   /** The first token of the file (for O2A0007). */
   firstToken?: { start: number; end: number };
+  /** The diagnostics before the builder's (lexer errors, `lexical`, parser errors); `lexical` when absent. */
+  early?: Diagnostic[];
+  /** Made by re-parsing the members around an edit (reparse-gap.ts): `stepSegments` are not kept, so no one-step re-parse from it. */
+  gapOnly?: boolean;
+  /** Where the errors that make the parse not `clean` are, when they are all in one plan's members (reparse-gap.ts). */
+  dirty?: { start: number; end: number };
 }
 
 const states = new WeakMap<ParseResult, ParseState>();
 
-/** How many re-parses took the one-step path, and how many parsed the whole text (for `o2a/stats` and tests). */
-export const reparseCounts = { step: 0, whole: 0 };
+/** What a parse kept for the next incremental one (reparse-gap.ts). */
+export function parseStateOf(result: ParseResult): ParseState | undefined {
+  return states.get(result);
+}
+
+/** Hands the previous parse's state over: its AST is being moved in place (reparse-gap.ts). */
+export function forgetParseState(result: ParseResult): void {
+  states.delete(result);
+}
+
+/** How many re-parses took the one-step path, the members-around-the-edit path (reparse-gap.ts), and how many parsed the whole text (for `o2a/stats` and tests). */
+export const reparseCounts = { step: 0, gap: 0, whole: 0 };
 
 // ---- shared with the whole-file parse
 
@@ -96,7 +112,7 @@ export function docAbove(comments: readonly A.Comment[], source: string, start: 
 }
 
 /** The first index of a sorted array whose value is at least `value`. */
-function lowerBound(sorted: Int32Array, value: number): number {
+export function lowerBound(sorted: Int32Array, value: number): number {
   return firstIndex(sorted, (v) => v >= value);
 }
 
@@ -219,7 +235,7 @@ export function detached(piece: string): string {
   return piece.length < 13 ? piece : Buffer.from(piece, 'utf16le').toString('utf16le');
 }
 
-function lineEndAt(text: string, offset: number): number {
+export function lineEndAt(text: string, offset: number): number {
   for (let i = offset; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 10) return i;
@@ -229,7 +245,7 @@ function lineEndAt(text: string, offset: number): number {
 }
 
 /** Moves positions at or after `from` (old offsets) to where they are in the new text. */
-function shifter(from: number, delta: number, lineDelta: number, fromLine: number, charDelta: number) {
+export function shifter(from: number, delta: number, lineDelta: number, fromLine: number, charDelta: number) {
   const identity = delta === 0 && lineDelta === 0 && charDelta === 0;
   const position = (p: Position): Position =>
     p.offset < from ? p : { line: p.line + lineDelta, character: p.line === fromLine ? p.character + charDelta : p.character, offset: p.offset + delta };
@@ -290,7 +306,7 @@ function shifter(from: number, delta: number, lineDelta: number, fromLine: numbe
  */
 export function reparseStep(previous: ParseResult, source: string, file: string): ParseResult | undefined {
   const state = states.get(previous);
-  if (state === undefined || !state.clean || state.file !== file) return undefined;
+  if (state === undefined || !state.clean || state.gapOnly === true || state.file !== file) return undefined;
   const old = state.source;
   if (old === source) return previous;
 
