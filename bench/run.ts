@@ -105,6 +105,7 @@ if (want('lsp')) {
     `| edit -> published diagnostics | ${fixed(l.diagnostics.paced.medianMs)} ms | ${fixed(l.diagnostics.paced.p95Ms)} ms |`,
     `| completion | ${fixed(l.completion.warm.medianMs)} ms | ${fixed(l.completion.warm.p95Ms)} ms |`,
     `| completion right after an edit | ${fixed(l.completion.afterEdit.medianMs)} ms | ${fixed(l.completion.afterEdit.p95Ms)} ms |`,
+    `| typing a new step (${l.typing.keystrokes} keystrokes): edit -> diagnostics | ${fixed(l.typing.diagnostics.medianMs)} ms | ${fixed(l.typing.diagnostics.p95Ms)} ms |`,
     '',
     `Server memory: ${fixed(l.rssMb, 0)} MB RSS (targets: diagnostics median < 30 ms, completion < 15 ms, memory < 200 MB).`,
     '',
