@@ -27,9 +27,10 @@ import {
 } from './engine/cancellation.js';
 import { amendmentRequest, amendmentRequests, type AmendmentRequestView, type AmendResult } from './engine/amendment.js';
 import { checkPlan } from './engine/plans.js';
+import { refsOfStored } from './engine/messages.js';
 import { reconciliationFindings, type Finding } from './engine/reconciliation.js';
 import type { LogRow } from './engine/unit-of-work.js';
-import { orderTrail, projectOrder, reasonOf, type OrderReadModel, type RejectionReason, type TrailEntry } from './projection/read-model.js';
+import { orderOfRef, orderTrail, projectOrder, reasonOf, type OrderReadModel, type RejectionReason, type TrailEntry } from './projection/read-model.js';
 import { Runtime } from './runtime.js';
 import { listMigrations, migrate } from './store/migrate.js';
 import { parseJson } from './store/sql.js';
@@ -242,6 +243,9 @@ export function renderTrail(trail: TrailEntry[]): string[] {
       : e.type.endsWith('StateChanged') ? `${e.type.replace('StateChanged', '')} ${String(e.payload.from ?? '')} -> ${String(e.payload.to)}`
         : `${e.type}${e.stepId ? ` [${e.stepId}]` : ''}${e.type === 'MessageRefused' ? `: ${String(e.payload.reason)}` : ''}`;
     const entry = `${e.occurredAt.slice(11, 23)} ${arrow} ${what.padEnd(58)} msg ${short(e.messageId)} caused by ${short(e.causationId)}`;
+    // A message sent with §9's other ids (migration 016): each on a line under it.
+    const refs = e.direction === 'out' ? refsOfStored(e.payload.refs) : undefined;
+    if (refs) return [entry, `${under}ids: ${Object.entries(refs).map(([name, id]) => `${name} ${id}`).join(', ')}`];
     if (e.type !== 'ProductOrderStateChanged' || e.payload.to !== 'rejected') return [entry];
     const reasons = Array.isArray(e.payload.reasons) ? e.payload.reasons : [];
     if (reasons.length === 0) return [entry, `${under}reasons: not in this entry (rejected before migration 009); o2a status gives any kept with the order`];
@@ -448,13 +452,26 @@ export async function statusCommand(options: OrderQueryOptions, out: Writable): 
   });
 }
 
-/** `o2a events <order> [--db <dir>] [--json]`: the event trail with correlation and causation ids. */
+/**
+ * `o2a events <order> [--db <dir>] [--json]`: the event trail with correlation and causation ids.
+ * Given a §9 id a message carried instead of an order id (a work order, appointment, reservation,
+ * activation command, service order ...), the trail of its order.
+ */
 export async function eventsCommand(options: OrderQueryOptions, out: Writable): Promise<number> {
   return withRuntime(options, async (runtime) => {
-    const trail = await orderTrail(runtime.store, options.order);
+    let trail = await orderTrail(runtime.store, options.order);
+    let via: { productOrderId: string; name: string } | null = null;
+    if (trail.length === 0) {
+      via = await orderOfRef(runtime.store, options.order);
+      if (via) trail = await orderTrail(runtime.store, via.productOrderId);
+    }
     if (trail.length === 0) return unknownOrder(out, options);
     if (options.json) line(out, JSON.stringify(trail, null, 2));
-    else { line(out, `correlation ${trail[0]?.correlationId}`); for (const l of renderTrail(trail)) line(out, l); }
+    else {
+      if (via) line(out, `${via.name} ${options.order}: product order ${via.productOrderId}`);
+      line(out, `correlation ${trail[0]?.correlationId}`);
+      for (const l of renderTrail(trail)) line(out, l);
+    }
     return 0;
   });
 }

@@ -27,8 +27,42 @@ export interface Envelope {
   sagaId: string | null;
   stepId: string | null;
   idempotencyKey: string | null;
+  /**
+   * The other ids of §9 that exist for this message (runtime/engine/envelope-refs.ts says what
+   * each is); absent when none does. Written by the runtime, kept with the outbox row.
+   */
+  refs?: EnvelopeRefs;
   payload: Record<string, unknown>;
   createdAt: string;
+}
+
+/** §9's ids besides the order, item, saga and step (each present only where it exists). */
+export interface EnvelopeRefs {
+  serviceOrderId?: string;
+  serviceOrderItemId?: string;
+  resourceReservationId?: string;
+  activationCommandId?: string;
+  workOrderId?: string;
+  appointmentId?: string;
+  customerId?: string;
+  accountId?: string;
+}
+
+export const ENVELOPE_REF_NAMES = [
+  'serviceOrderId', 'serviceOrderItemId', 'resourceReservationId', 'activationCommandId', 'workOrderId', 'appointmentId', 'customerId', 'accountId',
+] as const satisfies readonly (keyof EnvelopeRefs)[];
+
+/** The refs of a stored row (the outbox's jsonb `refs`): only the known names with text values; undefined when none. */
+export function refsOfStored(value: unknown): EnvelopeRefs | undefined {
+  let parsed = value;
+  if (typeof parsed === 'string') { try { parsed = JSON.parse(parsed); } catch { return undefined; } }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
+  const refs: EnvelopeRefs = {};
+  for (const name of ENVELOPE_REF_NAMES) {
+    const v = (parsed as Record<string, unknown>)[name];
+    if (typeof v === 'string' && v !== '') refs[name] = v;
+  }
+  return Object.keys(refs).length > 0 ? refs : undefined;
 }
 
 export interface StepCommandPayload {
@@ -79,6 +113,7 @@ export function replyTo(command: Envelope, reply: Reply, at: Date): Envelope {
     sagaId: command.sagaId,
     stepId: command.stepId,
     idempotencyKey: command.idempotencyKey,
+    ...(command.refs ? { refs: command.refs } : {}),
     payload: reply.payload,
     createdAt: at.toISOString(),
   };

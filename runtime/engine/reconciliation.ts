@@ -30,7 +30,7 @@ import { iso, parseJson } from '../store/sql.js';
 import type { Queryable } from '../store/store.js';
 import { COMPENSATE_STEP, STEP_COMPENSATED, STEP_COMPENSATION_FAILED } from './cancellation.js';
 import { ORDER_ACCEPTED, type Ctx, type Engine } from './engine.js';
-import { ENGINE, replyTo, type Envelope, type StepCommandPayload, type StepReplyPayload } from './messages.js';
+import { ENGINE, refsOfStored, replyTo, type Envelope, type StepCommandPayload, type StepReplyPayload } from './messages.js';
 import { UnitOfWork, type TimerKind } from './unit-of-work.js';
 
 export const MISMATCH_KINDS = [
@@ -689,6 +689,7 @@ function envelopeOf(o: Record<string, unknown>): Envelope {
     destination: String(o.destination), orderingKey: String(o.ordering_key), correlationId: String(o.correlation_id),
     causationId: text(o.causation_id), productOrderId: String(o.product_order_id), productOrderItemId: text(o.product_order_item_id),
     sagaId: text(o.saga_id), stepId: text(o.step_id), idempotencyKey: text(o.idempotency_key),
+    ...(refsOfStored(o.refs) ? { refs: refsOfStored(o.refs) } : {}),
     payload: (parseJson(o.payload) ?? {}) as Record<string, unknown>, createdAt: iso(o.created_at) as string,
   };
 }

@@ -5,6 +5,7 @@ import type { CompiledPlan } from '../../compiler/emit/schema.js';
 import { WriteBatch, arrayLiteral, iso, parseJson, unnestRows, type Column, type ColumnType } from '../store/sql.js';
 import type { Queryable } from '../store/store.js';
 import type { AggregateCache, OrderAggregates } from './cache.js';
+import { refsFor } from './envelope-refs.js';
 import type { Envelope } from './messages.js';
 import type { PlanRegistry } from './plans.js';
 import type {
@@ -133,7 +134,7 @@ const COLUMNS = {
     safe_retry:jsonb affected:jsonb sla_impact owner_group party resume_command:jsonb state created_at:timestamptz resolved_at:timestamptz`),
   timer: columns('saga_id step_id kind attempt:integer due_at:timestamptz'),
   outbox: columns(`message_id kind type schema_version:integer destination ordering_key correlation_id causation_id product_order_id
-    product_order_item_id saga_id step_id idempotency_key payload:jsonb created_at:timestamptz`),
+    product_order_item_id saga_id step_id idempotency_key payload:jsonb created_at:timestamptz refs:jsonb`),
   log: columns('product_order_id correlation_id message_id causation_id direction type saga_id step_id payload:jsonb occurred_at:timestamptz more:json'),
 } as const;
 
@@ -304,11 +305,15 @@ export class UnitOfWork {
   }
 
   emit(message: Envelope): void {
+    // §9's other ids, as far as they exist now (envelope-refs.ts); ones the caller gave are kept.
+    message.refs ??= refsFor(this, message);
+    if (message.refs === undefined) delete message.refs;
     this.outbox.push(message);
     this.record({
       productOrderId: message.productOrderId, correlationId: message.correlationId, messageId: message.messageId,
       causationId: message.causationId, direction: 'out', type: message.type, sagaId: message.sagaId,
-      stepId: message.stepId, payload: { destination: message.destination, idempotencyKey: message.idempotencyKey },
+      stepId: message.stepId,
+      payload: { destination: message.destination, idempotencyKey: message.idempotencyKey, ...(message.refs ? { refs: message.refs } : {}) },
       occurredAt: this.at,
     });
   }
@@ -579,7 +584,7 @@ export class UnitOfWork {
       const columns = COLUMNS.outbox;
       const { from, select, params } = unnestRows(columns, this.outbox.map((m) => [m.messageId, m.kind, m.type, m.schemaVersion, m.destination,
         m.orderingKey, m.correlationId, m.causationId, m.productOrderId, m.productOrderItemId, m.sagaId, m.stepId, m.idempotencyKey,
-        m.payload, m.createdAt]), 1, { ordinality: 'ord' });
+        m.payload, m.createdAt, m.refs ?? null]), 1, { ordinality: 'ord' });
       const keys = [...new Set(this.outbox.map((m) => m.orderingKey))];
       granted = lease?.(keys);
       const list = columns.map(([name]) => name).join(', ');

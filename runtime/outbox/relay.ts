@@ -8,7 +8,7 @@
 // died) with FOR UPDATE SKIP LOCKED and a lease, so any number of relays share one database and
 // a relay that dies mid-way only delays its messages until the lease expires.
 import type { Clock } from '../clock.js';
-import type { Envelope } from '../engine/messages.js';
+import { refsOfStored, type Envelope, type EnvelopeRefs } from '../engine/messages.js';
 import type { OutboxLease, StoredMessage } from '../engine/unit-of-work.js';
 import { iso, parseJson } from '../store/sql.js';
 import type { Store } from '../store/store.js';
@@ -305,9 +305,16 @@ function toClaimed(row: Record<string, unknown>): ClaimedMessage {
     sagaId: (row.saga_id as string | null) ?? null,
     stepId: (row.step_id as string | null) ?? null,
     idempotencyKey: (row.idempotency_key as string | null) ?? null,
+    ...withRefs(row.refs),
     payload: parseJson(row.payload) as Record<string, unknown>,
     createdAt: iso(row.created_at) as string,
   };
+}
+
+/** The §9 refs of an outbox row, as the envelope carries them (no key when it has none). */
+function withRefs(stored: unknown): { refs?: EnvelopeRefs } {
+  const refs = refsOfStored(stored);
+  return refs ? { refs } : {};
 }
 
 function stripSeq(message: ClaimedMessage): Envelope {

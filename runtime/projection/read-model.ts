@@ -113,6 +113,30 @@ export async function orderTrail(db: Queryable, productOrderId: string): Promise
   }));
 }
 
+/**
+ * The order a §9 id belongs to (a service order, service order item, reservation, activation
+ * command, work order, appointment or customer id a message carried, migration 016), and which
+ * id it is; null when no message carried it. A scan of the outbox: for operations, not the hot path.
+ */
+export async function orderOfRef(db: Queryable, id: string): Promise<{ productOrderId: string; name: string } | null> {
+  if (typeof id !== 'string' || id === '') return null;
+  const rows = await db.query<{ product_order_id: string; name: string }>(
+    `SELECT o.product_order_id, r.key AS name FROM outbox o CROSS JOIN LATERAL jsonb_each_text(o.refs) r
+      WHERE o.refs IS NOT NULL AND r.value = $1 ORDER BY o.seq DESC LIMIT 1`, [id]);
+  const row = rows[0];
+  if (row) return { productOrderId: row.product_order_id, name: row.name };
+  // An id no message carried yet: the records that hold it (a work order or appointment the owner
+  // answered with: the step's external reference; a reservation; an activation command; a saga).
+  const held = await db.query<{ product_order_id: string; name: string }>(
+    `SELECT s.product_order_id, CASE st.kind WHEN 'work_order' THEN 'workOrderId' WHEN 'appointment' THEN 'appointmentId' ELSE 'externalRef' END AS name
+       FROM saga_step st JOIN saga s ON s.id = st.saga_id WHERE st.external_ref = $1
+     UNION ALL SELECT s.product_order_id, 'resourceReservationId' FROM resource_reservation r JOIN saga s ON s.id = r.saga_id WHERE r.id = $1
+     UNION ALL SELECT s.product_order_id, 'activationCommandId' FROM activation_command a JOIN saga s ON s.id = a.saga_id WHERE a.id = $1
+     UNION ALL SELECT s.product_order_id, 'sagaId' FROM saga s WHERE s.id = $1
+     LIMIT 1`, [id]);
+  return held[0] ? { productOrderId: held[0].product_order_id, name: held[0].name } : null;
+}
+
 interface SagaFold {
   id: string;
   itemId: string;
