@@ -35,9 +35,10 @@ export function renderText(diagnostics: readonly Diagnostic[], sources: Readonly
     if (sourceLine !== undefined) {
       const endCharacter = d.range.end.line === line ? d.range.end.character : sourceLine.length;
       const width = Math.max(1, Math.min(endCharacter, sourceLine.length + 1) - character);
+      const shown = excerpt(sourceLine, character, width);
       out.push(`${pad} |`);
-      out.push(`${gutter} | ${sourceLine}`);
-      out.push(`${pad} | ${' '.repeat(character)}${paint(severityColor, '^'.repeat(width))}`);
+      out.push(`${gutter} | ${shown.text}`);
+      out.push(`${pad} | ${' '.repeat(shown.caret)}${paint(severityColor, '^'.repeat(shown.width))}`);
     }
     if (d.help) out.push(`${pad} = ${paint('cyan', 'help')}: ${d.help}`);
     for (const fix of d.fixes ?? []) out.push(`${pad} = fix: ${fix.title}`);
@@ -45,6 +46,25 @@ export function renderText(diagnostics: readonly Diagnostic[], sources: Readonly
     out.push('');
   }
   return out.join('\n');
+}
+
+/** The widest source excerpt printed; a longer line is shown around the range, cut with `...`. */
+const maxExcerpt = 160;
+
+/**
+ * The source line as printed under a diagnostic: control characters shown as `?` and tabs as a
+ * space (one column each, so the caret stays under the range), and a long line cut to a window
+ * around the range.
+ */
+function excerpt(line: string, character: number, width: number): { text: string; caret: number; width: number } {
+  // eslint-disable-next-line no-control-regex
+  const clean = line.replace(/\t/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  if (clean.length <= maxExcerpt) return { text: clean, caret: character, width };
+  const start = Math.max(0, Math.min(character - 40, clean.length - maxExcerpt));
+  const end = Math.min(clean.length, start + maxExcerpt);
+  const head = start > 0 ? '...' : '';
+  const tail = end < clean.length ? '...' : '';
+  return { text: `${head}${clean.slice(start, end)}${tail}`, caret: head.length + character - start, width: Math.max(1, Math.min(width, end - character)) };
 }
 
 export function summaryLine(diagnostics: readonly Diagnostic[], fileCount: number): string {

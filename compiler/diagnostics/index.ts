@@ -26,9 +26,28 @@ export interface DiagnosticDetails {
 export function diagnostic(code: string, file: string, range: Range, message: string, details: DiagnosticDetails = {}): Diagnostic {
   const def = diagnosticCatalogue.get(code);
   if (!def) throw new Error(`diagnostic code ${code} is not in the catalogue`);
-  const d: Diagnostic = { code, severity: def.severity, file, range, message };
-  if (details.help !== undefined) d.help = details.help;
+  const d: Diagnostic = { code, severity: def.severity, file, range, message: shownText(message) };
+  if (details.help !== undefined) d.help = shownText(details.help);
   if (details.fixes !== undefined && details.fixes.length > 0) d.fixes = details.fixes;
   if (details.related !== undefined && details.related.length > 0) d.related = details.related;
   return d;
+}
+
+/** The longest name or word a message quotes in full; a longer one is cut in the middle of nowhere with `...`. */
+export const maxQuotedLength = 120;
+
+/**
+ * Text for a person: control characters escaped (`\u0007`), so that a binary file cannot drive
+ * the terminal, and every run of more than `maxQuotedLength` characters without a space (a name
+ * pasted a megabyte long) cut to its start and `...` with its length. Ranges still point at the
+ * whole thing; fixes keep their exact text.
+ */
+export function shownText(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  const escaped = /[\u0000-\u001f\u007f-\u009f]/.test(text)
+    // eslint-disable-next-line no-control-regex
+    ? text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (c === '\t' ? ' ' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`))
+    : text;
+  if (escaped.length <= maxQuotedLength) return escaped;
+  return escaped.replace(new RegExp(`[^\\s'"]{${maxQuotedLength + 1},}`, 'g'), (run) => `${run.slice(0, maxQuotedLength - 20)}... (${run.length} characters)`);
 }

@@ -26,11 +26,23 @@ const valueCodes: ReadonlySet<string> = new Set([
   SyntaxCode.malformedNumber,
 ]);
 
+/**
+ * Line endings and a byte order mark are kept as found: a file whose first line ends with CRLF is
+ * written with CRLF throughout, and a BOM stays. Everything else of the text is the layout's.
+ */
 export function format(source: string, file: string): FormatResult {
-  const { document, diagnostics, tokens } = parse(source, file);
+  const parsed = parse(source, file);
+  const { diagnostics } = parsed;
   if (diagnostics.some((d) => d.severity === 'error' && !valueCodes.has(d.code))) return { text: source, diagnostics, laidOut: false, changed: false };
-  const elements = new ElementPrinter(source, tokens).document(document);
-  const text = new Layout(source, new LineMap(source), document.comments).render(elements);
+  const bom = source.startsWith('\ufeff') ? '\ufeff' : '';
+  const firstBreak = source.indexOf('\n');
+  const crlf = firstBreak > 0 && source[firstBreak - 1] === '\r';
+  // The layout works on LF text without a BOM; the diagnostics are those of the source as given.
+  const plain = bom === '' && !source.includes('\r') ? source : source.slice(bom.length).replace(/\r\n?/g, '\n');
+  const { document, tokens } = plain === source ? parsed : parse(plain, file);
+  const elements = new ElementPrinter(plain, tokens).document(document);
+  const laid = new Layout(plain, new LineMap(plain), document.comments).render(elements);
+  const text = bom + (crlf ? laid.replace(/\n/g, '\r\n') : laid);
   return { text, diagnostics, laidOut: true, changed: text !== source };
 }
 

@@ -111,7 +111,9 @@ export class Layout {
       }
     }
     this.push(indent, `${e.head} {`);
-    for (const c of headerComments) this.appendComment(c, indent);
+    // Inside the block once printed: a header comment that needs a line of its own is indented as
+    // the body is, where the next run finds it.
+    for (const c of headerComments) this.appendComment(c, indent + 1);
     // The body starts on the line of `{`: a comment there trails the header line.
     this.container(children, open, close, indent + 1, 'block');
     this.push(indent, '}');
