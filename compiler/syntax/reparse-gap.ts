@@ -76,7 +76,9 @@ export function reparseGap(previous: ParseResult, source: string, file: string, 
   const spanStart = bodyStart ?? headerEnd + 1;
   if (!(spanStart <= from)) return refuse(7);
   const lines = LineMap.afterEdit(state.lines, source, head, oldEnd, source.length - tail);
-  const prefix = `${blank(source.slice(0, plan.range.start.offset))}${header}${blank(source.slice(headerEnd + 1, spanStart))}`;
+  // The text before the span is the old text: its blank is kept from the last keystroke's.
+  const blanked = state.blankPrefix !== undefined && state.blankPrefix.length >= spanStart ? state.blankPrefix.slice(0, spanStart) : blank(source.slice(0, spanStart));
+  const prefix = `${blanked.slice(0, plan.range.start.offset)}${header}${blanked.slice(headerEnd + 1)}`;
 
   /** The span up to member `bIndex` (B) parsed; a refusal when B does not come out as it was. */
   const attempt = (bIndex: number) => {
@@ -203,6 +205,7 @@ export function reparseGap(previous: ParseResult, source: string, file: string, 
     gapOnly: true,
   };
   if (!next.clean) next.dirty = { start: spanStart, end: bStart1 };
+  next.blankPrefix = blanked;
   if (state.firstToken !== undefined) next.firstToken = state.firstToken;
   return finishParse(next, newDocument, newEarly, () => syntaxTokens(T.o2aLexer.tokenizeOffsets(source).tokens, comments, next));
 }
