@@ -185,8 +185,13 @@ function parseUnsafe(source: string, file: string, lines: LineMap): ParseResult 
   // Where the errors are, for re-parsing the members around them (reparse-gap.ts): not for a
   // string or comment left open, which runs to the end of the file.
   if (!state.clean && lexical.length === 0) {
-    const spans = [...early, ...builder.diagnostics.filter(isMissingBrace)].map((d) => d.range);
-    if (spans.length > 0) state.dirty = { start: Math.min(...spans.map((r) => r.start.offset)), end: Math.max(...spans.map((r) => r.end.offset)) };
+    let start = Infinity;
+    let end = -Infinity;
+    for (const d of [...early, ...builder.diagnostics.filter(isMissingBrace)]) {
+      if (d.range.start.offset < start) start = d.range.start.offset;
+      if (d.range.end.offset > end) end = d.range.end.offset;
+    }
+    if (start <= end) state.dirty = { start, end };
   }
   // Lexed again when asked (the language server only): keeping every file's tokens alive until
   // then would hold most of a workspace check's memory, and lexing one file takes a millisecond.
