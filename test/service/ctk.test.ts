@@ -15,7 +15,7 @@ import { projectRoot } from '../../compiler/project-root.js';
 import { serveCommand } from '../../service/serve.js';
 import { Capture } from '../runtime/harness.js';
 
-const KIT = join(projectRoot(), '..', 'shared', 'reference', 'tmf', 'ctk', 'tmf622-v4');
+const KIT = join(projectRoot(), 'test', 'fixtures', 'tmf', 'ctk', 'tmf622-v4');
 
 interface CtkConfig {
   url: string;

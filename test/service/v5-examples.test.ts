@@ -1,4 +1,4 @@
-// TMF622 v5's example requests (../shared/reference/tmf/tmf622/v5/examples/, unchanged) sent to
+// TMF622 v5's example requests (test/fixtures/tmf/tmf622-v5/examples/, copied unchanged) sent to
 // o2a's v4 API, each at the operation it illustrates: accepted, or refused with the precise reason
 // (status, field, message). v5 changed shapes v4 defines (externalId an array, relatedParty's
 // partyOrPartyRole, ...): the v4 schema at the edge names the first of them. The event examples
@@ -10,7 +10,7 @@ import { projectRoot } from '../../compiler/project-root.js';
 import { storesUnderTest } from '../runtime/harness.js';
 import { orderBody, PO, rowCounts, startService, type ServiceUnderTest } from './service-harness.js';
 
-const EXAMPLES = join(projectRoot(), '..', 'shared', 'reference', 'tmf', 'tmf622', 'v5', 'examples');
+const EXAMPLES = join(projectRoot(), 'test', 'fixtures', 'tmf', 'tmf622-v5', 'examples');
 const example = (name: string): string => readFileSync(join(EXAMPLES, name), 'utf8');
 
 interface Case {
