@@ -98,11 +98,16 @@ function summarizeErrors(errors: CompileFailure): string {
   return errors.length > 1 ? `${first} (and ${errors.length - 1} more)` : first;
 }
 
-/** The plan without what identifies a build (hash, source, catalog, version, template provenance). */
+/**
+ * The plan without what identifies a build (hash, source, catalog, version, template provenance)
+ * and without the order its steps are written in: the steps run by their dependencies, so two
+ * plans that differ only in that order behave the same.
+ */
 function behaviour(plan: CompiledPlan): string {
   const { hash: _h, source: _s, catalog: _c, planVersion: _v, ...rest } = plan;
   if (rest.kind === 'bundle') return canonicalJson({ ...rest, items: rest.items.map(({ planHash: _p, ...item }) => item) });
-  return canonicalJson({ ...rest, steps: rest.steps.map(({ template: _t, ...step }) => step) });
+  const steps = rest.steps.map(({ template: _t, ...step }) => step).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return canonicalJson({ ...rest, steps });
 }
 
 // Cancellation strictness: stop < compensate < compensate with approval < reject.
@@ -249,15 +254,23 @@ export const diffRules: readonly DiffRule[] = [
   {
     id: 'no-behaviour-change',
     level: 'safe',
-    purpose: 'The plan\'s source file or catalog snapshot content changed (comments, docs, layout, another plan of the file) but the plan\'s behaviour did not.',
+    // The one rule for "did this plan change": a plan whose compiled hash changed is always reported
+    // (sagas are pinned by hash), by the rules that name what changed or, when its behaviour is the
+    // same, by this one; a plan whose hash did not change never is.
+    purpose: 'The plan\'s compiled hash changed but not its behaviour: its source file changed (comments, docs, layout, the order of its steps, another plan or bundle of the file) or its catalog snapshot\'s content did.',
     check: (pair) => {
       const b = both(pair);
       if (!b || b[0].hash === b[1].hash || behaviour(b[0]) !== behaviour(b[1])) return [];
       const [p, c] = b;
       if (p.planVersion !== c.planVersion || p.catalog.id !== c.catalog.id || p.catalog.version !== c.catalog.version) return [];
-      if (p.source.sha256 === c.source.sha256 && p.catalog.sha256 === c.catalog.sha256) return [];
-      const what = p.source.sha256 !== c.source.sha256 ? 'source file' : 'catalog snapshot';
-      return [draft(null, what === 'source file' ? 'source' : 'catalog.sha256', null, null, `its ${what} changed, but sagas in flight and new orders run exactly the same steps and policies`)];
+      if (p.source.sha256 !== c.source.sha256 || p.catalog.sha256 !== c.catalog.sha256) {
+        const what = p.source.sha256 !== c.source.sha256 ? 'source file' : 'catalog snapshot';
+        return [draft(null, what === 'source file' ? 'source' : 'catalog.sha256', null, null, `its ${what} changed, but sagas in flight and new orders run exactly the same steps and policies`)];
+      }
+      // Otherwise what changed is the order of steps or, for a bundle, the hash of an item's plan.
+      return [draft(null, p.kind === 'bundle' ? 'items.planHash' : 'steps', null, null, p.kind === 'bundle'
+        ? 'the compiled hash of an item\'s plan changed (reported on that plan), but the bundle decomposes and completes the same'
+        : 'its steps are listed in another order, but they run by their dependencies exactly as before')];
     },
   },
 
