@@ -8,7 +8,10 @@
 // commercially pending, a revenue-assurance alert is raised, readiness is retried by the step's
 // retry policy (database timers), then by reconciliation (`product-active-billing-missing`) until
 // billing confirms it.
-import type { CompiledSinglePlan, CompiledStep } from '../../compiler/emit/schema.js';
+// A bundle's own billing policy (`billing ...` in the bundle) is the policy of every item under it:
+// its trigger and whether it blocks completion replace those of the items' own plans (policyOf);
+// a bundle without one leaves each item to its plan's.
+import type { BillingPolicy, CompiledSinglePlan, CompiledStep } from '../../compiler/emit/schema.js';
 import { backoffMs, later, type Ctx, type Engine } from './engine.js';
 import type { SagaRow, SagaStepRow } from './unit-of-work.js';
 
@@ -26,9 +29,26 @@ export type SignalResult =
 export class Billing {
   constructor(private readonly engine: Engine) {}
 
-  /** Whether the plan's billing trigger has occurred for this saga; when not, the saga waits for it (recorded once). */
+  /**
+   * The billing policy a saga follows: that of the nearest bundle above its item that has one,
+   * else its own plan's.
+   */
+  policyOf(ctx: Ctx, saga: SagaRow): BillingPolicy | null {
+    const { uow } = ctx;
+    const seen = new Set<string>();
+    let item = uow.item(saga.productOrderId, saga.productOrderItemId);
+    while (item?.parentItemId && !seen.has(item.parentItemId)) {
+      seen.add(item.parentItemId);
+      item = uow.item(saga.productOrderId, item.parentItemId);
+      const plan = item?.planHash ? uow.plans.get(item.planHash) : undefined;
+      if (plan?.kind === 'bundle' && plan.billing) return plan.billing;
+    }
+    return this.engine.planOf(ctx, saga).billing;
+  }
+
+  /** Whether the billing trigger has occurred for this saga; when not, the saga waits for it (recorded once). */
   triggered(ctx: Ctx, saga: SagaRow, plan: CompiledSinglePlan, step: SagaStepRow): boolean {
-    const billing = plan.billing;
+    const billing = this.policyOf(ctx, saga);
     if (!billing || billing.trigger === 'acceptance') return true;
     const { uow } = ctx;
     if (billing.trigger === 'activation') {

@@ -1137,8 +1137,10 @@ export class Engine {
   }
 
   private isNonBlockingBilling(ctx: Ctx, saga: SagaRow, planStep: CompiledStep): boolean {
-    const billing = this.planOf(ctx, saga).billing;
-    return planStep.kind === 'billing_trigger' && billing !== null && !billing.blocksCompletion;
+    if (planStep.kind !== 'billing_trigger') return false;
+    // The policy of a bundle above the item, if it has one (billing.ts), else the plan's.
+    const billing = this.billing.policyOf(ctx, saga);
+    return billing !== null && !billing.blocksCompletion;
   }
 
   /** @internal */

@@ -2,7 +2,7 @@
 // the system of record. Customer status comes from the plan's status mapping, never the internal state.
 // `customerVisibleStatus` is the only field meant for the customer (§23); everything else in the
 // view is for the operator: the internal state, steps, fallout, and why an order was rejected.
-import type { CompiledPlan, CompiledSinglePlan } from '../../compiler/emit/schema.js';
+import type { CompiledBundle, CompiledPlan, CompiledSinglePlan } from '../../compiler/emit/schema.js';
 import type { PlanRegistry } from '../engine/plans.js';
 import { iso, parseJson } from '../store/sql.js';
 import type { Queryable } from '../store/store.js';
@@ -222,19 +222,26 @@ export async function projectOrder(db: Queryable, registry: PlanRegistry, produc
   const heldSaga = [...sagas.values()].find((s) => s.state === 'HELD');
   const firstPlan = [...plans.values()].find((p): p is CompiledSinglePlan => p.kind === 'plan');
   const statusPlan = blocking?.plan ?? firstPlan;
-  const customerVisibleStatus = (await bundleStatus(db, registry, productOrderId, orderState))
+  const bundles = await bundlesOf(db, registry, productOrderId);
+  const customerVisibleStatus = orderBundleStatus(bundles, orderState, heldSaga?.itemId ?? null)
     ?? customerStatus(statusPlan, orderState, blocking, heldSaga);
   const rejectionReasons = orderState === 'rejected' ? await reasonsOf(db, productOrderId, reasons) : null;
   const failures = [...sagas.values()].filter((s) => s.state === 'FAILED' && s.failed !== null)
     .map((s) => ({ itemId: s.itemId, sagaId: s.id, ...(s.failed as NonNullable<SagaFold['failed']>) }));
-  const itemViews = [...items].map(([id, state]) => {
+  const ownViews = [...items].map(([id, state]) => {
     const saga = [...sagas.values()].find((s) => s.itemId === id);
     const plan = saga ? plans.get(saga.planHash) : undefined;
+    // An item of a bundle: the bundle's `<item> <state>` text first; a bundle item: the bundle's own.
+    const bundleText = bundles.itemStatus(id, state);
     return {
       id, state, sagaId: saga?.id ?? null, sagaState: saga?.state ?? null, planId: plan?.planId ?? null,
-      customerStatus: itemCustomerStatus(saga, plan, state), billingReadiness: billingReadiness(saga, plan),
+      customerStatus: bundleText ?? itemCustomerStatus(saga, plan, state), billingReadiness: billingReadiness(saga, plan),
     };
   });
+  // A bundle item's billing readiness: that of the items under it (§20: billing is item-aware).
+  const itemViews = ownViews.map((view) => (bundles.isBundle(view.id)
+    ? { ...view, billingReadiness: bundleReadiness(bundles.descendants(view.id).map((id) => ownViews.find((v) => v.id === id)?.billingReadiness ?? null)) }
+    : view));
   return {
     correlationId: trail[0]?.correlationId ?? '',
     productOrderId,
@@ -348,20 +355,91 @@ function customerStatus(
   return find(null, 'received') ?? DEFAULT_TEXT[orderState] ?? 'In progress';
 }
 
+/** The order's bundles: which items are bundles, which bundle item each item under one is. */
+interface OrderBundles {
+  isBundle(itemId: string): boolean;
+  /** The items under a bundle item (all levels). */
+  descendants(itemId: string): string[];
+  /** The bundle's `status` text for an item: a bundle item's own entries, an item's `<name> <state>` in its bundle; null: none. */
+  itemStatus(itemId: string, state: string): string | null;
+  /** The single bundle the order is (its only top item), and the name of an item in it. */
+  top: CompiledBundle | null;
+  nameIn(itemId: string): string | null;
+}
+
+const BUNDLE_STATE: Record<string, string> = {
+  acknowledged: 'received', pending: 'received', completed: 'completed', held: 'held', failed: 'failed', cancelled: 'cancelled',
+  assessingCancellation: 'cancelling', pendingCancellation: 'cancelling',
+};
+
+async function bundlesOf(db: Queryable, registry: PlanRegistry, productOrderId: string): Promise<OrderBundles> {
+  const rows = await db.query<{ id: string; parent_item_id: string | null; plan_hash: string | null }>(
+    'SELECT id, parent_item_id, plan_hash FROM product_order_item WHERE product_order_id = $1', [productOrderId]);
+  const bundleOf = new Map<string, CompiledBundle>();
+  for (const row of rows) {
+    if (!row.plan_hash) continue;
+    const plan = await registry.get(db, row.plan_hash).catch(() => null);
+    if (plan?.kind === 'bundle') bundleOf.set(row.id, plan);
+  }
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  /** An item's name in the bundle right above it: the bundle entry its plan is pinned to. */
+  const nameIn = (itemId: string): string | null => {
+    const row = byId.get(itemId);
+    const bundle = row?.parent_item_id ? bundleOf.get(row.parent_item_id) : undefined;
+    return bundle?.items.find((e) => e.planHash === row?.plan_hash)?.name ?? null;
+  };
+  const descendants = (itemId: string): string[] => rows.filter((r) => r.parent_item_id === itemId).flatMap((r) => [r.id, ...descendants(r.id)]);
+  const tops = rows.filter((r) => r.parent_item_id === null);
+  return {
+    isBundle: (itemId) => bundleOf.has(itemId),
+    descendants,
+    top: tops.length === 1 ? bundleOf.get(tops[0]?.id as string) ?? null : null,
+    nameIn,
+    itemStatus(itemId, state) {
+      const own = bundleOf.get(itemId);
+      if (own) {
+        const text = own.statusMapping.find((m) => m.step === null && m.state === (BUNDLE_STATE[state] ?? (state === 'inProgress' ? 'received' : state)))?.text;
+        return text ?? DEFAULT_TEXT[state] ?? 'In progress';
+      }
+      const parent = byId.get(itemId)?.parent_item_id;
+      const bundle = parent ? bundleOf.get(parent) : undefined;
+      const name = nameIn(itemId);
+      const mapped = BUNDLE_STATE[state];
+      if (!bundle || !name || !mapped) return null;
+      return bundle.statusMapping.find((m) => m.step === name && m.state === mapped)?.text ?? null;
+    },
+  };
+}
+
 /**
- * An order of one bundle: the bundle's own `status` mapping for where the whole order is
- * (completed, failed, cancelled, being cancelled); null when it has no entry for that, or the
- * order is no single bundle (then the item's plan speaks, as for any order).
+ * An order of one bundle: the bundle's own `status` mapping for where the whole order is (received
+ * before fulfillment starts, held: the held item's `<name> held` else `held`, completed, failed,
+ * cancelled, being cancelled); null when it has no entry for that, or the order is no single
+ * bundle (then the item's plan speaks, as for any order; in progress it always does).
  */
-async function bundleStatus(db: Queryable, registry: PlanRegistry, productOrderId: string, orderState: string): Promise<string | null> {
-  const state = orderState === 'assessingCancellation' || orderState === 'pendingCancellation' ? 'cancelling' : orderState;
-  if (!['completed', 'failed', 'cancelled', 'cancelling'].includes(state)) return null;
-  const top = await db.query<{ plan_hash: string | null }>(
-    'SELECT plan_hash FROM product_order_item WHERE product_order_id = $1 AND parent_item_id IS NULL', [productOrderId]);
-  if (top.length !== 1 || !top[0]?.plan_hash) return null;
-  const plan = await registry.get(db, top[0].plan_hash).catch(() => null);
-  if (plan?.kind !== 'bundle') return null;
-  return plan.statusMapping.find((m) => m.step === null && m.state === state)?.text ?? null;
+function orderBundleStatus(bundles: OrderBundles, orderState: string, heldItemId: string | null): string | null {
+  const bundle = bundles.top;
+  if (!bundle || orderState === 'inProgress') return null;
+  const state = BUNDLE_STATE[orderState];
+  if (!state) return null;
+  const find = (step: string | null) => bundle.statusMapping.find((m) => m.step === step && m.state === state)?.text;
+  if (state === 'held') {
+    const name = heldItemId ? bundles.nameIn(heldItemId) : null;
+    return (name ? find(name) : undefined) ?? find(null) ?? null;
+  }
+  return find(null) ?? null;
+}
+
+const READINESS_ORDER: BillingReadiness[] = ['failed', 'retrying', 'awaiting-trigger', 'not-started', 'requested', 'confirmed', 'cancelled'];
+
+/**
+ * A bundle item's billing readiness from its items': null when none has any; confirmed when every
+ * one not cancelled is; else the one furthest from confirmed (failed first).
+ */
+function bundleReadiness(of: (BillingReadiness | null)[]): BillingReadiness | null {
+  const known = of.filter((r): r is BillingReadiness => r !== null);
+  if (known.length === 0) return null;
+  return READINESS_ORDER.find((r) => known.includes(r)) ?? null;
 }
 
 /** An item's customer status: its plan's mapping for where its own saga is (a bundle item: the defaults). */
