@@ -2,7 +2,11 @@
 // and step (service order and its item, reservation, activation command, work order, appointment,
 // customer) where those exist; kept with the outbox row (migration 016), relayed with the envelope,
 // shown in the audit trail and by `o2a events`, and an order is found by any of them.
-import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { main } from '../../cli/main.js';
 import type { CompiledPlan } from '../../compiler/emit/schema.js';
 import { approvals } from '../../runtime/engine/cancellation.js';
 import { SERVICE_ORDER_OWNER } from '../../runtime/engine/envelope-refs.js';
@@ -12,7 +16,7 @@ import { orderOfRef, orderTrail } from '../../runtime/projection/read-model.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import { parseJson } from '../../runtime/store/sql.js';
 import type { Store } from '../../runtime/store/store.js';
-import { disposeRuntime, homeFiberOrder, newRuntime, one, samplePlans, storesUnderTest } from './harness.js';
+import { Capture, disposeRuntime, homeFiberOrder, newRuntime, one, samplePlans, storesUnderTest } from './harness.js';
 
 const stores = await storesUnderTest();
 const plans = await samplePlans();
@@ -137,5 +141,38 @@ describe.each(stores)('envelope ids (§9) on $name', (storeUnderTest) => {
     expect(replyTo(command, { type: 'ActivationSucceeded', payload: {} }, new Date(0)).refs).toEqual({ serviceOrderId: 's-1', activationCommandId: 'ac-1' });
     const { refs: _refs, ...bare } = command;
     expect('refs' in replyTo(bare, { type: 'ActivationSucceeded', payload: {} }, new Date(0))).toBe(false);
+  });
+});
+
+describe('o2a events by a §9 id (PGlite data folder)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'o2a-refs-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const o2a = async (...args: string[]) => {
+    const stdout = new Capture();
+    const stderr = new Capture();
+    const code = await main(['node', 'o2a', ...args, '--db', join(dir, 'db')], { stdout, stderr });
+    return { code, stdout: stdout.text, stderr: stderr.text };
+  };
+
+  it('given a work order id instead of an order id, prints the trail of its order; the ids under each message sent', async () => {
+    const planFile = join(dir, 'plan.json');
+    writeFileSync(planFile, JSON.stringify(plans.find((p) => p.planId === 'HomeFiber1G')));
+    const orderFile = join(dir, 'order.json');
+    writeFileSync(orderFile, JSON.stringify(homeFiberOrder('po-cli-r1')));
+    expect((await o2a('run', '--plan', planFile, '--order', orderFile, '--quiet')).code).toBe(0);
+    const asJson = await o2a('events', 'po-cli-r1', '--json');
+    const trail = JSON.parse(asJson.stdout) as { type: string; stepId: string | null; payload: Record<string, unknown> }[];
+    const done = trail.find((e) => e.type === 'StepStateChanged' && e.stepId === 'install' && e.payload.to === 'SUCCEEDED');
+    const workOrderId = String(done?.payload.externalRef);
+    expect(workOrderId).not.toBe('undefined');
+    const byWorkOrder = await o2a('events', workOrderId);
+    expect(byWorkOrder.code).toBe(0);
+    const lines = byWorkOrder.stdout.split('\n');
+    expect(lines[0]).toBe(`workOrderId ${workOrderId}: product order po-cli-r1`);
+    expect(lines[1]).toMatch(/^correlation /);
+    expect(lines.filter((l) => /^ {18}ids: serviceOrderId saga-/.test(l)).length).toBeGreaterThan(5);
+    // The same trail as by the order's id, after the line naming the order.
+    expect(lines.slice(1).join('\n')).toBe((await o2a('events', 'po-cli-r1')).stdout);
+    expect(await o2a('events', 'wo-nobody')).toEqual({ code: 1, stderr: '', stdout: 'error: no order wo-nobody\n' });
   });
 });
