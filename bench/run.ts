@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark of o2a, with the peer runtimes measured in the same run on the
-// same PostgreSQL. `npm run bench -- compiler runtime recovery service lsp` picks parts. Prints a Markdown report
+// same PostgreSQL. `npm run bench -- compiler runtime recovery service lsp startup` picks parts. Prints a Markdown report
 // (as pasted in the README) and writes the raw figures to out/bench.json.
 import { cpus, totalmem, loadavg } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { runPeerBench } from './runtime/peers.js';
 import { runLspBench } from './lsp/index.js';
 import { runRecoveryBench } from './recovery/index.js';
 import { runServiceBench } from './service/index.js';
+import { runStartupBench, type Figures } from './startup/index.js';
 
 const parts = new Set(process.argv.slice(2).filter((a) => !a.startsWith('-')));
 const want = (part: string) => parts.size === 0 || parts.has(part);
@@ -108,6 +109,28 @@ if (want('lsp')) {
     `| typing a new step (${l.typing.keystrokes} keystrokes): edit -> diagnostics | ${fixed(l.typing.diagnostics.medianMs)} ms | ${fixed(l.typing.diagnostics.p95Ms)} ms |`,
     '',
     `Server memory: ${fixed(l.rssMb, 0)} MB RSS (targets: diagnostics median < 30 ms, completion < 15 ms, memory < 200 MB).`,
+    '',
+  );
+}
+
+if (want('startup')) {
+  const s = await runStartupBench();
+  report.startup = s;
+  const cell = (f: Figures | null | undefined) => (f ? `${fixed(f.wallMs.min / 1000, 2)} / ${fixed(f.wallMs.median / 1000, 2)} s | ${fixed(f.cpuMs.median / 1000, 2)} s | ${fixed(f.peakRssMb.median, 0)} MB` : 'n/a | | ');
+  const loads = s.rows.flatMap((r) => [...(r.after?.load ?? []), ...(r.before?.load ?? [])]);
+  const p = s.postgres;
+  lines.push(
+    `Start-up on the embedded store (PGlite), each a fresh process, ${s.runs} runs (load average ${fixed(Math.min(...loads))} to ${fixed(Math.max(...loads))} during them)${s.beforeRoot ? `, alternating with the checkout at ${s.beforeRoot} (before)` : ''}:`,
+    '',
+    s.beforeRoot
+      ? '| measure | before: wall min / median | CPU | peak RSS | after: wall min / median | CPU | peak RSS |'
+      : '| measure | wall min / median | CPU (median) | peak RSS (median) |',
+    s.beforeRoot ? '|---|---|---|---|---|---|---|' : '|---|---|---|---|',
+    ...s.rows.map((r) => (s.beforeRoot ? `| ${r.measure} | ${cell(r.before)} | ${cell(r.after)} |` : `| ${r.measure} | ${cell(r.after)} |`)),
+    '',
+    p.skipped
+      ? `PostgreSQL from binaries, side by side: skipped (${p.skipped}).`
+      : `PostgreSQL from binaries, side by side: initdb + server started ${fixed((p.createMs ?? 0) / 1000, 2)} s; started again on its cluster ${fixed((p.startMs ?? 0) / 1000, 2)} s; connect + 1 query ${fixed(p.firstQueryMs, 0)} ms; ${fixed(p.pssMb, 0)} MB (PSS of its processes, one client).`,
     '',
   );
 }

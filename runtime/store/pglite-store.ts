@@ -1,7 +1,8 @@
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
 import { quoteIdent, type Queryable, type Store } from './store.js';
+import { dropTemplate, isNewDataDir, makeTemplate, readTemplate, saveTemplate, templateBlob, TEMPLATE_INITDB_PARAMS, templatePath, writeTemplate } from './pglite-template.js';
 
 interface Transactional {
   query<R>(sql: string, params?: unknown[]): Promise<{ rows: R[] }>;
@@ -59,6 +60,57 @@ export function incompleteDataDir(dataDir: string): string | null {
   return null;
 }
 
+/**
+ * How PGlite is started: its defaults, with 16 MB of shared buffers instead of the 128 MB its
+ * initdb writes into postgresql.conf. PostgreSQL zeroes its shared memory at start: with 128 MB
+ * that is a good part of the start's CPU and 120 MB of RSS. Pages not in the buffers are read
+ * back from the data folder (the OS's page cache) or PGlite's in-memory files.
+ */
+export const PGLITE_START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
+
+/**
+ * A started PGlite: on a data folder (`dataDir`) or in memory. A new cluster (memory, or a
+ * missing or empty folder) is the cached template of a fresh cluster when there is one
+ * (pglite-template.ts), else made by PGlite's initdb, which then fills the cache.
+ */
+export async function startPglite(dataDir?: string): Promise<PGlite> {
+  const options: PGliteOptions = { startParams: PGLITE_START_PARAMS };
+  const path = templatePath();
+  if (!dataDir) {
+    const template = await templateBlob(path);
+    if (template) {
+      try {
+        const db = new PGlite({ ...options, loadDataDir: template });
+        await db.waitReady;
+        return db;
+      } catch {
+        dropTemplate(path);
+      }
+    }
+    const db = new PGlite({ ...options, initDbStartParams: TEMPLATE_INITDB_PARAMS });
+    await db.waitReady;
+    if (path) await saveTemplate(db, path);
+    return db;
+  }
+  if (path && isNewDataDir(dataDir)) {
+    const template = readTemplate(path) ?? await makeTemplate(PGlite, options);
+    if (template && writeTemplate(template, dataDir)) {
+      try {
+        const db = new PGlite(dataDir, options);
+        await db.waitReady;
+        return db;
+      } catch {
+        // The cluster written this moment does not start: no order can be in it.
+        dropTemplate(path);
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    }
+  }
+  const db = new PGlite(dataDir, options);
+  await db.waitReady;
+  return db;
+}
+
 export async function openPgliteStore(dataDir: string | undefined, schema: string): Promise<Store> {
   const missing = dataDir ? incompleteDataDir(dataDir) : null;
   if (dataDir && missing) {
@@ -66,9 +118,7 @@ export async function openPgliteStore(dataDir: string | undefined, schema: strin
       `PGlite data folder ${dataDir} is incomplete (${missing} missing): its creation was interrupted; no order is in it: delete it and run again`,
     ), { code: 'O2A_PGLITE_INCOMPLETE' });
   }
-  const db = dataDir ? new PGlite(dataDir) : new PGlite();
-  await db.waitReady;
-  return pgliteStoreOn(db, schema, true);
+  return pgliteStoreOn(await startPglite(dataDir), schema, true);
 }
 
 /** A store over an existing instance, in its own schema (created if missing). */

@@ -2,7 +2,7 @@
 // the local PostgreSQL when reachable (a schema per test in the `test` database).
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import type { CompiledPlan } from '../../compiler/emit/schema.js';
 import { expect } from 'vitest';
@@ -16,7 +16,7 @@ import { projectOrder } from '../../runtime/projection/read-model.js';
 import { Runtime } from '../../runtime/runtime.js';
 import { migrate } from '../../runtime/store/migrate.js';
 import { openPgStore } from '../../runtime/store/pg-store.js';
-import { pgliteStoreOn } from '../../runtime/store/pglite-store.js';
+import { pgliteStoreOn, startPglite } from '../../runtime/store/pglite-store.js';
 import type { Store } from '../../runtime/store/store.js';
 import { compileSamplePlans } from '../../runtime/cli-commands.js';
 
@@ -27,7 +27,8 @@ export interface StoreUnderTest {
   open(): Promise<Store>;
 }
 
-let sharedPglite: PGlite | null = null;
+/** The file's PGlite, started as the CLI starts it (a new cluster from the cached template: pglite-template.ts). */
+let sharedPglite: Promise<PGlite> | null = null;
 
 async function postgresReachable(): Promise<string | null> {
   const url = new URL(PG_URL);
@@ -56,8 +57,8 @@ export async function storesUnderTest(): Promise<StoreUnderTest[]> {
   const stores: StoreUnderTest[] = [{
     name: 'pglite',
     open: async () => {
-      sharedPglite ??= new PGlite();
-      return pgliteStoreOn(sharedPglite, `t_${randomUUID().slice(0, 8)}`);
+      sharedPglite ??= startPglite();
+      return pgliteStoreOn(await sharedPglite, `t_${randomUUID().slice(0, 8)}`);
     },
   }];
   const why = await postgresReachable();
