@@ -59,6 +59,7 @@ function externalPackages() {
 export async function buildBundle() {
   const esbuild = await import('esbuild');
   const dir = `build-${Date.now().toString(36)}-${process.pid}`;
+  // esbuild's service process is stopped once built: the command that rebuilt runs alone after.
   const result = await esbuild.build({
     absWorkingDir: root,
     entryPoints: { main: entry },
@@ -73,7 +74,7 @@ export async function buildBundle() {
     metafile: true,
     logLevel: 'silent',
     chunkNames: 'chunk-[hash]',
-  });
+  }).finally(() => esbuild.stop());
   const inputs = { 'package.json': stamp('package.json'), 'node_modules/esbuild/package.json': stamp('node_modules/esbuild/package.json') };
   for (const file of Object.keys(result.metafile.inputs)) inputs[file] = stamp(file);
   const tmp = join(dist, `current.${process.pid}.json`);
