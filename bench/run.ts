@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark of o2a, with the peer runtimes measured in the same run on the
-// same PostgreSQL. `npm run bench -- compiler runtime recovery service lsp startup` picks parts. Prints a Markdown report
+// same PostgreSQL. `npm run bench -- compiler runtime recovery service lsp startup orders` picks parts. Prints a Markdown report
 // (as pasted in the README) and writes the raw figures to out/bench.json.
 import { cpus, totalmem, loadavg } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { runLspBench } from './lsp/index.js';
 import { runRecoveryBench } from './recovery/index.js';
 import { runServiceBench } from './service/index.js';
 import { runStartupBench, type Figures } from './startup/index.js';
+import { runOrdersBench } from './orders/index.js';
 
 const parts = new Set(process.argv.slice(2).filter((a) => !a.startsWith('-')));
 const want = (part: string) => parts.size === 0 || parts.has(part);
@@ -131,6 +132,20 @@ if (want('startup')) {
     p.skipped
       ? `PostgreSQL from binaries, side by side: skipped (${p.skipped}).`
       : `PostgreSQL from binaries, side by side: initdb + server started ${fixed((p.createMs ?? 0) / 1000, 2)} s; started again on its cluster ${fixed((p.startMs ?? 0) / 1000, 2)} s; connect + 1 query ${fixed(p.firstQueryMs, 0)} ms; ${fixed(p.pssMb, 0)} MB (PSS of its processes, one client).`,
+    '',
+  );
+}
+
+if (want('orders')) {
+  const o = await runOrdersBench();
+  report.orders = o;
+  lines.push(
+    `One large order, Home Fiber items (default characteristics), each size a fresh process, simulated components answering at once:`,
+    '',
+    `| store | ${o.sizes.map((n) => `${n} item${n === 1 ? '' : 's'}`).join(' | ')} | per item at ${o.sizes.at(-1)} / at 100 |`,
+    `|---|${o.sizes.map(() => '---').join('|')}|---|`,
+    ...o.stores.map((s) => (s.skipped ? `| ${s.store} | skipped: ${s.skipped} |`
+      : `| ${s.store} | ${s.figures.map((f) => `${fixed(f.ms / 1000, 1)} s, ${fixed(f.msPerItem, 1)} ms/item, ${fixed(f.peakRssMb, 0)} MB`).join(' | ')} | ${fixed(s.ratio5000to100, 2)} (goal 1.5) |`)),
     '',
   );
 }
