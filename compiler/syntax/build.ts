@@ -331,6 +331,12 @@ export class AstBuilder {
   private planMember(node: CstNode): A.PlanMember | undefined {
     switch (node.name) {
       case 'step': return this.step(node);
+      case 'misspeltStep': {
+        const word = tokenOf(node, 'misspelt')!;
+        const range = this.tokenRange(word);
+        this.report(SyntaxCode.unexpectedToken, range, `expected a plan member, found '${word.image}'`, "did you mean 'step'?", { title: "Replace with 'step'", text: 'step' });
+        return this.step(node);
+      }
       case 'defaults': return { kind: 'Defaults', properties: this.properties(nodeOf(node, 'propertyBlock'), 'the defaults'), range: this.nodeRange(node, 0) };
       case 'billing': return this.billing(node);
       case 'cancel': return this.cancel(node);

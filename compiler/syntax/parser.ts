@@ -11,6 +11,7 @@ import { CstParser, EOF, tokenMatcher, type CstNode, type ParserMethod, type DSL
 import * as T from './tokens.js';
 import { syntaxErrorMessages } from './messages.js';
 import { maxExpressionNesting } from './ast.js';
+import { closestMatch } from '../diagnostics/suggest.js';
 
 const { Kw } = T;
 
@@ -31,6 +32,10 @@ const operatorLabel = { LABEL: 'operator' } as const;
 const segmentLabel = { LABEL: 'segment' } as const;
 const phaseLabel = { LABEL: 'phase' } as const;
 const actionLabel = { LABEL: 'action' } as const;
+
+const misspeltLabel = { LABEL: 'misspelt' } as const;
+const stepLabel = { LABEL: 'step' } as const;
+const stepWord = ['step'] as const;
 
 const slotLabels: Record<string, { LABEL: string }> = {};
 
@@ -131,6 +136,7 @@ class O2aParser extends CstParser {
       case 'plan':
         return (
           (this.is(1 + skip, Kw.step) && this.is(2 + skip, T.Name) && (this.is(3 + skip, T.Colon) || this.is(3 + skip, Kw.from))) ||
+          (this.withStrays && this.misspeltStepAhead(skip)) ||
           (this.is(1 + skip, Kw.billing) && this.is(2 + skip, Kw.starts)) ||
           (this.isAny(1 + skip, blockKeywords) && this.is(2 + skip, T.LCurly)) ||
           (this.is(1 + skip, Kw.amend) && this.is(2 + skip, T.Name) && this.is(3 + skip, T.LCurly)) ||
@@ -155,6 +161,13 @@ class O2aParser extends CstParser {
       case 'status':
         return this.is(1 + skip, T.Name) && (this.is(2 + skip, T.Colon) || (this.is(2 + skip, T.Name) && this.is(3 + skip, T.Colon)));
     }
+  }
+
+  /** `stpe verify:` or `stpe verify from`: a misspelt `step` (a lower-case word one or two edits away) starting a step. */
+  private misspeltStepAhead(skip: number): boolean {
+    if (!this.is(1 + skip, T.Identifier) || !this.is(2 + skip, T.Name) || !(this.is(3 + skip, T.Colon) || this.is(3 + skip, Kw.from))) return false;
+    const word = this.LA(1 + skip).image;
+    return T.couldBeMisspeltKeyword(word) && closestMatch(word, stepWord) === 'step';
   }
 
   private looksLikePropertyStart(): boolean {
@@ -368,6 +381,7 @@ class O2aParser extends CstParser {
     this.declarationHead(Kw.plan);
     this.MANY((this.planMembers ??= this.block('plan', [
       { ALT: () => this.SUBRULE(this.step) },
+      this.withStrays ? { GATE: () => this.misspeltStepAhead(0), ALT: () => this.SUBRULE(this.misspeltStep, stepLabel) } : undefined,
       { ALT: () => this.SUBRULE(this.defaults) },
       { ALT: () => this.SUBRULE(this.billing) },
       { ALT: () => this.SUBRULE(this.cancel) },
@@ -411,6 +425,17 @@ class O2aParser extends CstParser {
 
   step = this.RULE('step', () => {
     this.CONSUME(Kw.step);
+    this.stepBody();
+  });
+
+  /** `stpe verify: verification ...`: a step whose keyword is misspelt, read as a step (the AST builder reports the word). */
+  misspeltStep = this.RULE('misspeltStep', () => {
+    this.CONSUME(T.Identifier, misspeltLabel);
+    this.stepBody();
+  });
+
+  /** What follows `step`: called inside the `step` and `misspeltStep` rules, so its tokens stay their children. */
+  private stepBody(): void {
     this.slot(10, this.declName, 'declName');
     this.OR((this.stepAlts ??= [
       {
@@ -433,7 +458,7 @@ class O2aParser extends CstParser {
       // its comma missing (the AST builder reports it), not the end of the step.
       this.MANY((this.afterList ??= {
         MAX_LOOKAHEAD: 1,
-        GATE: () => this.is(1, T.Comma) || (this.withStrays && this.is(1, T.Identifier)),
+        GATE: () => this.is(1, T.Comma) || (this.withStrays && this.is(1, T.Identifier) && !this.misspeltStepAhead(0)),
         DEF: () => {
           this.OPTION4(() => this.CONSUME(T.Comma));
           this.slot(14, this.stepRef, 'stepRef');
@@ -441,7 +466,7 @@ class O2aParser extends CstParser {
       }));
     });
     this.OPTION3(() => this.SUBRULE(this.propertyBlock));
-  });
+  }
 
   defaults = this.RULE('defaults', () => {
     this.CONSUME(Kw.defaults);

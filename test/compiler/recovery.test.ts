@@ -40,6 +40,15 @@ describe('recovery', () => {
     expect(applyEdits(text, diagnostics[0]!.fixes![0]!.edits)).toBe(homeFiber);
   });
 
+  it('a misspelt step keyword: one error with its fix, the step kept (its references still bind)', () => {
+    const { text, diagnostics, lines } = check([['step verify: verification', 'stpe verify: verification']]);
+    expect(lines).toEqual(["27:3 O2A0004 expected a plan member, found 'stpe'"]);
+    expect(applyEdits(text, diagnostics[0]!.fixes![0]!.edits)).toBe(homeFiber);
+    // Right after an `after` list, it is not taken for a step name missing its comma.
+    expect(check([['step verify: verification', 'stpe verify: verification'], ['  step inventory', '  step extra: verification after network\n  step inventory']]).lines)
+      .toEqual(["27:3 O2A0004 expected a plan member, found 'stpe'"]);
+  });
+
   it('a missing colon in a step head: one error', () => {
     expect(check([['step install: work_order', 'step install work_order']]).lines).toEqual([
       "20:16 O2A0004 expected ':' or 'from' after the step name 'install', found 'work_order'",

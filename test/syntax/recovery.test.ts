@@ -62,12 +62,12 @@ describe('error recovery', () => {
     expect(d.fixes?.[0]?.edits[0]?.newText).toBe('timeout');
   });
 
-  it('loses only the misspelt step when the step keyword is misspelt', () => {
+  it('keeps the step when the step keyword is misspelt', () => {
     const r = parse(example.replace('step install_slot: appointment', 'stpe install_slot: appointment'), 'r.o2a');
     expect(r.diagnostics).toHaveLength(1);
     expect(r.diagnostics[0]!.help).toBe("did you mean 'step'?");
     expect(stepNames(example.replace('step install_slot: appointment', 'stpe install_slot: appointment'))).toEqual(
-      ['internet', 'ont', 'router', 'install', 'network', 'verify', 'inventory', 'billing', 'notify'],
+      ['internet', 'ont', 'router', 'install_slot', 'install', 'network', 'verify', 'inventory', 'billing', 'notify'],
     );
   });
 
