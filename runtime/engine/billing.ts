@@ -14,6 +14,7 @@
 import type { BillingPolicy, CompiledSinglePlan, CompiledStep } from '../../compiler/emit/schema.js';
 import { backoffMs, later, type Ctx, type Engine } from './engine.js';
 import type { SagaRow, SagaStepRow } from './unit-of-work.js';
+import { unstorable } from '../store/text.js';
 
 export const SIGNALS = ['customer-accepted', 'first-usage'] as const;
 export type Signal = (typeof SIGNALS)[number];
@@ -151,6 +152,10 @@ export class Billing {
   async signal(input: SignalInput): Promise<SignalResult> {
     if (typeof input?.productOrderId !== 'string' || input.productOrderId.trim() === '') {
       return { ok: false, code: 'invalid', field: 'productOrderId', problem: 'productOrderId: a product order id is required' };
+    }
+    for (const [field, value] of [['productOrderId', input.productOrderId], ['item', input.itemId]] as const) {
+      const bad = typeof value === 'string' ? unstorable(value) : null;
+      if (bad) return { ok: false, code: 'invalid', field, problem: `${field}: ${bad}` };
     }
     if (!(SIGNALS as readonly string[]).includes(input.signal)) {
       return { ok: false, code: 'invalid', field: 'signal', problem: `signal: unknown signal ${JSON.stringify(input.signal)}; expected one of ${SIGNALS.join(', ')}` };

@@ -85,6 +85,8 @@ describe.each(stores)('text PostgreSQL cannot store, on $name', (storeUnderTest)
     expect(await amend({ productOrderId: 'po-text-ok\u0000' })).toMatchObject({ ok: false, field: 'productOrderId' });
     expect(await runtime.engine.cancel({ productOrderId: 'po-text-ok', reason: 'bye\uDFFF' })).toMatchObject({ ok: false, code: 'invalid', field: 'reason' });
     expect(await runtime.engine.cancel({ productOrderId: 'po-text-ok\u0000' })).toMatchObject({ ok: false, code: 'invalid', field: 'productOrderId' });
+    expect(await runtime.engine.signal({ productOrderId: 'po-text-ok\u0000', signal: 'first-usage' })).toMatchObject({ ok: false, code: 'invalid', field: 'productOrderId' });
+    expect(await runtime.engine.signal({ productOrderId: 'po-text-ok', itemId: '1\uD800', signal: 'first-usage' })).toMatchObject({ ok: false, code: 'invalid', field: 'item' });
     expect(await runtime.engine.approve('ap-1', { by: 'x\u0000' })).toMatchObject({ ok: false, code: 'invalid', field: 'by' });
     expect(await runtime.engine.approve('ap-\u0000', { by: 'x' })).toMatchObject({ ok: false, code: 'invalid', field: 'approval' });
     expect(parseScenario({ steps: { install: { outcome: 'no_access', reason: 'gate\u0000' } } }))
