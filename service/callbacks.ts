@@ -18,7 +18,7 @@ import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifyPluginAsync, FastifyReply, FastifySchemaCompiler } from 'fastify';
 import { canonicalJson, sha256Hex } from '../compiler/hash.js';
-import { replyTo, type Envelope, type StepCommandPayload, type StepReplyPayload } from '../runtime/engine/messages.js';
+import { envelopeOfRow, replyTo, type Envelope, type StepCommandPayload, type StepReplyPayload } from '../runtime/engine/messages.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { iso, parseJson } from '../runtime/store/sql.js';
 import type { ServiceContext } from './context.js';
@@ -213,7 +213,7 @@ export class ComponentCallbacks {
         ? `commandId: ${input.commandId} is an earlier command of ${where}; it waits for the answer to ${String(current.message_id)}`
         : `commandId: ${input.commandId} is no command of ${where}`);
     }
-    const command = envelopeOf(current);
+    const command = envelopeOfRow(current);
     const payload = command.payload as StepCommandPayload;
     const success = input.status === route.succeeded;
     if (success) {
@@ -260,16 +260,6 @@ export class ComponentCallbacks {
   }
 }
 
-function envelopeOf(row: Record<string, unknown>): Envelope {
-  return {
-    messageId: String(row.message_id), kind: row.kind as Envelope['kind'], type: String(row.type), schemaVersion: Number(row.schema_version),
-    destination: String(row.destination), orderingKey: String(row.ordering_key), correlationId: String(row.correlation_id),
-    causationId: (row.causation_id as string | null) ?? null, productOrderId: String(row.product_order_id),
-    productOrderItemId: (row.product_order_item_id as string | null) ?? null, sagaId: (row.saga_id as string | null) ?? null,
-    stepId: (row.step_id as string | null) ?? null, idempotencyKey: (row.idempotency_key as string | null) ?? null,
-    payload: parseJson(row.payload) as Record<string, unknown>, createdAt: iso(row.created_at) as string,
-  };
-}
 
 function send(reply: FastifyReply, answer: Answer): FastifyReply {
   return reply.code(answer.status).type('application/json; charset=utf-8').send(answer.body);

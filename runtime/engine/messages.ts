@@ -1,6 +1,7 @@
 // The message envelope of §9: every command and event carries its correlation and causation, the
 // order/item/saga/step it concerns, and (commands) an idempotency key.
 import { randomUUID } from 'node:crypto';
+import { iso, parseJson } from '../store/sql.js';
 
 export const MESSAGE_SCHEMA_VERSION = 1;
 /** The fulfillment orchestrator's inbox. */
@@ -63,6 +64,20 @@ export function refsOfStored(value: unknown): EnvelopeRefs | undefined {
     if (typeof v === 'string' && v !== '') refs[name] = v;
   }
   return Object.keys(refs).length > 0 ? refs : undefined;
+}
+
+/** An outbox row (as read, or as `row_to_json` gives it) as the envelope it was written from, its §9 refs included. */
+export function envelopeOfRow(row: Record<string, unknown>): Envelope {
+  const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
+  const refs = refsOfStored(row.refs);
+  return {
+    messageId: String(row.message_id), kind: row.kind as Envelope['kind'], type: String(row.type), schemaVersion: Number(row.schema_version),
+    destination: String(row.destination), orderingKey: String(row.ordering_key), correlationId: String(row.correlation_id),
+    causationId: text(row.causation_id), productOrderId: String(row.product_order_id), productOrderItemId: text(row.product_order_item_id),
+    sagaId: text(row.saga_id), stepId: text(row.step_id), idempotencyKey: text(row.idempotency_key),
+    ...(refs ? { refs } : {}),
+    payload: (parseJson(row.payload) ?? {}) as Record<string, unknown>, createdAt: iso(row.created_at) as string,
+  };
 }
 
 export interface StepCommandPayload {

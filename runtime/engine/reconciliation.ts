@@ -30,7 +30,7 @@ import { iso, parseJson } from '../store/sql.js';
 import type { Queryable } from '../store/store.js';
 import { COMPENSATE_STEP, STEP_COMPENSATED, STEP_COMPENSATION_FAILED } from './cancellation.js';
 import { ORDER_ACCEPTED, type Ctx, type Engine } from './engine.js';
-import { ENGINE, refsOfStored, replyTo, type Envelope, type StepCommandPayload, type StepReplyPayload } from './messages.js';
+import { ENGINE, envelopeOfRow, replyTo, type Envelope, type StepCommandPayload, type StepReplyPayload } from './messages.js';
 import { UnitOfWork, type TimerKind } from './unit-of-work.js';
 
 export const MISMATCH_KINDS = [
@@ -258,7 +258,7 @@ export class Reconciler {
       if (stepKind === 'activation' && r.network_state !== 'ACTIVE') return;
       const kind: MismatchKind = stepKind === 'activation' ? 'activation-unknown-network-active'
         : stepKind === 'resource_reservation' ? 'resource-reserved-no-progress' : 'work-order-completed-not-updated';
-      const command = envelopeOf(parseJson(r.command) as Record<string, unknown>);
+      const command = envelopeOfRow(parseJson(r.command) as Record<string, unknown>);
       const reply = (parseJson(r.reply) ?? {}) as StepReplyPayload;
       const id = replies[i] as string;
       const seen = {
@@ -387,7 +387,7 @@ export class Reconciler {
           AND NOT EXISTS (SELECT 1 FROM saga s WHERE s.product_order_id = po.id AND s.state IN ('STARTED', 'HELD', 'COMPENSATING'))
           AND NOT EXISTS (SELECT 1 FROM outbox_pending p WHERE p.ordering_key = po.id)
         ORDER BY po.id`, [cutoff, ORDER_ACCEPTED]);
-    const accepted = rows.map((r) => (r.accepted ? envelopeOf(parseJson(r.accepted) as Record<string, unknown>) : null));
+    const accepted = rows.map((r) => (r.accepted ? envelopeOfRow(parseJson(r.accepted) as Record<string, unknown>) : null));
     const taken = await inboxHas(db, accepted.filter((m): m is Envelope => m !== null).map((m) => m.messageId));
     return rows.map((r, i) => {
       const sagas = (parseJson(r.sagas) ?? []) as { id: string; state: string }[];
@@ -681,15 +681,3 @@ async function inboxHas(db: Queryable, ids: string[]): Promise<Set<string>> {
   return new Set(rows.map((r) => r.message_id));
 }
 
-/** An outbox row (as `row_to_json` gives it) as the envelope it was written from. */
-function envelopeOf(o: Record<string, unknown>): Envelope {
-  const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
-  return {
-    messageId: String(o.message_id), kind: o.kind as Envelope['kind'], type: String(o.type), schemaVersion: Number(o.schema_version),
-    destination: String(o.destination), orderingKey: String(o.ordering_key), correlationId: String(o.correlation_id),
-    causationId: text(o.causation_id), productOrderId: String(o.product_order_id), productOrderItemId: text(o.product_order_item_id),
-    sagaId: text(o.saga_id), stepId: text(o.step_id), idempotencyKey: text(o.idempotency_key),
-    ...(refsOfStored(o.refs) ? { refs: refsOfStored(o.refs) } : {}),
-    payload: (parseJson(o.payload) ?? {}) as Record<string, unknown>, createdAt: iso(o.created_at) as string,
-  };
-}

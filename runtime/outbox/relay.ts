@@ -8,9 +8,8 @@
 // died) with FOR UPDATE SKIP LOCKED and a lease, so any number of relays share one database and
 // a relay that dies mid-way only delays its messages until the lease expires.
 import type { Clock } from '../clock.js';
-import { refsOfStored, type Envelope, type EnvelopeRefs } from '../engine/messages.js';
+import { envelopeOfRow, type Envelope } from '../engine/messages.js';
 import type { OutboxLease, StoredMessage } from '../engine/unit-of-work.js';
-import { iso, parseJson } from '../store/sql.js';
 import type { Store } from '../store/store.js';
 import type { MessageSink } from './bus.js';
 
@@ -290,31 +289,7 @@ export class OutboxRelay {
 }
 
 function toClaimed(row: Record<string, unknown>): ClaimedMessage {
-  return {
-    seq: String(row.seq),
-    messageId: String(row.message_id),
-    kind: row.kind as Envelope['kind'],
-    type: String(row.type),
-    schemaVersion: Number(row.schema_version),
-    destination: String(row.destination),
-    orderingKey: String(row.ordering_key),
-    correlationId: String(row.correlation_id),
-    causationId: (row.causation_id as string | null) ?? null,
-    productOrderId: String(row.product_order_id),
-    productOrderItemId: (row.product_order_item_id as string | null) ?? null,
-    sagaId: (row.saga_id as string | null) ?? null,
-    stepId: (row.step_id as string | null) ?? null,
-    idempotencyKey: (row.idempotency_key as string | null) ?? null,
-    ...withRefs(row.refs),
-    payload: parseJson(row.payload) as Record<string, unknown>,
-    createdAt: iso(row.created_at) as string,
-  };
-}
-
-/** The §9 refs of an outbox row, as the envelope carries them (no key when it has none). */
-function withRefs(stored: unknown): { refs?: EnvelopeRefs } {
-  const refs = refsOfStored(stored);
-  return refs ? { refs } : {};
+  return { seq: String(row.seq), ...envelopeOfRow(row) };
 }
 
 function stripSeq(message: ClaimedMessage): Envelope {
