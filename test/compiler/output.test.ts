@@ -17,14 +17,16 @@ function render(text: string) {
 }
 
 describe('diagnostics output', () => {
-  it('cuts a name a megabyte long in messages and excerpts', () => {
-    const name = 'v'.repeat(1_000_000);
+  // 300,000 characters keep the test fast (the check of a name that long takes seconds); the
+  // output does not depend on the length.
+  it('cuts a name hundreds of kilobytes long in messages and excerpts', () => {
+    const name = 'v'.repeat(300_000);
     const { result, text } = render(homeFiber.replace('step verify: verification', `step verify: ${name}`));
     const unknown = result.diagnostics.find((d) => d.code === 'O2A2012');
-    expect(unknown?.message).toMatch(/^unknown step kind 'v+\.\.\. \(1000000 characters\)'$/);
+    expect(unknown?.message).toMatch(/^unknown step kind 'v+\.\.\. \(300000 characters\)'$/);
     expect(unknown!.message.length).toBeLessThan(200);
     // The range still covers the whole name.
-    expect(unknown!.range.end.offset - unknown!.range.start.offset).toBe(1_000_000);
+    expect(unknown!.range.end.offset - unknown!.range.start.offset).toBe(300_000);
     expect(text.length).toBeLessThan(10_000);
     for (const line of text.split('\n')) expect(line.length).toBeLessThan(400);
   });
