@@ -48,7 +48,8 @@ describe('o2a serve (child process)', () => {
       });
       const posted = await curl(['-X', 'POST', `${address}${PO}/productOrder`, '-H', 'Content-Type: application/json', '-d', order]);
       expect(posted.status, posted.body).toBe(201);
-      expect(JSON.parse(posted.body)).toMatchObject({ id: 'po-cli-1', state: 'acknowledged' });
+      // The worker loops of the same process may have taken it further by the time the answer is written.
+      expect(JSON.parse(posted.body)).toMatchObject({ id: 'po-cli-1', state: expect.stringMatching(/^(acknowledged|inProgress|completed)$/) });
 
       let state = '';
       for (let i = 0; i < 150 && state !== 'completed'; i++) {
