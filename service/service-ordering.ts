@@ -12,11 +12,10 @@ import type { ServicePlugin } from './context.js';
 import { sendError } from './errors.js';
 import { anyOf, dateOf, isProblem, listQuerySchema, pageOf, project, readQuerySchema, sendPage, Where } from './listing.js';
 import { orderHref } from './product-order-view.js';
+import { SERVICE_ORDER_OWNER, serviceStepsOf } from '../runtime/engine/envelope-refs.js';
 
 export const SERVICE_ORDERING = '/tmf-api/serviceOrdering/v4';
 
-/** The component of the catalog that service order management is (a step kind's `owner`). */
-export const SERVICE_ORDER_OWNER = 'service-order';
 
 export const SERVICE_ORDER_FILTERS = [
   'id', 'state', 'externalReference.id', 'serviceOrderItem.state', 'serviceOrderItem.service.serviceSpecification.id',
@@ -77,7 +76,8 @@ interface StepRow { stepId: string; state: string; externalRef: string | null; s
 async function serviceOrderView(db: Queryable, registry: PlanRegistry, row: Record<string, unknown>): Promise<Record<string, unknown> | null> {
   const plan: CompiledPlan = await registry.get(db, String(row.plan_hash));
   if (plan.kind === 'bundle') return null;
-  const services = new Map(plan.steps.filter((s: CompiledStep) => s.owner === SERVICE_ORDER_OWNER && s.ref?.type === 'service').map((s) => [s.id, s]));
+  const serviceSteps = serviceStepsOf(plan);
+  const services = new Map(plan.steps.filter((s: CompiledStep) => serviceSteps.has(s.id)).map((s) => [s.id, s]));
   const raw = row.steps;
   const steps = ((typeof raw === 'string' ? JSON.parse(raw) : raw) ?? []) as StepRow[];
   // A skipped step was not needed (its rule said so): decomposition did not create it.
