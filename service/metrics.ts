@@ -16,6 +16,7 @@ import type { LogRow } from '../runtime/engine/unit-of-work.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { iso } from '../runtime/store/sql.js';
 import type { ServiceContext } from './context.js';
+import { CommitFollower } from './commit-follower.js';
 
 /** Seconds, from a reservation's fraction of a second to a field work order's weeks. */
 const DURATION_BUCKETS = [0.05, 0.25, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 12 * 3600, 86_400, 3 * 86_400, 7 * 86_400, 14 * 86_400, 30 * 86_400];
@@ -63,12 +64,11 @@ export class OrderMetrics {
   /** When steps started (ms), by saga and step, as this process saw them. */
   private readonly stepStarts = new Map<string, number>();
   private readonly outcomes = new Set<string>();
-  private queue: LogRow[][] = [];
-  private work: Promise<void> = Promise.resolve();
   private warned = false;
-  private attached = false;
+  private readonly commits: CommitFollower;
 
   constructor(private readonly runtime: Runtime, options: OrderMetricsOptions = {}) {
+    this.commits = new CommitFollower(runtime, isMeasured, (rows) => this.countAll(rows));
     const registers = [this.registry = options.registry ?? new Registry()];
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
     const counter = <L extends string>(name: string, help: string, labelNames: L[]) => new Counter<L>({ name, help, labelNames, registers });
@@ -91,24 +91,18 @@ export class OrderMetrics {
 
   /** Starts taking the runtime's commits. Returns this. */
   attach(): this {
-    if (this.attached) return this;
-    this.attached = true;
-    this.runtime.onCommit((rows) => { if (this.attached) this.take(rows); });
+    this.commits.attach();
     return this;
   }
 
-  /** Stops counting the runtime's commits (the server closes; the runtime has no way to remove a listener). */
+  /** Stops counting the runtime's commits (the server closes). */
   detach(): void {
-    this.attached = false;
+    this.commits.detach();
   }
 
   /** A commit's audit rows: counted after the lookups they need (in order, one commit after the other). */
   take(rows: LogRow[]): void {
-    const relevant = rows.filter(isMeasured);
-    if (relevant.length === 0) return;
-    this.queue.push(relevant);
-    if (this.queue.length > 1) return;
-    this.work = this.work.then(() => this.drain());
+    this.commits.take(rows);
   }
 
   /** The text a scrape answers, once every commit taken so far is counted. */
@@ -118,24 +112,19 @@ export class OrderMetrics {
   }
 
   /** Resolves once every commit taken so far is counted. */
-  async settled(): Promise<void> {
-    while (this.queue.length > 0) await this.work;
-    await this.work;
+  settled(): Promise<void> {
+    return this.commits.settled();
   }
 
-  private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const rows = this.queue.flat();
-      this.queue = [];
-      try {
-        await this.lookUp(rows);
-      } catch (error) {
-        // Labels that cannot be read now (the database is away) are counted as unknown; said once.
-        if (!this.warned) process.emitWarning(`o2a metrics: labels not read: ${(error as Error).message}`);
-        this.warned = true;
-      }
-      for (const row of rows) this.count(row);
+  private async countAll(rows: LogRow[]): Promise<void> {
+    try {
+      await this.lookUp(rows);
+    } catch (error) {
+      // Labels that cannot be read now (the database is away) are counted as unknown; said once.
+      if (!this.warned) process.emitWarning(`o2a metrics: labels not read: ${(error as Error).message}`);
+      this.warned = true;
     }
+    for (const row of rows) this.count(row);
   }
 
   /** Reads what the rows need and this process does not know: sagas' offering and step kinds, orders' offering and start, steps' start. */

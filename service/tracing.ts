@@ -25,6 +25,7 @@ import { ENGINE, EVENTS } from '../runtime/engine/messages.js';
 import type { LogRow } from '../runtime/engine/unit-of-work.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { ServiceContext } from './context.js';
+import { CommitFollower } from './commit-follower.js';
 
 /** The command type of a compensation (runtime/engine/cancellation.ts). */
 const COMPENSATE = 'CompensateStep';
@@ -71,11 +72,10 @@ export class OrderTracing {
   private readonly sagas = new Map<string, SagaInfo>();
   /** When commands were sent (ms) and whether they undo a step, by message id: for their reply's span. */
   private readonly sent = new Map<string, { at: number; compensation: boolean }>();
-  private queue: LogRow[][] = [];
-  private work: Promise<void> = Promise.resolve();
-  private attached = false;
+  private readonly commits: CommitFollower;
 
   constructor(private readonly runtime: Runtime, options: OrderTracingOptions = {}) {
+    this.commits = new CommitFollower(runtime, isTraced, (rows) => this.traceAll(rows));
     const exporter = options.exporter ?? new OTLPTraceExporter();
     const processor = options.processor === 'simple' ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter);
     this.provider = new BasicTracerProvider({
@@ -87,46 +87,35 @@ export class OrderTracing {
 
   /** Starts tracing the runtime's commits. Returns this. */
   attach(): this {
-    if (this.attached) return this;
-    this.attached = true;
-    this.runtime.onCommit((rows) => { if (this.attached) this.take(rows); });
+    this.commits.attach();
     return this;
   }
 
   take(rows: LogRow[]): void {
-    const relevant = rows.filter(isTraced);
-    if (relevant.length === 0) return;
-    this.queue.push(relevant);
-    if (this.queue.length > 1) return;
-    this.work = this.work.then(() => this.drain());
+    this.commits.take(rows);
   }
 
   /** Resolves once every commit taken so far has its spans ended (and handed to the processor). */
-  async settled(): Promise<void> {
-    while (this.queue.length > 0) await this.work;
-    await this.work;
+  settled(): Promise<void> {
+    return this.commits.settled();
   }
 
   /** Stops tracing, exports what is left and ends the exporter. */
   async shutdown(): Promise<void> {
-    this.attached = false;
+    this.commits.detach();
     await this.settled();
     await this.provider.shutdown();
   }
 
-  private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const rows = this.queue.flat();
-      this.queue = [];
-      try {
-        await this.lookUp(rows);
-      } catch {
-        // Without the item and offering (the database is away): the spans go without them.
-      }
-      const rejected = new Set(rows.filter((r) => r.type === 'ProductOrderStateChanged' && r.payload.to === 'rejected').map((r) => r.productOrderId));
-      for (const row of rows) {
-        try { this.span(row, rejected); } catch { /* a span that cannot be made is no reason to stop tracing the rest */ }
-      }
+  private async traceAll(rows: LogRow[]): Promise<void> {
+    try {
+      await this.lookUp(rows);
+    } catch {
+      // Without the item and offering (the database is away): the spans go without them.
+    }
+    const rejected = new Set(rows.filter((r) => r.type === 'ProductOrderStateChanged' && r.payload.to === 'rejected').map((r) => r.productOrderId));
+    for (const row of rows) {
+      try { this.span(row, rejected); } catch { /* a span that cannot be made is no reason to stop tracing the rest */ }
     }
   }
 
