@@ -14,11 +14,11 @@
 import { randomUUID } from 'node:crypto';
 import type { AmendmentRule, CompiledSinglePlan } from '../../compiler/emit/schema.js';
 import { iso, parseJson } from '../store/sql.js';
-import { findUnstorable, unstorable } from '../store/text.js';
+import { findUnstorable, requestTextProblem } from '../store/text.js';
 import type { Queryable } from '../store/store.js';
 import { needsCompensation } from './cancellation.js';
 import type { Ctx, Engine } from './engine.js';
-import { falloutCaseTransitions, transition } from './states.js';
+import { falloutCaseTransitions, RUNNING_STEP_STATES, transition } from './states.js';
 import { UnitOfWork, type ProductOrderItemRow, type SagaAmendment, type SagaRow, type SagaStepRow } from './unit-of-work.js';
 
 /** `cancelled`: the item was cancelled while the amendment was being carried out. */
@@ -63,7 +63,6 @@ export type AmendResult =
   | { ok: true; duplicate: boolean; request: AmendmentRequestView }
   | { ok: false; code: 'invalid' | 'not-found' | 'refused'; field: string; problem: string };
 
-const RUNNING = new Set(['STARTED', 'UNKNOWN']);
 
 export class Amendments {
   constructor(private readonly engine: Engine) {}
@@ -205,7 +204,7 @@ export class Amendments {
     const plan = engine.planOf(ctx, saga);
     const replan = new Set(amendment.replan);
     const rows = plan.steps.filter((s) => replan.has(s.id)).map((s) => [s, uow.step(saga.id, s.id) as SagaStepRow] as const);
-    if (rows.some(([, row]) => RUNNING.has(row.state) || row.state === 'COMPENSATING')) return null;
+    if (rows.some(([, row]) => RUNNING_STEP_STATES.has(row.state) || row.state === 'COMPENSATING')) return null;
     // An undo that fell out waits for `o2a resume` (the compensation is sent again).
     if (rows.some(([, row]) => row.state === 'FAILED' && row.outcome === 'compensation_failed')) return null;
     for (const [planStep, row] of [...rows].reverse()) {
@@ -348,7 +347,7 @@ export function decide(plan: CompiledSinglePlan, rule: AmendmentRule, saga: Saga
   }
   // Undoing a step whose compensation requires approval is a cancellation's business, not an
   // amendment's: refused once that step has run, or while it runs (its outcome would need undoing).
-  const approval = plan.steps.find((s) => rule.replan.includes(s.id) && ['SUCCEEDED', ...RUNNING].includes(state.get(s.id) ?? '')
+  const approval = plan.steps.find((s) => rule.replan.includes(s.id) && ['SUCCEEDED', ...RUNNING_STEP_STATES].includes(state.get(s.id) ?? '')
     && s.compensation.kind === 'compensate' && s.compensation.requiresApproval);
   if (approval) {
     const when = state.get(approval.id) === 'SUCCEEDED' ? 'has run' : 'is running';
@@ -361,12 +360,8 @@ export function decide(plan: CompiledSinglePlan, rule: AmendmentRule, saga: Saga
 
 function validate(input: AmendInput): AmendResult | null {
   const text = (value: unknown, field: string, required: boolean): AmendResult | null => {
-    if (value === undefined && !required) return null;
-    if (typeof value !== 'string' || value.trim() === '' || value.length > 500) {
-      return { ok: false, code: 'invalid', field, problem: `${field}: expected a non-empty string of at most 500 characters` };
-    }
-    const bad = unstorable(value);
-    return bad ? { ok: false, code: 'invalid', field, problem: `${field}: ${bad}` } : null;
+    const wrong = requestTextProblem(value, field, required);
+    return wrong ? { ok: false, code: 'invalid', ...wrong } : null;
   };
   const first = text(input?.productOrderId, 'productOrderId', true) ?? text(input.itemId, 'item', true) ?? text(input.change, 'change', true)
     ?? text(input.requestedBy, 'requestedBy', false) ?? text(input.id, 'id', false);

@@ -12,11 +12,11 @@
 import { randomUUID } from 'node:crypto';
 import type { CancellationRule, CompiledSinglePlan, CompiledStep } from '../../compiler/emit/schema.js';
 import { iso, parseJson } from '../store/sql.js';
-import { unstorable } from '../store/text.js';
+import { requestTextProblem, unstorable } from '../store/text.js';
 import type { Queryable } from '../store/store.js';
 import { backoffMs, later, type Ctx, type Engine } from './engine.js';
 import type { Envelope, StepCommandPayload, StepReplyPayload } from './messages.js';
-import { falloutCaseTransitions, transition } from './states.js';
+import { falloutCaseTransitions, RUNNING_STEP_STATES, transition } from './states.js';
 import { UnitOfWork, type ProductOrderRow, type SagaCompensation, type SagaRow, type SagaStepRow } from './unit-of-work.js';
 
 /** The command the runtime sends to undo a step (its payload names the catalog's compensation action). */
@@ -74,7 +74,6 @@ export type ApproveResult =
   | { ok: true; approval: ApprovalView }
   | { ok: false; code: 'invalid' | 'not-found' | 'decided'; field: string; problem: string };
 
-const RUNNING = new Set(['STARTED', 'UNKNOWN']);
 const SETTLED_ORDER: Record<string, string> = {
   failed: 'the order has failed: there is nothing left to cancel',
   rejected: 'the order was rejected: there is nothing to cancel',
@@ -233,7 +232,7 @@ export class Cancellations {
     }
     for (const step of uow.stepsOf(saga.id)) {
       const waiting = step.state === 'WAITING';
-      if (!waiting && !(running && RUNNING.has(step.state))) continue;
+      if (!waiting && !(running && RUNNING_STEP_STATES.has(step.state))) continue;
       uow.clearTimers(saga.id, step.stepId);
       step.outcome = 'cancelled';
       engine.setStepState(ctx, saga, step, 'FAILED', { outcome: 'cancelled', reason: 'cancelled before it was done' });
@@ -253,7 +252,7 @@ export class Cancellations {
     if (!compensating(saga)) return;
     const plan = engine.planOf(ctx, saga);
     const rows = plan.steps.map((planStep) => [planStep, uow.step(saga.id, planStep.id) as SagaStepRow] as const);
-    if (rows.some(([, row]) => RUNNING.has(row.state) || row.state === 'COMPENSATING')) return;
+    if (rows.some(([, row]) => RUNNING_STEP_STATES.has(row.state) || row.state === 'COMPENSATING')) return;
     const refused = new Set(saga.compensation?.refusedSteps ?? []);
     for (const [planStep, row] of [...rows].reverse()) {
       if (!needsCompensation(planStep, row) || refused.has(row.stepId)) continue;
@@ -592,12 +591,8 @@ function descendants<T extends { id: string; parentItemId: string | null }>(item
 
 function validate(input: CancelInput): CancelResult | null {
   const text = (value: unknown, field: string, required: boolean): CancelResult | null => {
-    if (value === undefined && !required) return null;
-    if (typeof value !== 'string' || value.trim() === '' || value.length > 500) {
-      return { ok: false, code: 'invalid', field, problem: `${field}: expected a non-empty string of at most 500 characters` };
-    }
-    const bad = unstorable(value);
-    return bad ? { ok: false, code: 'invalid', field, problem: `${field}: ${bad}` } : null;
+    const wrong = requestTextProblem(value, field, required);
+    return wrong ? { ok: false, code: 'invalid', ...wrong } : null;
   };
   return text(input?.productOrderId, 'productOrderId', true) ?? text(input.itemId, 'item', false) ?? text(input.reason, 'reason', false)
     ?? text(input.requestedBy, 'requestedBy', false) ?? text(input.id, 'id', false);

@@ -18,6 +18,9 @@ export const SAGA_STEP_STATES = [
 ] as const;
 export type SagaStepState = (typeof SAGA_STEP_STATES)[number];
 
+/** Step states in which a step's command is out and its outcome not yet known. */
+export const RUNNING_STEP_STATES: ReadonlySet<string> = new Set(['STARTED', 'UNKNOWN']);
+
 export const SAGA_STATES = ['STARTED', 'HELD', 'COMPLETED', 'FAILED', 'COMPENSATING', 'COMPENSATED'] as const;
 export type SagaState = (typeof SAGA_STATES)[number];
 

@@ -39,3 +39,17 @@ export function findUnstorable(value: unknown, prefix = ''): { path: string; pro
   }
   return null;
 }
+
+/**
+ * A text field of a request (an order or item id, a reason, who asks): what is wrong with it, or
+ * null. Absent is fine unless required; else a non-empty string of at most 500 characters that
+ * can be stored.
+ */
+export function requestTextProblem(value: unknown, field: string, required: boolean): { field: string; problem: string } | null {
+  if (value === undefined && !required) return null;
+  if (typeof value !== 'string' || value.trim() === '' || value.length > 500) {
+    return { field, problem: `${field}: expected a non-empty string of at most 500 characters` };
+  }
+  const bad = unstorable(value);
+  return bad ? { field, problem: `${field}: ${bad}` } : null;
+}
