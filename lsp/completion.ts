@@ -129,6 +129,25 @@ function catalogVersions(c: Completer): void {
   }
 }
 
+/** `for offering X action |` or `action add, |` in a plan or bundle header. */
+function inActionList(cur: CursorContext): boolean {
+  for (let n = 1; ; n += 2) {
+    const word = textBefore(cur, n);
+    if (word === 'action') return textBefore(cur, n + 2) === 'offering';
+    if (word !== ',' || !isWord(before(cur, n + 1))) return false;
+  }
+}
+
+const ITEM_ACTION_DOCS: Record<string, string> = {
+  add: 'Provide the offering: a new order item (the default of a `new` offering\'s plan).',
+  modify: 'Change an active service (the default of a `modify` offering\'s plan).',
+  delete: 'Cease: take the service away.',
+};
+
+function itemActions(c: Completer): void {
+  for (const [action, documentation] of Object.entries(ITEM_ACTION_DOCS)) add(c, action, CompletionItemKind.EnumMember, { detail: 'TMF622 item action', documentation });
+}
+
 function complete(c: Completer, invoked: boolean): void {
   const cur = c.cursor;
   const p1 = textBefore(cur, 1);
@@ -141,6 +160,7 @@ function complete(c: Completer, invoked: boolean): void {
   if (p1 === 'catalog' && inner === undefined) return;
   if (p2 === 'catalog' && inner === undefined && isWord(before(cur, 1))) return catalogVersions(c);
   if (p1 === 'offering' && p2 === 'for') return catalogNames(c, 'offering');
+  if (inner === undefined && inActionList(cur)) return itemActions(c);
   if (p1 === ':' && (p3 === 'step' || p3 === 'template') && isWord(before(cur, 2))) return catalogNames(c, 'stepKind');
   if (p1 === 'from' && p3 === 'step') {
     const model = c.analysis().compilation.model;
@@ -256,7 +276,7 @@ function startsMember(cur: CursorContext): boolean {
   if (last.text === '{' || last.text === '}') return true;
   if (last.type === 'string' || last.type === 'number' || last.type === 'duration') return true;
   if (last.type === 'punctuation' || last.type === 'operator') return false;
-  const waiting = new Set(['step', 'owner', 'service', 'resource', 'work', 'target', 'template', 'timeout', 'retry', 'compensate', 'evidence', 'on', 'skip', 'only', 'when', 'every', 'exponential', 'max', 'hold', 'fallout', 'billing', 'starts', 'completion', 'after', 'before', 'from', 'amend', 'replan', 'until', 'not', 'and', 'or', 'in', 'item', 'for', 'offering', 'version', 'same', 'requires', 'unknown', 'then', 'scheduled', 'customer', 'first', 'partial', 'revenue', 'blocks']);
+  const waiting = new Set(['step', 'owner', 'service', 'resource', 'work', 'target', 'template', 'timeout', 'retry', 'compensate', 'evidence', 'on', 'skip', 'only', 'when', 'every', 'exponential', 'max', 'hold', 'fallout', 'billing', 'starts', 'completion', 'after', 'before', 'from', 'amend', 'replan', 'until', 'not', 'and', 'or', 'in', 'item', 'for', 'offering', 'action', 'version', 'same', 'requires', 'unknown', 'then', 'scheduled', 'customer', 'first', 'partial', 'revenue', 'blocks']);
   return !waiting.has(last.text) || last.text === 'customer' && textBefore(cur, 2) === 'hold';
 }
 

@@ -220,7 +220,8 @@ export function renderReadModel(view: OrderReadModel): string[] {
     `  next action:       ${view.estimatedNextAction ?? '-'}`,
   ];
   for (const item of view.items) {
-    lines.push(`  item ${item.id}: ${item.state}${item.planId ? `  plan ${item.planId}` : ''}${item.sagaState ? `  saga ${item.sagaState}` : ''}`
+    const action = item.action === 'add' ? '' : item.action === 'noChange' ? ' (noChange: nothing to run)' : ` (${item.action})`;
+    lines.push(`  item ${item.id}${action}: ${item.state}${item.planId ? `  plan ${item.planId}` : ''}${item.sagaState ? `  saga ${item.sagaState}` : ''}`
       + `${item.billingReadiness ? `  billing ${item.billingReadiness}` : ''}`);
     for (const step of view.steps.filter((s) => s.itemId === item.id)) {
       lines.push(`    ${step.id.padEnd(16)} ${step.state.padEnd(12)}${step.attempt > 1 ? ` attempt ${step.attempt}` : ''}`);

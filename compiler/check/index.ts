@@ -24,6 +24,7 @@ import { amendWindowBeforeReplan } from './policies/amend.js';
 import { bundleStatusMappingValid, statusMappingValid } from './policies/status.js';
 import { workEvidenceDeclared } from './policies/evidence.js';
 import { modifyOrderWithoutFieldWork } from './policies/modify-order.js';
+import { bundleActionsValid, planActionsValid } from './policies/actions.js';
 import { bundleHasItems, bundleItemsMatchOffering, bundleOfferingIsBundle } from './bundles/bundle-offering.js';
 
 export { PlanGraph } from './graph.js';
@@ -35,7 +36,7 @@ export const planChecks: readonly PlanCheck[] = [
   compensationDeclared, compensationOffered, activationTimeoutReconciles, reconcileOnlyOnActivation, outcomesReported,
   retryIdempotent, retryBackoffBounds, billingPolicyDeclared, billingPolicyComplete, partialCompletionOnlyInBundles,
   ruleValueTypes, cancelCompensatesSomething, cancelRulesConsistent, amendWindowBeforeReplan, statusMappingValid,
-  workEvidenceDeclared, modifyOrderWithoutFieldWork,
+  workEvidenceDeclared, modifyOrderWithoutFieldWork, planActionsValid,
 ];
 
 /**
@@ -58,6 +59,7 @@ const wholeOrderChecks: ReadonlySet<PlanCheck> = new Set([
 
 export const bundleChecks: readonly BundleCheck[] = [
   bundleHasItems, bundleOfferingIsBundle, bundleItemsMatchOffering, bundleBillingPolicyComplete, bundleStatusMappingValid,
+  bundleActionsValid,
 ];
 
 export interface CheckResult {

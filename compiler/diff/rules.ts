@@ -10,6 +10,7 @@ import type {
   CompiledSinglePlan,
   CompiledStep,
 } from '../emit/schema.js';
+import { actionsOf } from '../emit/schema.js';
 import type { DiffLevel } from './model.js';
 import type { StepMatching, StepPair } from './match.js';
 import {
@@ -224,6 +225,34 @@ export const diffRules: readonly DiffRule[] = [
       const b = both(pair);
       return b && b[0].offeringId !== b[1].offeringId
         ? [draft(null, 'offeringId', b[0].offeringId, b[1].offeringId, `orders for ${b[0].offeringId} no longer reach this plan`)]
+        : [];
+    },
+  },
+  {
+    id: 'action-added',
+    level: 'safe',
+    purpose: 'The plan now fulfils another TMF622 item action of its offering.',
+    check: (pair) => {
+      const b = both(pair);
+      if (!b || b[0].offeringId !== b[1].offeringId) return [];
+      const [before, after] = [actionsOf(b[0]), actionsOf(b[1])];
+      const added = after.filter((a) => !before.includes(a));
+      return added.length > 0
+        ? [draft(null, 'actions', before, after, `new order items to ${added.join(', ')} ${b[1].offeringId} reach this plan`)]
+        : [];
+    },
+  },
+  {
+    id: 'action-removed',
+    level: 'dangerous',
+    purpose: 'The plan no longer fulfils an item action it fulfilled.',
+    check: (pair) => {
+      const b = both(pair);
+      if (!b || b[0].offeringId !== b[1].offeringId) return [];
+      const [before, after] = [actionsOf(b[0]), actionsOf(b[1])];
+      const removed = before.filter((a) => !after.includes(a));
+      return removed.length > 0
+        ? [draft(null, 'actions', before, after, `sagas in flight keep their pinned version, but new order items to ${removed.join(', ')} ${b[0].offeringId} no longer reach this plan`)]
         : [];
     },
   },

@@ -115,6 +115,11 @@ const planIdentity = {
   planVersion: z.number().int().positive(),
   offeringId: z.string(),
   offeringName: z.string(),
+  /**
+   * The TMF622 item actions the plan fulfils: an order item is fulfilled by the plan of its
+   * offering and its action. Absent in plans compiled before actions were declared: `add`.
+   */
+  actions: z.array(z.enum(['add', 'modify', 'delete'])).min(1).optional(),
   source: z.object({ file: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).strict(),
   catalog: z.object({ id: z.string(), version: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).strict(),
   /** sha256 of the canonical JSON of the plan without this field: the plan's address. */
@@ -156,3 +161,8 @@ export type AmendmentRule = z.infer<typeof amendmentRuleSchema>;
 export type CompiledSinglePlan = z.infer<typeof compiledSinglePlanSchema>;
 export type CompiledBundle = z.infer<typeof compiledBundleSchema>;
 export type CompiledPlan = z.infer<typeof compiledPlanSchema>;
+
+/** The item actions a compiled plan fulfils; one compiled before plans declared them fulfils `add`. */
+export function actionsOf(plan: CompiledPlan): ('add' | 'modify' | 'delete')[] {
+  return plan.actions ?? ['add'];
+}

@@ -129,15 +129,19 @@ export class ElementPrinter {
   private declaration(d: A.Declaration): LayoutElement {
     switch (d.kind) {
       case 'Plan':
-        return this.block(d, `plan ${d.name.name}${this.version(d.version)} for offering ${d.offering.name}`, d.members.map((m) => this.planMember(m)));
+        return this.block(d, `plan ${d.name.name}${this.version(d.version)} for offering ${d.offering.name}${this.actions(d.actions)}`, d.members.map((m) => this.planMember(m)));
       case 'Bundle':
-        return this.block(d, `bundle ${d.name.name}${this.version(d.version)} for offering ${d.offering.name}`, d.members.map((m) => this.bundleMember(m)));
+        return this.block(d, `bundle ${d.name.name}${this.version(d.version)} for offering ${d.offering.name}${this.actions(d.actions)}`, d.members.map((m) => this.bundleMember(m)));
       case 'Template':
         return this.block(d, `template ${d.name.name}: ${d.stepKind.name}`, d.properties.map((p) => this.property(p)));
     }
   }
 
   /** ` version <n>` as written (a version that is not a whole number, O2A0009, stays as it is). */
+  private actions(clause: A.ActionClause | undefined): string {
+    return clause && clause.names.length > 0 ? ` action ${clause.names.map((n) => n.name).join(', ')}` : '';
+  }
+
   private version(v: A.NumberLiteral | undefined): string {
     if (!v) return '';
     const written = this.source.slice(v.range.start.offset, v.range.end.offset);

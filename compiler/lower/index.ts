@@ -1,5 +1,6 @@
 // Lowers a checked plan (or bundle) to the compiled plan of emit/schema.ts, without its hash.
 import type { CatalogSnapshot } from '../catalog/schema.js';
+import { fulfilledActions } from '../resolve/actions.js';
 import { sha256Hex } from '../hash.js';
 import type {
   AmendmentRule, BillingPolicy, CancellationRule, CompiledBundle, CompiledSinglePlan, CompiledStep, OutcomeAction,
@@ -36,6 +37,7 @@ function header(decl: BoundPlan | BoundBundle, offering: { id: string; name: str
     planVersion: decl.version,
     offeringId: offering.id,
     offeringName: offering.name,
+    actions: fulfilledActions(decl.decl, decl.offering),
     source: { file: decl.file, sha256: sha256Hex(sourceText) },
     catalog: { id: catalog.data.catalogId, version: catalog.data.version, sha256: catalog.sha256 },
     billing: lowerBilling(decl.billing),

@@ -61,8 +61,16 @@ export interface PlanDecl {
   /** Plan version; 1 when not written. */
   version?: NumberLiteral;
   offering: Ident;
+  /** `action delete`: the TMF622 item actions fulfilled; when not written, the offering's order type decides. */
+  actions?: ActionClause;
   doc?: string;
   members: PlanMember[];
+  range: Range;
+}
+
+/** `action add, modify` in a plan or bundle header: the names as written (checked by the checker). */
+export interface ActionClause {
+  names: Ident[];
   range: Range;
 }
 
@@ -366,6 +374,7 @@ export interface BundleDecl {
   name: Ident;
   version?: NumberLiteral;
   offering: Ident;
+  actions?: ActionClause;
   doc?: string;
   members: BundleMember[];
   range: Range;

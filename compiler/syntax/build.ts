@@ -317,6 +317,8 @@ export class AstBuilder {
       range,
     };
     if (has(node, 'Kw_version')) plan.version = this.wholeNumber(tokenOf(node, 'version'), end, SyntaxCode.planVersionNotInteger, 'the plan version');
+    const planActions = this.actionClause(node);
+    if (planActions) plan.actions = planActions;
     for (const child of this.ordered(node, ['step', 'defaults', 'billing', 'cancel', 'amend', 'status', 'completion', 'stray'])) {
       const d0 = this.diagnostics.length;
       const s0 = this.strayDiagnostics.length;
@@ -699,6 +701,16 @@ export class AstBuilder {
     return { kind: 'Completion', mode: has(node, 'Kw_partial') ? 'partial_allowed' : 'all', range: this.nodeRange(node, 0) };
   }
 
+  /** `action add, modify` of a plan or bundle header, if written. */
+  private actionClause(node: CstNode): A.ActionClause | undefined {
+    const keyword = tokenOf(node, 'Kw_action');
+    if (!real(keyword)) return undefined;
+    const names = tokensOf(node, 'actionName').filter(real).map((t) => this.ident(t, t.startOffset));
+    const start = this.tokenRange(keyword);
+    const last = names[names.length - 1];
+    return { names, range: { start: start.start, end: last?.range.end ?? start.end } };
+  }
+
   private bundle(node: CstNode): A.BundleDecl {
     const range = this.nodeRange(node, 0);
     const end = range.end.offset;
@@ -710,6 +722,8 @@ export class AstBuilder {
       range,
     };
     if (has(node, 'Kw_version')) bundle.version = this.wholeNumber(tokenOf(node, 'version'), end, SyntaxCode.planVersionNotInteger, 'the bundle version');
+    const bundleActions = this.actionClause(node);
+    if (bundleActions) bundle.actions = bundleActions;
     for (const child of this.ordered(node, ['item', 'billing', 'completion', 'status', 'stray'])) {
       if (child.name === 'item') {
         const itemRange = this.nodeRange(child, end);

@@ -19,6 +19,7 @@ const { Kw } = T;
 export type StrayContext = 'document' | 'plan' | 'bundle' | 'properties' | 'cancel' | 'amend' | 'status';
 
 const versionLabel = { LABEL: 'version' } as const;
+const itemActionLabel = { LABEL: 'actionName' } as const;
 const keywordLabel = { LABEL: 'keyword' } as const;
 const durationLabel = { LABEL: 'duration' } as const;
 const countLabel = { LABEL: 'count' } as const;
@@ -393,7 +394,7 @@ class O2aParser extends CstParser {
   });
 
   /**
-   * `plan|bundle <name> [version <n>] for offering <offering> {`: called inside the `plan` and
+   * `plan|bundle <name> [version <n>] for offering <offering> [action <action>, ...] {`: called inside the `plan` and
    * `bundle` rules (not a rule of its own), so its tokens stay children of their CST node.
    */
   private declarationHead(keyword: TokenType): void {
@@ -406,6 +407,15 @@ class O2aParser extends CstParser {
     this.CONSUME(Kw.for);
     this.CONSUME(Kw.offering);
     this.slot(11, this.offeringRef, 'offeringRef');
+    // `action delete` or `action add, modify`: the TMF622 item actions the declaration fulfils.
+    this.OPTION2(() => {
+      this.CONSUME(Kw.action);
+      this.CONSUME2(T.Name, itemActionLabel);
+      this.MANY2(() => {
+        this.CONSUME(T.Comma);
+        this.CONSUME3(T.Name, itemActionLabel);
+      });
+    });
     this.CONSUME(T.LCurly);
   }
 

@@ -40,7 +40,7 @@ const keywordWords = [
   'fallout', 'unknown', 'then', 'reconcile', 'not', 'and', 'or', 'in', 'true', 'false', 'billing',
   'starts', 'acceptance', 'activation', 'first', 'usage', 'scheduled', 'date', 'blocks',
   'completion', 'revenue', 'assurance', 'cancel', 'before', 'stop', 'reject', 'amend', 'replan',
-  'until', 'status', 'all', 'partial', 'allowed', 'item', 'optional',
+  'until', 'status', 'all', 'partial', 'allowed', 'item', 'optional', 'action',
 ] as const;
 export type KeywordWord = (typeof keywordWords)[number];
 

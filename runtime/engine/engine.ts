@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type {
   CompiledPlan, CompiledSinglePlan, CompiledStep, OutcomeAction, RetryPolicy,
 } from '../../compiler/emit/schema.js';
+import { actionsOf } from '../../compiler/emit/schema.js';
 import type { Clock } from '../clock.js';
 import { AggregateCache } from './cache.js';
 import type { Queryable, Store } from '../store/store.js';
@@ -315,17 +316,19 @@ export class Engine {
       for (const plan of plans) await this.registry.register(tx, plan, uow.now);
       const ids = valid.map((v) => v.order.id ?? `po-${randomUUID()}`);
       // The duplicate check (with the reasons of an order rejected at intake), the newest plan of
-      // every offering named (one compiled against a catalog snapshot in force first), and the
-      // retired snapshots, in one round trip.
+      // every offering named for each action it fulfils (keyed `<offering> <action>`; one compiled
+      // against a catalog snapshot in force first), and the retired snapshots, in one round trip.
       const [found] = await tx.query<{
         existing: Record<string, KnownOrder> | string | null; newest: Record<string, string> | string | null; retired: unknown;
       }>(
         `SELECT (SELECT json_object_agg(id, json_build_object('correlation_id', correlation_id, 'state', state, 'body_hash', body_hash,
                                                               'reasons', rejection_reasons))
                    FROM product_order WHERE id = ANY($1)) AS existing,
-                (SELECT json_object_agg(offering_id, hash) FROM (
-                   SELECT DISTINCT ON (offering_id) offering_id, hash FROM plan p WHERE offering_id = ANY($2)
-                    ORDER BY offering_id, ${PLAN_ON_RETIRED_SNAPSHOT}, plan_version DESC, registered_at DESC) p) AS newest,
+                (SELECT json_object_agg(k, hash) FROM (
+                   SELECT DISTINCT ON (p.offering_id, a.action) p.offering_id || ' ' || a.action AS k, p.hash
+                     FROM plan p CROSS JOIN LATERAL jsonb_array_elements_text(COALESCE(p.body->'actions', '["add"]'::jsonb)) AS a(action)
+                    WHERE p.offering_id = ANY($2)
+                    ORDER BY p.offering_id, a.action, ${PLAN_ON_RETIRED_SNAPSHOT}, p.plan_version DESC, p.registered_at DESC) p) AS newest,
                 (SELECT json_agg(r) FROM catalog_retirement r) AS retired`,
         [ids, [...new Set(valid.flatMap((v) => offeringsOf(v.order.productOrderItem)))]]);
       const existing = parsedJson(found?.existing) as Record<string, KnownOrder>;
@@ -418,11 +421,25 @@ export class Engine {
       return;
     }
     const offeringId = item.productOffering.id;
-    const newestHash = newest[offeringId];
-    const plan = pinned
-      ?? explicit.filter((p) => p.offeringId === offeringId).sort((a, b) => b.planVersion - a.planVersion)[0]
-      ?? (newestHash ? await this.registry.get(tx, newestHash) : null);
-    if (!plan) problems.push(`${path}.productOffering.id: no fulfillment plan for offering ${offeringId}`);
+    // The plan of the item's offering for the item's action: `noChange` runs nothing (the item is
+    // in the order for context and completes when fulfilment starts).
+    const action = item.action;
+    let plan: CompiledPlan | null = null;
+    if (action !== 'noChange') {
+      const newestHash = newest[`${offeringId} ${action}`];
+      plan = pinned
+        ?? explicit.filter((p) => p.offeringId === offeringId && (actionsOf(p) as string[]).includes(action)).sort((a, b) => b.planVersion - a.planVersion)[0]
+        ?? (newestHash ? await this.registry.get(tx, newestHash) : null);
+      if (pinned && !(actionsOf(pinned) as string[]).includes(action)) {
+        problems.push(`${path}.action: ${action} is not fulfilled by plan ${pinned.planId}, the bundle's plan for ${offeringId}, which fulfils ${actionsOf(pinned).join(', ')}`);
+        plan = null;
+      } else if (!plan) {
+        const other = fulfilledFor(offeringId, explicit, newest);
+        problems.push(other.length > 0
+          ? `${path}.action: no fulfillment plan for ${action} of offering ${offeringId}; its plans fulfil ${other.join(', ')}`
+          : `${path}.productOffering.id: no fulfillment plan for offering ${offeringId}`);
+      }
+    }
     // A plan compiled against a retired catalog snapshot takes no new order (§31.4).
     const stale = plan ? staleSnapshotProblem(plan, retired) : null;
     if (stale) problems.push(`${path}.productOffering.id: ${stale}`);
@@ -442,6 +459,8 @@ export class Engine {
       const at = item.productOrderItem?.findIndex((n) => n.productOffering?.id === child.offeringId) ?? -1;
       const nested = at >= 0 ? item.productOrderItem?.[at] : undefined;
       if (!nested && entry.optional) continue;
+      // A bundle change (`modify`) names the items it changes; the others stay as they are.
+      if (!nested && item.action === 'modify') continue;
       const childItem: Tmf622OrderItem = nested ?? { id: `${item.id}.${entry.name}`, action: item.action, productOffering: { id: child.offeringId } };
       await this.addItem(tx, uow, order, childItem, nested ? `${path}.productOrderItem.${at}` : path, row, explicit, problems, newest, retired, child);
     }
@@ -620,6 +639,10 @@ export class Engine {
     if (order.state !== 'acknowledged' && order.state !== 'pending') {
       uow.recordState(order, ctx.cause, 'DuplicateIgnored', {}, { reason: `order is already ${order.state}` });
       return;
+    }
+    // An item with action noChange runs nothing: complete as fulfilment starts.
+    for (const item of uow.itemsOf(order.id)) {
+      if (item.action === 'noChange' && item.planHash === null && item.state !== 'cancelled') this.setItemState(ctx, item, 'completed');
     }
     const leaves = uow.itemsOf(order.id).filter((item) => {
       const plan = item.planHash ? uow.plans.get(item.planHash) : undefined;
@@ -994,6 +1017,8 @@ export class Engine {
     const item = uow.item(order.id, saga.productOrderItemId);
     const payload: StepCommandPayload = {
       stepId: step.stepId, kind: step.kind, ref: planStep.ref, attempt: step.attempt, delivery: step.deliveries - 1,
+      // The TMF622 action of the item (a cease's billing step tells billing to stop, not start).
+      action: item?.action ?? 'add',
       evidence: planStep.evidence,
       characteristics: item?.characteristics ?? {},
       answers: { succeeded: planStep.succeededEvent, failed: planStep.failedEvent },
@@ -1240,6 +1265,13 @@ async function inboxAcceptAndLock(
     fresh: new Set(row?.fresh ?? []),
     orders: orders === null || orders === undefined ? [] : (typeof orders === 'string' ? JSON.parse(orders) : orders) as Record<string, unknown>[],
   };
+}
+
+/** The actions some plan fulfils for an offering: of the plans given, and of the registered ones (`newest`). */
+function fulfilledFor(offeringId: string, explicit: CompiledPlan[], newest: Record<string, string>): string[] {
+  const found = new Set<string>(explicit.filter((p) => p.offeringId === offeringId).flatMap(actionsOf));
+  for (const key of Object.keys(newest)) if (key.startsWith(`${offeringId} `)) found.add(key.slice(offeringId.length + 1));
+  return ['add', 'modify', 'delete'].filter((a) => found.has(a));
 }
 
 function offeringsOf(items: Tmf622OrderItem[] | undefined): string[] {

@@ -87,6 +87,8 @@ export interface StepCommandPayload {
   attempt: number;
   /** How many commands were sent for this step before this one (retries and resumes). */
   delivery: number;
+  /** The TMF622 action of the order item the step fulfils: add, modify or delete. */
+  action: string;
   evidence: string[];
   characteristics: Record<string, unknown>;
   /** The events the owner answers with (from the catalog's step kind). */

@@ -29,9 +29,9 @@ export interface Tmf622OrderItem {
  *   (`add | modify | delete | noChange`).
  * - `productOffering`, with a non-empty `id`: ProductOfferingRef requires `id` (TMF622 v4 swagger).
  *   `productOffering` itself is optional in the schema (the CTK's minimal POST sends an item
- *   without one), but this runtime fulfils every item, whatever its action, by the plan of its
- *   productOffering.id: an item without one cannot be fulfilled, so it is a problem of the order,
- *   not a missing plan.
+ *   without one), but this runtime fulfils an item by the plan of its productOffering.id for its
+ *   action (a cease plan for `delete`, nothing for `noChange`): an item without one cannot be
+ *   fulfilled, so it is a problem of the order, not a missing plan.
  * Nothing more: `product` (and `product.id` for modify/delete) is not required, as neither the
  * TMF622 v4 / v5 schemas nor the CTK require it and this runtime does not read it.
  */

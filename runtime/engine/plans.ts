@@ -39,13 +39,4 @@ export class PlanRegistry {
     this.byHash.set(hash, body);
     return body;
   }
-
-  /** The newest registered plan for an offering (highest plan version, then latest registration). */
-  async forOffering(tx: Queryable, offeringId: string): Promise<CompiledPlan | null> {
-    const rows = await tx.query<{ hash: string }>(
-      `SELECT hash FROM plan WHERE offering_id = $1 ORDER BY plan_version DESC, registered_at DESC LIMIT 1`,
-      [offeringId],
-    );
-    return rows[0] ? this.get(tx, rows[0].hash) : null;
-  }
 }

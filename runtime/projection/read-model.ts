@@ -91,6 +91,8 @@ export interface OrderReadModel {
   items: {
     id: string; state: string; sagaId: string | null; sagaState: string | null; planId: string | null; customerStatus: string;
     billingReadiness: BillingReadiness | null;
+    /** The TMF622 action of the item (add, modify, delete, noChange): it chose the plan. */
+    action: string;
   }[];
   currentBlockingStep: string | null;
   steps: StepView[];
@@ -236,6 +238,7 @@ export async function projectOrder(db: Queryable, registry: PlanRegistry, produc
     return {
       id, state, sagaId: saga?.id ?? null, sagaState: saga?.state ?? null, planId: plan?.planId ?? null,
       customerStatus: bundleText ?? itemCustomerStatus(saga, plan, state), billingReadiness: billingReadiness(saga, plan),
+      action: bundles.actionOf(id),
     };
   });
   // A bundle item's billing readiness: that of the items under it (§20: billing is item-aware).
@@ -364,6 +367,8 @@ interface OrderBundles {
   itemStatus(itemId: string, state: string): string | null;
   /** The single bundle the order is (its only top item), and the name of an item in it. */
   top: CompiledBundle | null;
+  /** The TMF622 action an item asks for. */
+  actionOf(itemId: string): string;
   nameIn(itemId: string): string | null;
 }
 
@@ -373,8 +378,8 @@ const BUNDLE_STATE: Record<string, string> = {
 };
 
 async function bundlesOf(db: Queryable, registry: PlanRegistry, productOrderId: string): Promise<OrderBundles> {
-  const rows = await db.query<{ id: string; parent_item_id: string | null; plan_hash: string | null }>(
-    'SELECT id, parent_item_id, plan_hash FROM product_order_item WHERE product_order_id = $1', [productOrderId]);
+  const rows = await db.query<{ id: string; parent_item_id: string | null; plan_hash: string | null; action: string }>(
+    'SELECT id, parent_item_id, plan_hash, action FROM product_order_item WHERE product_order_id = $1', [productOrderId]);
   const bundleOf = new Map<string, CompiledBundle>();
   for (const row of rows) {
     if (!row.plan_hash) continue;
@@ -392,6 +397,7 @@ async function bundlesOf(db: Queryable, registry: PlanRegistry, productOrderId: 
   const tops = rows.filter((r) => r.parent_item_id === null);
   return {
     isBundle: (itemId) => bundleOf.has(itemId),
+    actionOf: (itemId) => byId.get(itemId)?.action ?? 'add',
     descendants,
     top: tops.length === 1 ? bundleOf.get(tops[0]?.id as string) ?? null : null,
     nameIn,

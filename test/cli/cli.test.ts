@@ -35,7 +35,7 @@ describe('o2a check', () => {
   it('passes the sample plans clean, inferring the catalog from their catalog line', async () => {
     const r = await o2a('check', 'plans');
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe('7 files checked: 0 errors, 0 warnings, 0 notes\n');
+    expect(r.stdout).toBe('9 files checked: 0 errors, 0 warnings, 0 notes\n');
   });
 
   it('fails with file:line:col, the code, the source line with a caret, and help', async () => {
@@ -136,7 +136,7 @@ describe('o2a fmt and compile', () => {
     expect((await o2a('compile', 'plans', '--out', b)).code).toBe(0);
     const files = readdirSync(a).sort();
     // Hash-addressed: <plan>@<version>.<first 12 hex digits of the plan hash>.json
-    expect(files.map((f) => f.replace(/\.[0-9a-f]{12}\.json$/, ''))).toEqual(['EnterpriseFiber@1', 'FamilyPack@1', 'FiberSpeedChange@1', 'HomeFiber1G@2', 'MobilePostpaid@1', 'OttStreaming@1', 'StaticIpAddon@1']);
+    expect(files.map((f) => f.replace(/\.[0-9a-f]{12}\.json$/, ''))).toEqual(['EnterpriseFiber@1', 'FamilyPack@1', 'FiberSpeedChange@1', 'HomeFiber1G@2', 'HomeFiberCease@1', 'MobileCease@1', 'MobilePostpaid@1', 'OttStreaming@1', 'StaticIpAddon@1']);
     const validate = compiledPlanValidator();
     for (const f of files) {
       const text = readFileSync(join(a, f), 'utf8');

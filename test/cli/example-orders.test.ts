@@ -19,29 +19,35 @@ function capture() {
   return { stream, text: () => text };
 }
 
-/** Every offering the sample plans are written for (plans and bundles), and the action each needs. */
-function sampleOfferings(): Map<string, string> {
-  const offerings = new Map<string, string>();
+/**
+ * Every offering and action the sample plans fulfil (plans and bundles; without an `action` clause
+ * `add`, or `modify` for the modify offering), as `<offering> <action>`.
+ */
+function sampleOfferings(): string[] {
+  const pairs = new Set<string>();
   for (const f of readdirSync('plans').filter((n) => n.endsWith('.o2a'))) {
-    for (const m of readFileSync(join('plans', f), 'utf8').matchAll(/^(?:plan|bundle) \w+(?: version \d+)? for offering (\w+)/gm)) {
-      offerings.set(m[1]!, m[1] === 'FIBER_SPEED_CHANGE' ? 'modify' : 'add');
+    for (const m of readFileSync(join('plans', f), 'utf8').matchAll(/^(?:plan|bundle) \w+(?: version \d+)? for offering (\w+)(?: action ([\w, ]+))? \{/gm)) {
+      const actions = m[2]?.split(',').map((a) => a.trim()) ?? [m[1] === 'FIBER_SPEED_CHANGE' ? 'modify' : 'add'];
+      for (const action of actions) pairs.add(`${m[1]} ${action}`);
     }
   }
-  return offerings;
+  return [...pairs].sort();
 }
 
 interface Item { action: string; productOffering: { id: string }; productOrderItem?: Item[] }
 const orderOf = (file: string) => JSON.parse(readFileSync(join(dir, file), 'utf8')) as { id: string; productOrderItem: Item[] };
 
 describe('examples/orders', () => {
-  it('has an order for every sample offering (OTT streaming inside the Family Pack), with the action it needs', () => {
-    const covered = new Map<string, string>();
+  it('has an order for every sample offering and action a plan fulfils (OTT streaming inside the Family Pack)', () => {
+    const covered = new Set<string>();
     const visit = (item: Item) => {
-      covered.set(item.productOffering.id, item.action);
+      // A noChange item runs no plan: it is in an example for context.
+      if (item.action !== 'noChange') covered.add(`${item.productOffering.id} ${item.action}`);
       for (const child of item.productOrderItem ?? []) visit(child);
     };
     for (const f of examples) for (const item of orderOf(f).productOrderItem) visit(item);
-    expect(Object.fromEntries(covered)).toEqual(Object.fromEntries(sampleOfferings()));
+    expect([...covered].sort()).toEqual(sampleOfferings());
+    expect(sampleOfferings()).toEqual(expect.arrayContaining(['HOME_FIBER_1G delete', 'MOBILE_POSTPAID delete', 'FIBER_SPEED_CHANGE modify']));
     expect(new Set(examples.map((f) => orderOf(f).id)).size).toBe(examples.length);
   });
 

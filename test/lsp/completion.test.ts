@@ -47,6 +47,14 @@ describe('completion', () => {
     expect(labels(await complete(plan.replace('step ont from CpeReservation', 'step ont from <|>'), ' '))).toEqual(['CpeReservation']);
   });
 
+  it('offers the TMF622 item actions after `action` in a plan header, and after a comma of the list', async () => {
+    const header = plan.match(/plan \w+(?: version \d+)? for offering \w+/)![0];
+    expect(labels(await complete(plan.replace(header, `${header} action <|>`), ' '))).toEqual(['add', 'modify', 'delete']);
+    expect(labels(await complete(plan.replace(header, `${header} action delete, <|>`), ' '))).toEqual(['add', 'modify', 'delete']);
+    // Not after a step's own words.
+    expect(labels(await complete(plan.replace('step verify: verification after network', 'step verify: verification after <|>'), ' '))).not.toContain('delete');
+  });
+
   it('offers the steps of the plan after `after` and in cancel, and step states in status', async () => {
     const afterList = await complete(plan.replace('step verify: verification after network', 'step verify: verification after ont, <|>'), ' ');
     expect(labels(afterList)).toEqual(['internet', 'ont', 'network', 'verify', 'inventory', 'billing', 'notify']);

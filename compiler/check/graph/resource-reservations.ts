@@ -1,10 +1,13 @@
 // O2A3006: every resource that a produced service (or a service supporting it) requires is reserved.
-// A modify order changes a service that is already active: its resources are already assigned.
+// A modify order (or a cease) acts on a service that is already active: its resources are already assigned.
 import { diagnostic, type Diagnostic } from '../../diagnostics/index.js';
 import type { PlanCheck } from '../context.js';
+import { fulfilledActions } from '../../resolve/actions.js';
 
 export const requiredResourcesReserved: PlanCheck = ({ plan, catalog }) => {
-  if (plan.offering?.orderType === 'modify') return [];
+  // Only a plan that provides the service (`add`) reserves for it: a modify or cease plan acts on
+  // resources already assigned.
+  if (plan.offering?.orderType === 'modify' || !fulfilledActions(plan.decl, plan.offering).includes('add')) return [];
   const produced = plan.steps.filter((s) => s.catalogRef?.value.key === 'service' && s.catalogRefResolved)
     .map((s) => s.catalogRef!.value.ref.name);
   const reserved = new Set(plan.steps.filter((s) => s.catalogRef?.value.key === 'resource').map((s) => s.catalogRef!.value.ref.name));

@@ -250,6 +250,34 @@ export const checkCodes: DiagnosticDefinition[] = [
     right: `${pin}plan SpeedChange for offering FIBER_SPEED_CHANGE {\n  step internet: service_order_item { service INTERNET_ACCESS_CFS }\n}\n`,
   },
   {
+    code: 'O2A4026', name: 'unknown-item-action', severity: 'error',
+    summary: 'An `action` clause names no TMF622 item action.',
+    explanation: 'A plan says which order item actions it fulfils (TMF622 OrderItemActionType): `add` (provide), `modify` (change an active service), `delete` (cease). The runtime picks the plan of an item by its offering and its action, so a misspelt action would leave the plan unreachable.',
+    wrong: ottPlan(ottOrder, 'plan OttCease for offering OTT_STREAMING action remove'),
+    right: ottPlan(ottOrder, 'plan OttCease for offering OTT_STREAMING action delete'),
+  },
+  {
+    code: 'O2A4027', name: 'no-change-action', severity: 'error',
+    summary: 'A plan declares that it fulfils `noChange`.',
+    explanation: 'An order item with action `noChange` is in the order for context (a bundle member kept as it is): nothing runs for it and it is complete as soon as the order is taken. No plan fulfils it.',
+    wrong: ottPlan(ottOrder, 'plan OttStreaming for offering OTT_STREAMING action add, noChange'),
+    right: ottPlan(ottOrder, 'plan OttStreaming for offering OTT_STREAMING action add'),
+  },
+  {
+    code: 'O2A4028', name: 'duplicate-item-action', severity: 'warning',
+    summary: 'An `action` clause lists the same action twice.',
+    explanation: 'Listing an action once is enough; the second is usually a slip for another action (`add, add` for `add, modify`).',
+    wrong: ottPlan(ottOrder, 'plan OttCease for offering OTT_STREAMING action delete, delete'),
+    right: ottPlan(ottOrder, 'plan OttCease for offering OTT_STREAMING action delete'),
+  },
+  {
+    code: 'O2A4029', name: 'action-fulfilled-twice', severity: 'warning',
+    summary: 'Two plans fulfil the same action of the same offering.',
+    explanation: 'The runtime fulfils an order item by the plan for its offering and its action (a plan without an `action` clause fulfils `add`, or `modify` for a modify offering). Of two plans for the same pair, new orders take the one of the higher plan version, then the one registered last: the other is never used for that action. Usually a copied plan whose header still says what the original fulfils; give each plan its own actions, e.g. the installation `add` and the cease `delete`.',
+    wrong: `${ottPlan(ottOrder)}\nplan OttCease for offering OTT_STREAMING {\n  ${ottOrder}\n}\n`,
+    right: `${ottPlan(ottOrder)}\nplan OttCease for offering OTT_STREAMING action delete {\n  ${ottOrder}\n}\n`,
+  },
+  {
     code: 'O2A5001', name: 'bundle-offering-not-bundle', severity: 'error',
     summary: 'A bundle is declared for an offering that is not a bundle.',
     explanation: 'Only bundle offerings (isBundle in the catalog) are fulfilled as bundles of items; a single offering has a plan.',
@@ -283,5 +311,12 @@ export const checkCodes: DiagnosticDefinition[] = [
     explanation: 'A bundle is fulfilled through its items\' plans; without items it fulfils nothing.',
     wrong: ottBundle('completion partial allowed'),
     right: ottBundle('item tv: OttStreaming optional\ncompletion partial allowed'),
+  },
+  {
+    code: 'O2A5006', name: 'bundle-item-action-not-fulfilled', severity: 'error',
+    summary: "A bundle fulfils an action that one of its items' plans does not.",
+    explanation: 'A bundle order item with action `delete` (or `modify`) reaches each of its items with the same action: every item plan must fulfil every action of the bundle. A cease bundle names the cease plans of its items.',
+    wrong: `${pin}plan OttStreaming for offering OTT_STREAMING {\n  ${ottOrder}\n}\n\nbundle FamilyPackCease for offering FAMILY_PACK action delete {\n  item tv: OttStreaming optional\n}\n`,
+    right: `${pin}plan OttCease for offering OTT_STREAMING action delete {\n  ${ottOrder}\n}\n\nbundle FamilyPackCease for offering FAMILY_PACK action delete {\n  item tv: OttCease optional\n}\n`,
   },
 ];
