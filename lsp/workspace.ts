@@ -1,14 +1,14 @@
 // The workspace as the server sees it: open documents over the .o2a files on disk, grouped into
 // compile units, each checked against its catalog snapshot. Results are cached per unit and reused
 // until a document of the unit, a file on disk or the catalog changes.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { compileWorkspace, type CompileResult, type ParsedSource } from '../compiler/index.js';
 import { loadCatalog } from '../compiler/catalog/load.js';
 import type { CatalogSnapshot } from '../compiler/catalog/schema.js';
-import { diagnostic, type Diagnostic } from '../compiler/diagnostics/index.js';
-import { CatalogCode } from '../compiler/diagnostics/codes/catalog.js';
+import { chooseSnapshot, snapshotVersionsIn, type CatalogPin } from '../compiler/catalog/pins.js';
+import type { Diagnostic } from '../compiler/diagnostics/index.js';
 import { parse, reparse, type SyntaxToken } from '../compiler/syntax/index.js';
 import type { Document } from '../compiler/syntax/ast.js';
 import { FileNames } from './convert.js';
@@ -158,7 +158,7 @@ export class Workspace {
       }
     }
     const catalogPath = this.catalogPathOf(sources);
-    const cat = catalogPath !== undefined ? this.loadCatalogCached(catalogPath.path) : undefined;
+    const cat = catalogPath?.path !== undefined ? this.loadCatalogCached(catalogPath.path) : undefined;
     const key = JSON.stringify([
       sources.map((s) => [s.file, s.version ?? this.disk.get(s.file)?.mtimeMs]),
       catalogPath?.path,
@@ -168,7 +168,7 @@ export class Workspace {
     if (cached !== undefined && cached.key === key && sameTexts(cached.analysis.sources, sources)) return cached.analysis;
 
     const catalogDiagnostics: Diagnostic[] = [];
-    if (catalogPath?.missing !== undefined) catalogDiagnostics.push(catalogPath.missing);
+    if (catalogPath !== undefined) catalogDiagnostics.push(...catalogPath.diagnostics);
     if (cat !== undefined) catalogDiagnostics.push(...cat.diagnostics);
     const parses = new Map<string, ParsedSource>();
     for (const s of sources) {
@@ -191,7 +191,7 @@ export class Workspace {
       diagnostics: compilation.diagnostics,
     };
     if (cat?.catalog !== undefined) analysis.catalog = cat.catalog;
-    if (catalogPath !== undefined && catalogPath.missing === undefined) analysis.catalogPath = catalogPath.path;
+    if (catalogPath?.path !== undefined) analysis.catalogPath = catalogPath.path;
     this.analyses.set(unit, { key, analysis });
     return analysis;
   }
@@ -268,30 +268,22 @@ export class Workspace {
   }
 
   /**
-   * `catalogs/<version>` of the unit's first file with a `catalog` line, relative to the workspace
-   * root: the snapshot `o2a check` picks when run from the root.
+   * The snapshot the unit is checked against: `--catalog`, or by the CLI's rule (compiler/catalog/
+   * pins.ts) among the snapshots of `catalogs/` at the workspace root (beside the unit's folder
+   * without one), with the same findings on the `catalog` lines when no pin names one.
    */
-  private catalogPathOf(sources: SourceFile[]): { path: string; missing?: Diagnostic } | undefined {
+  private catalogPathOf(sources: SourceFile[]): { path?: string; diagnostics: Diagnostic[] } | undefined {
     if (this.catalogOverride === null) return undefined;
-    if (this.catalogOverride !== undefined) return { path: this.catalogOverride };
+    if (this.catalogOverride !== undefined) return { path: this.catalogOverride, diagnostics: [] };
+    const pins: CatalogPin[] = [];
     for (const s of sources) {
       const binding = this.parsed(s.file)?.document.catalog;
-      if (binding === undefined || binding.version.name === '') continue;
-      const rel = `catalogs/${binding.version.name}`;
-      const path = this.root !== undefined ? rel : join(dirname(this.names.pathOf(s.file)), '..', rel);
-      if (existsSync(this.names.pathOf(path))) return { path };
-      return {
-        path,
-        missing: diagnostic(
-          CatalogCode.notFound,
-          s.file,
-          binding.version.range,
-          `${s.file} is pinned to catalog version ${binding.version.name}, but ${rel} does not exist`,
-          { help: `add the snapshot under ${rel}, or pin the file to a version that exists` },
-        ),
-      };
+      if (binding !== undefined && binding.version.name !== '') pins.push({ file: s.file, version: binding.version.name, range: binding.version.range });
     }
-    return undefined;
+    if (pins.length === 0) return undefined;
+    const folder = this.root !== undefined ? 'catalogs' : join(dirname(this.names.pathOf(pins[0]!.file)), '..', 'catalogs');
+    const choice = chooseSnapshot(pins, snapshotVersionsIn(this.names.pathOf(folder)));
+    return { ...(choice.version !== undefined ? { path: `${folder}/${choice.version}` } : {}), diagnostics: choice.diagnostics };
   }
 
   private loadCatalogCached(path: string): CachedCatalog {

@@ -1,6 +1,6 @@
 // compile, check, fmt, explain: the commands a catalog engineer and a catalog repo's CI use.
 import { type Command, Option } from 'commander';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileWorkspace } from '../../compiler/index.js';
 import { loadCatalog } from '../../compiler/catalog/load.js';
@@ -8,9 +8,8 @@ import { compiledPlanFileName, serializeCompiledPlan } from '../../compiler/emit
 import { compiledPlanValidator } from '../../compiler/emit/validate.js';
 import { format } from '../../compiler/format/index.js';
 import { catalogBindingOf } from '../../compiler/syntax/index.js';
-import { diagnostic, diagnosticCatalogue, severityAtLeast, type Diagnostic, type Severity } from '../../compiler/diagnostics/index.js';
-import { o2aLexer } from '../../compiler/syntax/tokens.js';
-import { LineMap } from '../../compiler/syntax/positions.js';
+import { diagnosticCatalogue, severityAtLeast, type Diagnostic, type Severity } from '../../compiler/diagnostics/index.js';
+import { catalogPinOf, chooseSnapshot, snapshotVersionsIn } from '../../compiler/catalog/pins.js';
 import { closestMatch } from '../../compiler/diagnostics/suggest.js';
 import type { CatalogSnapshot } from '../../compiler/catalog/schema.js';
 import type { CompiledPlan } from '../../compiler/emit/schema.js';
@@ -73,43 +72,15 @@ export function compilePaths(paths: readonly string[], catalogPath: string | und
   };
 }
 
-function compareVersions(a: string, b: string): number {
-  const x = a.split('.').map(Number);
-  const y = b.split('.').map(Number);
-  for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
-  return 0;
-}
-
 /**
- * The snapshot a check or compile uses without `--catalog`: the newest version a file is pinned
- * to that exists under catalogs/ (a file pinned to another one is then a finding of the resolver,
- * O2A2003, with a fix that re-pins it). When no pin names an existing snapshot, each pin is a
- * finding on its `catalog` line (O2A2004, with a did-you-mean among the snapshots there), and no
- * file names any: the resolver says so for each file. Never a usage error: findings, as always.
+ * The snapshot a check or compile uses without `--catalog`: the rule of compiler/catalog/pins.ts
+ * (the language server's too) over the files given and the snapshots of catalogs/. Never a usage
+ * error: findings, as always.
  */
 export function pinnedSnapshot(inputs: readonly { file: string; text: string }[]): { path: string | undefined; diagnostics: Diagnostic[] } {
-  const available = existsSync('catalogs') ? readdirSync('catalogs').filter((v) => existsSync(join('catalogs', v, 'catalog.json'))) : [];
-  let best: string | undefined;
-  const missing: { file: string; text: string; version: string }[] = [];
-  for (const input of inputs) {
-    const binding = catalogBindingOf(input.text);
-    if (binding === undefined) continue;
-    if (available.includes(binding.version)) {
-      if (best === undefined || compareVersions(binding.version, best) > 0) best = binding.version;
-    } else missing.push({ ...input, version: binding.version });
-  }
-  if (best !== undefined) return { path: join('catalogs', best), diagnostics: [] };
-  const diagnostics = missing.map(({ file, text, version }) => {
-    const token = o2aLexer.tokenizeOffsets(text).tokens[2]!;
-    const range = new LineMap(text).range(token.startOffset, token.startOffset + token.image.length);
-    const suggestion = closestMatch(version, available);
-    const list = available.length > 0 ? `the snapshots in catalogs/ are ${available.join(', ')}` : 'catalogs/ has no snapshot';
-    return diagnostic('O2A2004', file, range, `${file} is pinned to catalog version ${version}, but there is no snapshot catalogs/${version}`, {
-      help: suggestion !== undefined ? `did you mean ${suggestion}? (${list}; or pass --catalog <snapshot dir>)` : `${list}; pass --catalog <snapshot dir>`,
-      ...(suggestion !== undefined ? { fixes: [{ title: `Pin to ${suggestion}`, edits: [{ file, range, newText: suggestion }] }] } : {}),
-    });
-  });
-  return { path: undefined, diagnostics };
+  const pins = inputs.flatMap((i) => catalogPinOf(i.file, i.text) ?? []);
+  const choice = chooseSnapshot(pins, snapshotVersionsIn('catalogs'));
+  return { path: choice.version !== undefined ? join('catalogs', choice.version) : undefined, diagnostics: choice.diagnostics };
 }
 
 export function inferCatalogPath(inputs: { file: string; text: string }[]): string {

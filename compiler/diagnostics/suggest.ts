@@ -2,9 +2,17 @@
 // failing that, the one candidate whose words the name shares (`network_activation` for
 // `activation`, `FTTH_INSTALL` for `FTTH_INSTALLATION`).
 
+/**
+ * The longest name a suggestion is looked for, or suggested: nobody misspells a name longer than
+ * this one letter at a time, and comparing a megabyte-long name with every candidate would take
+ * seconds (the edit distance is quadratic).
+ */
+export const maxSuggestedNameLength = 128;
+
 export function closestMatch(name: string, candidates: Iterable<string>): string | undefined {
-  if (name === '') return undefined;
-  const list = [...candidates];
+  if (name === '' || name.length > maxSuggestedNameLength) return undefined;
+  const list: string[] = [];
+  for (const c of candidates) if (c.length <= maxSuggestedNameLength) list.push(c);
   return closestByEdits(name, list) ?? closestByWords(name, list);
 }
 
@@ -59,7 +67,8 @@ function closestByEdits(name: string, candidates: readonly string[]): string | u
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {
-    if (candidate === name) continue;
+    // The distance is at least the difference of the lengths.
+    if (candidate === name || Math.abs(candidate.length - name.length) > Math.min(limit, bestDistance)) continue;
     const d = candidate.toLowerCase() === lower ? 0 : editDistance(lower, candidate.toLowerCase());
     if (d < bestDistance || (d === bestDistance && best !== undefined && candidate < best)) {
       best = candidate;
@@ -71,21 +80,19 @@ function closestByEdits(name: string, candidates: readonly string[]): string | u
 
 /** Optimal string alignment distance: insertions, deletions, substitutions, adjacent transpositions. */
 export function editDistance(a: string, b: string): number {
-  const rows = a.length + 1;
-  const cols = b.length + 1;
-  const d: number[][] = Array.from({ length: rows }, (_, i) => {
-    const row = new Array<number>(cols).fill(0);
-    row[0] = i;
-    return row;
-  });
-  for (let j = 0; j < cols; j++) d[0]![j] = j;
-  for (let i = 1; i < rows; i++) {
-    for (let j = 1; j < cols; j++) {
+  // Three rows of the table: the one being filled and the two before it (for transpositions).
+  let before = new Array<number>(b.length + 1).fill(0);
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  let current = new Array<number>(b.length + 1).fill(0);
+  for (let i = 1; i <= a.length; i++) {
+    current[0] = i;
+    for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = v;
+      let v = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, before[j - 2]! + 1);
+      current[j] = v;
     }
+    [before, previous, current] = [previous, current, before];
   }
-  return d[a.length]![b.length]!;
+  return previous[b.length]!;
 }

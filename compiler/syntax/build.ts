@@ -6,7 +6,7 @@ import * as A from './ast.js';
 import type { Diagnostic, Range } from '../diagnostics/diagnostic.js';
 import { diagnostic } from '../diagnostics/index.js';
 import { SyntaxCode } from '../diagnostics/codes/syntax.js';
-import { closestMatch } from '../diagnostics/suggest.js';
+import { closestMatch, editDistance } from '../diagnostics/suggest.js';
 import { readDuration } from './durations.js';
 import type { LineMap } from './positions.js';
 import * as T from './tokens.js';
@@ -70,14 +70,40 @@ const strayExpectations: Readonly<Record<string, { expected: string; words: read
   status: { expected: "a status entry ('[<step>] <state>: \"<text>\"')", words: [] },
 };
 
-/** The words that may go on a property of each kind, for "did you mean" on a stray word after it. */
-const continuationWords: Partial<Record<A.StepProperty['kind'], readonly string[]>> = {
-  Retry: ['every', 'exponential', 'max', 'jitter', 'same', 'key'],
-  Compensate: ['requires', 'approval'],
-  Outcome: ['fail', 'hold', 'customer', 'provider', 'fallout', 'unknown', 'then', 'reconcile'],
-  OnTimeout: ['fail', 'hold', 'customer', 'provider', 'fallout', 'unknown', 'then', 'reconcile'],
-  Rule: ['and', 'or', 'not', 'in'],
-};
+/**
+ * The keywords that may still go on a property, for "did you mean" on a stray word right after it:
+ * only those valid there (`retry 3 jitter` takes `same` but no more `every`; an outcome's action
+ * is whole, so nothing goes on after it).
+ */
+function continuationWords(p: A.StepProperty, node: CstNode): readonly string[] {
+  switch (p.kind) {
+    case 'Retry': {
+      if (has(nodeOf(node, 'retry'), 'Kw_none') || p.sameKey) return [];
+      const words: string[] = [];
+      if (p.backoff === undefined && !p.jitter) words.push('every', 'exponential');
+      if (p.backoff?.kind === 'exponential' && p.backoff.max === undefined && !p.jitter) words.push('max');
+      if (!p.jitter) words.push('jitter');
+      words.push('same');
+      return words;
+    }
+    case 'Compensate':
+      return p.requiresApproval ? [] : ['requires'];
+    case 'Rule': {
+      // `and`/`or` after any condition; `in`/`not in` after a bare value written without parentheses.
+      let last: A.Expr = p.condition;
+      for (;;) {
+        if ((last.parens ?? 0) > 0) break;
+        if (last.kind === 'Logical') last = last.operands[last.operands.length - 1]!;
+        else if (last.kind === 'Not') last = last.operand;
+        else break;
+      }
+      const bare = (last.parens ?? 0) === 0 && (last.kind === 'CharacteristicRef' || last.kind === 'Literal');
+      return bare ? ['and', 'or', 'in', 'not'] : ['and', 'or'];
+    }
+    default:
+      return [];
+  }
+}
 
 /** Decodes `\"`, `\\`, `\n`, `\t`, `\r`; any other escaped character is kept with its backslash. */
 export function unescapeString(body: string): string {
@@ -268,9 +294,13 @@ export class AstBuilder {
     const range = this.tokenRange(first);
     // Only a word that could be a misspelt keyword: not a keyword in the wrong place (`step` is not
     // a misspelt `skip`), nor a catalog name (`SERVICE_ACTIVE` is not `service`).
-    const suggestion = tokenMatcher(first, T.Name) && T.couldBeMisspeltKeyword(first.image)
-      ? (closestMatch(first.image, expectation.words) ?? (continuation !== undefined ? closestMatch(first.image, continuation) : undefined))
-      : undefined;
+    // The closer of the two; on a tie the rest of the property before it.
+    let suggestion: string | undefined;
+    if (tokenMatcher(first, T.Name) && T.couldBeMisspeltKeyword(first.image)) {
+      const member = closestMatch(first.image, expectation.words);
+      const rest = continuation !== undefined && continuation.length > 0 ? closestMatch(first.image, continuation) : undefined;
+      suggestion = member !== undefined && rest !== undefined ? (editDistance(first.image, rest) <= editDistance(first.image, member) ? rest : member) : (rest ?? member);
+    }
     const shown = tokenMatcher(first, T.StringLiteral) ? 'string' : `'${first.image}'`;
     this.report(
       SyntaxCode.unexpectedToken,
@@ -403,16 +433,17 @@ export class AstBuilder {
   private properties(block: CstNode | undefined, owner: string): A.StepProperty[] {
     this.requireClose(block, `the properties of ${owner}`);
     const result: A.StepProperty[] = [];
-    let previous: A.StepProperty | undefined;
+    let continuation: readonly string[] | undefined;
     for (const child of this.ordered(block, ['stepProperty', 'stray'])) {
       if (child.name === 'stray') {
-        // A misspelt word right after a property is more likely the rest of that property.
-        this.stray(child, 'properties', previous !== undefined ? continuationWords[previous.kind] : undefined);
+        // A misspelt word right after a property may be the rest of that property.
+        this.stray(child, 'properties', continuation);
+        continuation = undefined;
       } else {
         const p = this.property(child);
         if (p) result.push(p);
+        continuation = p ? continuationWords(p, child) : undefined;
       }
-      previous = child.name === 'stray' ? undefined : result[result.length - 1];
     }
     return result;
   }

@@ -74,12 +74,23 @@ function expectedKeywords(message: string): string[] {
   return [...head.matchAll(/'([a-z]+)'/g)].map((m) => m[1]!).filter((w) => w in T.Kw);
 }
 
+/**
+ * The keyword, among those expected, that `word` stands for: the same word in other case (`STOP`),
+ * or, for a word that could be a misspelt keyword (lower-case, not a keyword itself, so not a
+ * catalog name either), the closest one.
+ */
+function keywordFor(word: string, expected: readonly string[]): string | undefined {
+  const sameWord = /^[A-Za-z]+$/.test(word) ? expected.find((k) => k === word.toLowerCase()) : undefined;
+  if (sameWord !== undefined) return sameWord;
+  return T.couldBeMisspeltKeyword(word) ? closestMatch(word, expected) : undefined;
+}
+
 function parserDiagnostic(error: IRecognitionException, file: string, lines: LineMap, lastEnd: number): Diagnostic {
   const token = error.token;
   const atEnd = token.tokenType.name === 'EOF' || Number.isNaN(token.startOffset);
   const range = atEnd ? lines.range(lastEnd, lastEnd) : lines.range(token.startOffset, token.endOffset! + 1);
   const rule = error.context.ruleStack[error.context.ruleStack.length - 1] ?? '';
-  const suggestion = !atEnd && tokenMatcher(token, T.Name) ? closestMatch(token.image, expectedKeywords(error.message)) : undefined;
+  const suggestion = !atEnd && tokenMatcher(token, T.Name) ? keywordFor(token.image, expectedKeywords(error.message)) : undefined;
   if (suggestion) {
     return diagnostic(SyntaxCode.unexpectedToken, file, range, error.message, {
       help: `did you mean '${suggestion}'?`,

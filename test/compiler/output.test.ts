@@ -17,18 +17,34 @@ function render(text: string) {
 }
 
 describe('diagnostics output', () => {
-  // 300,000 characters keep the test fast (the check of a name that long takes seconds); the
-  // output does not depend on the length.
-  it('cuts a name hundreds of kilobytes long in messages and excerpts', () => {
-    const name = 'v'.repeat(300_000);
+  it('cuts a megabyte-long name in messages and excerpts, and looks for no suggestion for it', () => {
+    const name = 'v'.repeat(1_000_000);
     const { result, text } = render(homeFiber.replace('step verify: verification', `step verify: ${name}`));
-    const unknown = result.diagnostics.find((d) => d.code === 'O2A2012');
-    expect(unknown?.message).toMatch(/^unknown step kind 'v+\.\.\. \(300000 characters\)'$/);
-    expect(unknown!.message.length).toBeLessThan(200);
+    expect(result.diagnostics.map((d) => d.code)).toEqual(['O2A2012']);
+    const unknown = result.diagnostics[0]!;
+    expect(unknown.message).toMatch(/^unknown step kind 'v+\.\.\. \(1000000 characters\)'$/);
+    expect(unknown.message.length).toBeLessThan(200);
+    // No did-you-mean (a name that long was not misspelt): the kinds there are, listed.
+    expect(unknown.help).toMatch(/^the step kinds of this catalog are: activation, /);
+    expect(unknown.fixes ?? []).toEqual([]);
     // The range still covers the whole name.
-    expect(unknown!.range.end.offset - unknown!.range.start.offset).toBe(300_000);
+    expect(unknown.range.end.offset - unknown.range.start.offset).toBe(1_000_000);
     expect(text.length).toBeLessThan(10_000);
     for (const line of text.split('\n')) expect(line.length).toBeLessThan(400);
+  });
+
+  it('a megabyte-long misspelt keyword, step reference and catalog name: one finding each, cut, no suggestion', () => {
+    const name = 'v'.repeat(1_000_000);
+    for (const [from, to, code] of [
+      ['step verify: verification', `${name} verify: verification`, 'O2A0004'],
+      ['service INTERNET_ACCESS_CFS', `service ${name}`, 'O2A2013'],
+    ] as const) {
+      const { result, text } = render(homeFiber.replace(from, to));
+      const found = result.diagnostics.filter((d) => d.code === code);
+      expect(found).toHaveLength(1);
+      expect(found[0]!.help ?? '').not.toMatch(/did you mean/);
+      expect(text.length).toBeLessThan(10_000);
+    }
   });
 
   it('escapes the control characters of a binary file', () => {

@@ -12,6 +12,17 @@ const cases = readdirSync(dir)
   .map((f) => f.slice(0, -'.input.o2a'.length))
   .sort();
 
+/** Each documented declaration, step and item with its doc comment. */
+function docs(source: string): string[] {
+  const out: string[] = [];
+  for (const d of parse(source, 'x').document.declarations) {
+    if (d.doc !== undefined) out.push(`${d.name.name}: ${d.doc}`);
+    const members = d.kind === 'Template' ? [] : d.members;
+    for (const m of members) if ((m.kind === 'Step' || m.kind === 'Item') && m.doc !== undefined) out.push(`${d.name.name}.${m.name.name}: ${m.doc}`);
+  }
+  return out;
+}
+
 describe('formatter baselines', () => {
   it('has at least eight cases', () => {
     expect(cases.length).toBeGreaterThanOrEqual(8);
@@ -26,6 +37,16 @@ describe('formatter baselines', () => {
     expect(result.text).toBe(readFileSync(expectedUrl, 'utf8'));
     expect(format(result.text, 'again.o2a').text).toBe(result.text);
     expect(parse(result.text, 'x').document.comments.map((c) => c.text)).toEqual(parse(input, 'x').document.comments.map((c) => c.text));
+    // A `///` documents the same declaration, step or item after formatting as before.
+    expect(docs(result.text)).toEqual(docs(input));
+  });
+});
+
+describe('doc comments', () => {
+  it('a `///` after code stays where it was and documents nothing; one on its own line keeps its step', () => {
+    const input = readFileSync(new URL('doc-comments-after-code.input.o2a', dir), 'utf8');
+    expect(docs(input)).toEqual(['HomeFiber: Home fiber: the doc of the plan.', 'HomeFiber.install: The doc of install.']);
+    expect(docs(format(input, 'x.o2a').text)).toEqual(docs(input));
   });
 });
 
