@@ -158,7 +158,7 @@ export function startLanguageServer(connection: Connection): void {
   connection.onDocumentRangeFormatting(guard('rangeFormatting', formatRange, []));
   connection.onCodeAction(guard('codeAction', codeActions, []));
   connection.languages.inlayHint.on(guard('inlayHint', inlayHints, []));
-  connection.onRequest(statsRequest, guard('stats', stats, { rssBytes: 0, heapUsedBytes: 0, heapTotalBytes: 0, externalBytes: 0, heapSpaces: {}, openDocuments: 0, reparses: { step: 0, gap: 0, whole: 0 }, publish: { sinceEditMs: [], checkMs: [], checkCpuMs: [] } }));
+  connection.onRequest(statsRequest, guard('stats', stats, { rssBytes: 0, heapUsedBytes: 0, heapTotalBytes: 0, externalBytes: 0, heapSpaces: {}, openDocuments: 0, reparses: { step: 0, gap: 0, whole: 0 }, planChecks: { checked: 0, reused: 0 }, publish: { sinceEditMs: [], checkMs: [], checkCpuMs: [] } }));
 
   documents.listen(connection);
   connection.listen();

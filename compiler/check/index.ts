@@ -1,6 +1,7 @@
 // Runs every check over every plan and bundle of the bound model. Checks are independent pure
 // functions; an error in one plan never stops the checks of another.
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type { CatalogSnapshot } from '../catalog/schema.js';
 import type { BoundModel, BoundPlan } from '../resolve/model.js';
 import type { BundleCheck, PlanCheck } from './context.js';
 import { PlanGraph } from './graph.js';
@@ -86,6 +87,64 @@ function graphOf(plan: BoundPlan): PlanGraph {
   return graph;
 }
 
+/**
+ * What the checks of a plan gave last time (by its name's node, as the graph), reused while
+ * nothing they read changed: the same catalog, the same text of the plan's file (so every node of
+ * the plan is where it was), the same plan fields and the same bound steps (binding reuses a
+ * step's object, or copies it from the same objects, while nothing the step depends on changed).
+ * The language server checks a unit on every keystroke: the plans of the files not being edited
+ * are not checked again. Plan checks read their plan, its steps and the templates these name, the
+ * catalog and the file's text, not the rest of the model (a check that reads other declarations
+ * must be compared here too).
+ */
+interface PlanCheckRun {
+  catalog: CatalogSnapshot;
+  text: string | undefined;
+  plan: BoundPlan;
+  diagnostics: Diagnostic[];
+}
+
+const lastChecks = new WeakMap<object, PlanCheckRun>();
+
+/** Plans checked, and plans whose last checks were reused (the language server's `o2a/stats`). */
+export const planCheckCounts = { checked: 0, reused: 0 };
+
+/** Every field the same value (the same object): new fields of a plan or a step are compared too. */
+function sameFields(a: object, b: object, skip?: string): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) {
+    if (k === skip) continue;
+    if ((a as Record<string, unknown>)[k] !== (b as Record<string, unknown>)[k] || !Object.hasOwn(b, k)) return false;
+  }
+  return true;
+}
+
+/** The same plan as far as its checks can tell (`stepByName` follows from the steps). */
+function samePlan(a: BoundPlan, b: BoundPlan): boolean {
+  if (a === b) return true;
+  if (!sameFields({ ...a, steps: undefined }, { ...b, steps: undefined }, 'stepByName')) return false;
+  if (a.steps.length !== b.steps.length) return false;
+  for (let i = 0; i < a.steps.length; i++) {
+    const x = a.steps[i]!;
+    const y = b.steps[i]!;
+    if (x !== y && !sameFields(x, y)) return false;
+  }
+  return true;
+}
+
+function runPlanChecks(plan: BoundPlan, catalog: CatalogSnapshot, model: BoundModel, graph: PlanGraph, sourceText: (file: string) => string | undefined): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  const cyclic = graph.hasCycle();
+  const partial = graph.hasUnknownDependency();
+  for (const check of planChecks) {
+    if (cyclic && stepOrderChecks.has(check)) continue;
+    if (partial && wholeOrderChecks.has(check)) continue;
+    diagnostics.push(...check({ plan, catalog, model, graph, sourceText }));
+  }
+  return diagnostics;
+}
+
 export function checkModel(model: BoundModel, sourceText: (file: string) => string | undefined, options: { reuse?: boolean } = {}): CheckResult {
   const diagnostics: Diagnostic[] = [];
   const graphs = new Map<string, PlanGraph>();
@@ -94,13 +153,21 @@ export function checkModel(model: BoundModel, sourceText: (file: string) => stri
     const graph = options.reuse === true ? graphOf(plan) : new PlanGraph(plan);
     graphs.set(plan.name, graph);
     if (catalog === undefined) continue;
-    const cyclic = graph.hasCycle();
-    const partial = graph.hasUnknownDependency();
-    for (const check of planChecks) {
-      if (cyclic && stepOrderChecks.has(check)) continue;
-      if (partial && wholeOrderChecks.has(check)) continue;
-      diagnostics.push(...check({ plan, catalog, model, graph, sourceText }));
+    if (options.reuse !== true) {
+      diagnostics.push(...runPlanChecks(plan, catalog, model, graph, sourceText));
+      continue;
     }
+    const text = sourceText(plan.file);
+    const last = lastChecks.get(plan.decl.name);
+    if (last !== undefined && last.catalog === catalog && last.text === text && samePlan(last.plan, plan)) {
+      planCheckCounts.reused++;
+      diagnostics.push(...last.diagnostics);
+      continue;
+    }
+    planCheckCounts.checked++;
+    const found = runPlanChecks(plan, catalog, model, graph, sourceText);
+    lastChecks.set(plan.decl.name, { catalog, text, plan, diagnostics: found });
+    diagnostics.push(...found);
   }
   if (catalog !== undefined) {
     for (const bundle of model.bundles.values()) {

@@ -797,12 +797,15 @@ class Resolver {
       this.bindDependenciesNow(plan, step);
       return;
     }
-    // Reused with the step's binding while the plan has the same step names and the steps it
-    // names are the same nodes (their ranges are the references' targets).
+    // Reused with the step's binding while the steps it names are the same nodes (their ranges
+    // are the references' targets) and the plan has the same step names; when every name of the
+    // list bound, without a diagnostic, the other names of the plan do not matter (a step typed
+    // or renamed elsewhere in the plan keeps this list's binding).
     const binding = stepBindings.get(step.decl);
     const names = this.stepNamesVersion(plan);
     const cached = binding?.dependencies;
-    if (cached !== undefined && cached.plan === plan.name && cached.names === names) {
+    const allBound = cached !== undefined && cached.diagnostics.length === 0 && cached.targets.length === step.decl.after.length;
+    if (cached !== undefined && cached.plan === plan.name && (cached.names === names || allBound)) {
       let same = true;
       for (let i = 0; i < cached.targets.length && same; i++) same = plan.stepByName.get(cached.dependsOn[i]!.name)?.decl === cached.targets[i];
       if (same) {

@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { parse, reparse, reparseCounts, type ParseResult } from '../../compiler/syntax/index.js';
 import { compileWorkspace, type CompileResult } from '../../compiler/index.js';
+import { summary } from './compile-summary.js';
 import { loadCatalog } from '../../compiler/catalog/load.js';
 import { generatedLargePlan } from '../../bench/lsp/generate.js';
 import { Workspace } from '../../lsp/workspace.js';
@@ -120,26 +121,6 @@ describe('incremental re-parse', () => {
     expect(reparseCounts.whole).toBe(before + 1);
   });
 });
-
-/** What the language server shows and uses of a compile: diagnostics, and the bound model. */
-function summary(c: CompileResult) {
-  return {
-    diagnostics: c.diagnostics,
-    references: c.model.references,
-    definitions: c.model.definitions,
-    plans: [...c.model.plans.values()].map((p) => ({
-      name: p.name,
-      file: p.file,
-      offering: p.offering?.id,
-      steps: p.steps.map((st) => ({
-        name: st.name, index: st.index, kind: st.kind?.id, kindName: st.kindName, template: st.template?.name, dependsOn: st.dependsOn,
-        catalogRef: st.catalogRef, catalogRefResolved: st.catalogRefResolved, evidence: st.evidence, outcomes: st.outcomes, rule: st.rule,
-        policies: st.policies, retryProperty: st.retryProperty, onTimeoutProperty: st.onTimeoutProperty, decl: st.decl,
-      })),
-    })),
-    templates: [...c.model.templates.values()].map((t) => ({ name: t.name, file: t.file, kind: t.kind?.id, decl: t.decl })),
-  };
-}
 
 describe('incremental checking in the workspace', () => {
   const root = makeWorkspace({ files: { 'plans/templates.o2a': templates } });

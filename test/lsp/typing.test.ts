@@ -1,10 +1,20 @@
 // Typing a new step character by character (issue #13): most keystrokes leave the text not
 // parsing, and each must still be re-parsed incrementally (the members around the edit,
 // compiler/syntax/reparse-gap.ts), never the whole file, and give exactly the whole-file parse.
-import { describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { TextDocument } from 'vscode-languageserver-textdocument';
 import { parse, reparse, reparseCounts, type ParseResult } from '../../compiler/syntax/index.js';
-import { generatedLargePlan } from '../../bench/lsp/generate.js';
+import { compileWorkspace } from '../../compiler/index.js';
+import { planCheckCounts } from '../../compiler/check/index.js';
+import { loadCatalog } from '../../compiler/catalog/load.js';
+import { benchTemplates, generatedLargePlan } from '../../bench/lsp/generate.js';
+import { Workspace } from '../../lsp/workspace.js';
+import { makeWorkspace } from './harness.js';
+import { summary } from './compile-summary.js';
 
 function expectSameParse(got: ParseResult, want: ParseResult, text: string): void {
   expect(got.document, text).toEqual(want.document);
@@ -65,3 +75,80 @@ describe('typing a new step', () => {
     }), { numRuns: 40 });
   }, 120_000);
 });
+
+describe('typing in a unit of several plan files', () => {
+  // The repository's sample plans (a bundle among them), the benchmark's generated plan and its template.
+  // A second plan after the one typed in, in the same file: it moves with every keystroke, and a
+  // check's fix for its step with an empty body is placed from the text (before the step's `}`).
+  const large = `${generatedLargePlan(150)}
+plan Second for offering HOME_FIBER_1G {
+  billing starts on activation, blocks completion
+  step internet: service_order_item { service INTERNET_ACCESS_CFS }
+  step commit: inventory_commit after internet { }
+}
+`;
+  const root = makeWorkspace({ samplePlans: true, files: { 'plans/bench-templates.o2a': benchTemplates, 'plans/large.o2a': large } });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const catalog = loadCatalog(join(root, 'catalogs', '2026.11')).catalog;
+
+  /** Types the keys into the open document at `at` (a backspace is '\b'), comparing every keystroke's analysis with a full compile. */
+  function typeAndCompare(ws: Workspace, doc: TextDocument, at: number, keys: string[]): TextDocument {
+    const file = ws.openDocument(doc);
+    let cursor = at;
+    for (const key of keys) {
+      const start = doc.positionAt(key === '\b' ? Math.max(at, cursor - 1) : cursor);
+      const end = doc.positionAt(cursor);
+      doc = TextDocument.update(doc, [{ range: { start, end }, text: key === '\b' ? '' : key }], doc.version + 1);
+      cursor = key === '\b' ? Math.max(at, cursor - 1) : cursor + 1;
+      ws.openDocument(doc);
+      const got = ws.analyse(file);
+      // Fresh parses, no reuse: what `o2a check plans` computes (bar lowering, as the server).
+      const full = compileWorkspace(got.sources.map((x) => ({ file: x.file, text: x.text })), catalog, { catalogDiagnostics: got.catalogDiagnostics, emit: false, verifySyntaxFixes: false });
+      expect(summary(got.compilation), doc.getText()).toEqual(summary(full));
+    }
+    return doc;
+  }
+
+  const steps = [
+    '  step extra: resource_reservation after res_10 { resource ONT_GPON  timeout 5m  compensate release }\n',
+    '  step res_7: verification after res_3\n',
+    '  step check: verification after nowhere, res_2, res_2\n',
+  ];
+
+  it('publishes what a full compile gives at every keystroke, and checks the plans of the other files once', () => {
+    let run = 0;
+    fc.assert(fc.property(fc.nat(), fc.constantFrom(...steps), fc.array(fc.nat(80), { maxLength: 3 }), (m, step, backspaces) => {
+      const ws = new Workspace(root);
+      const text = large;
+      const memberStarts = [...text.slice(0, text.indexOf('plan Second')).matchAll(/\n(?= {2}(step|\/\/\/) )/g)].map((x) => x.index + 1);
+      const doc = TextDocument.create(pathToFileURL(join(root, 'plans', 'large.o2a')).href, 'o2a', ++run, text);
+      ws.analyse(ws.openDocument(doc));
+      const keys = [...step];
+      for (const b of backspaces) keys.splice(Math.min(b, keys.length), 0, '\b');
+      const before = { ...planCheckCounts };
+      typeAndCompare(ws, doc, memberStarts[m % memberStarts.length]!, keys);
+      // Each keystroke checks the two plans of the file typed in; the sample plans' checks are reused.
+      expect(planCheckCounts.checked - before.checked).toBeLessThanOrEqual(2 * keys.length);
+      expect(planCheckCounts.reused - before.reused).toBeGreaterThanOrEqual(keys.length * 6);
+    }), { numRuns: 5 });
+  }, 120_000);
+
+  it('renaming a step: the after lists naming it bind again, the others keep their binding, as a full compile', () => {
+    const ws = new Workspace(root);
+    const text = large;
+    const doc = TextDocument.create(pathToFileURL(join(root, 'plans', 'large.o2a')).href, 'o2a', 1, text);
+    ws.analyse(ws.openDocument(doc));
+    // `res_3` -> `res_3x` and back: the steps after res_3 name an unknown step, then a known one again.
+    const at = text.indexOf('step res_3 ') + 'step res_3'.length;
+    const renamed = typeAndCompare(ws, doc, at, ['x', '\b']);
+    expect(renamed.getText()).toBe(text);
+    // The plan typed in is as it was: clean (the second plan's findings are its own).
+    const errors = ws.analyse('plans/large.o2a').diagnostics.filter((d) => d.severity === 'error' && d.file === 'plans/large.o2a');
+    expect(errors.map((d) => d.message)).toEqual([
+      "plan Second reserves no 'ONT_GPON', required by INTERNET_ACCESS_CFS",
+      'plan Second declares a billing policy but has no billing_trigger step',
+      "step 'commit' (inventory_commit) has side effects but no compensation and is not declared irreversible",
+    ]);
+  });
+});
+
