@@ -25,7 +25,7 @@ import { amendWindowBeforeReplan } from './policies/amend.js';
 import { bundleStatusMappingValid, statusMappingValid } from './policies/status.js';
 import { workEvidenceDeclared } from './policies/evidence.js';
 import { modifyOrderWithoutFieldWork } from './policies/modify-order.js';
-import { bundleActionsValid, planActionsValid } from './policies/actions.js';
+import { bundleActionsValid, planActionsValid, planFulfilledOnce } from './policies/actions.js';
 import { bundleHasItems, bundleItemsMatchOffering, bundleOfferingIsBundle } from './bundles/bundle-offering.js';
 
 export { PlanGraph } from './graph.js';
@@ -57,6 +57,12 @@ const stepOrderChecks: ReadonlySet<PlanCheck> = new Set([
 const wholeOrderChecks: ReadonlySet<PlanCheck> = new Set([
   billingAfterVerification, notificationAfterVerification, activationVerified, cancelCompensatesSomething,
 ]);
+
+/**
+ * Plan checks that read other declarations of the model (which plan fulfils the same action of
+ * the same offering): run on every check of the model, never reused with a plan's own checks.
+ */
+export const modelPlanChecks: readonly PlanCheck[] = [planFulfilledOnce];
 
 export const bundleChecks: readonly BundleCheck[] = [
   bundleHasItems, bundleOfferingIsBundle, bundleItemsMatchOffering, bundleBillingPolicyComplete, bundleStatusMappingValid,
@@ -95,7 +101,7 @@ function graphOf(plan: BoundPlan): PlanGraph {
  * The language server checks a unit on every keystroke: the plans of the files not being edited
  * are not checked again. Plan checks read their plan, its steps and the templates these name, the
  * catalog and the file's text, not the rest of the model (a check that reads other declarations
- * must be compared here too).
+ * goes in `modelPlanChecks`, run every time).
  */
 interface PlanCheckRun {
   catalog: CatalogSnapshot;
@@ -153,6 +159,7 @@ export function checkModel(model: BoundModel, sourceText: (file: string) => stri
     const graph = options.reuse === true ? graphOf(plan) : new PlanGraph(plan);
     graphs.set(plan.name, graph);
     if (catalog === undefined) continue;
+    for (const check of modelPlanChecks) diagnostics.push(...check({ plan, catalog, model, graph, sourceText }));
     if (options.reuse !== true) {
       diagnostics.push(...runPlanChecks(plan, catalog, model, graph, sourceText));
       continue;

@@ -66,6 +66,25 @@ describe('diagnostics', () => {
     await s.close(templatesUri);
     await s.close(planUri);
   });
+
+  it('checks across files: a plan of another document taking the same item action is reported, and cleared when it changes', async () => {
+    const ott = (name: string, actions: string) =>
+      `catalog telco-core 2026.11\n\nplan ${name} for offering OTT_STREAMING${actions} {\n  step order: service_order_item { service OTT_STREAMING_CFS }\n}\n`;
+    const firstUri = await s.open('lib/ott.o2a', ott('OttStreaming', ' action add'));
+    await s.diagnostics(firstUri, 1);
+    const ceaseUri = await s.open('lib/ott-cease.o2a', ott('OttCease', ''));
+    const twice = (await s.diagnostics(ceaseUri, 1)).filter((d) => d.code === 'O2A4029');
+    expect(twice.map((d) => d.message)).toEqual(['plan OttCease and plan OttStreaming both fulfil add of OTT_STREAMING (no `action` written: a new offering\'s plan fulfils add)']);
+    // The other file changes (this one's text does not): its finding goes, then comes back.
+    let v = await s.change(firstUri, ott('OttStreaming', ' action modify'));
+    await s.diagnostics(firstUri, v);
+    expect((await s.diagnostics(ceaseUri)).filter((d) => d.code === 'O2A4029')).toEqual([]);
+    v = await s.change(firstUri, ott('OttStreaming', ' action add'));
+    await s.diagnostics(firstUri, v);
+    expect((await s.diagnostics(ceaseUri)).filter((d) => d.code === 'O2A4029')).toHaveLength(1);
+    await s.close(ceaseUri);
+    await s.close(firstUri);
+  });
 });
 
 describe('diagnostics when the catalog changes on disk', () => {
