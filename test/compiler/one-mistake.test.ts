@@ -78,6 +78,9 @@ const workspaceArb = fc.record({
 function buildWorkspace(spec: { sampleMask: boolean[]; generated: number[] }): Source[] {
   const chosen = new Set(samples.filter((s, i) => spec.sampleMask[i] || s.file === 'templates.o2a').map((s) => s.file));
   if (chosen.has('family-pack.o2a')) for (const f of ['home-fiber.o2a', 'mobile-postpaid.o2a']) chosen.add(f);
+  // Every template of templates.o2a used by some plan: a template is checked through the steps
+  // that use it, so a mistake in one no step uses gives no error.
+  for (const f of ['home-fiber.o2a', 'mobile-postpaid.o2a']) chosen.add(f);
   const out = samples.filter((s) => chosen.has(s.file));
   if (spec.generated.length > 0) out.push({ file: 'generated/templates.o2a', text: generatedTemplates() });
   spec.generated.forEach((steps, i) => out.push({ file: `generated/plan-${i}.o2a`, text: generatedPlan(i, steps) }));
