@@ -1,7 +1,8 @@
-// The README's Neovim set-up for 0.8-0.10 (`vim.lsp.start` in a FileType autocommand), run as
-// written in a real headless Neovim: the o2a server starts for a .o2a file, in the folder that
-// holds `catalogs/`, and its diagnostics arrive in the buffer. Skipped, saying why, when `nvim`
-// is not installed or is older than 0.8 (no `vim.lsp.start`; Debian bookworm ships 0.7.2).
+// The README's Neovim set-ups, run as written in a real headless Neovim: the one for the installed
+// version (0.7, Debian bookworm's package: `vim.lsp.start_client` attached per buffer; 0.8 and
+// later: `vim.lsp.start` in a FileType autocommand). The o2a server starts for a .o2a file, in the
+// folder that holds `catalogs/`, and its diagnostics arrive in the buffer. Skipped, saying why,
+// when `nvim` is not installed (CI installs Debian's) or is older than 0.7.
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,10 +11,10 @@ import { makeWorkspace, repoRoot } from './harness.js';
 
 const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
 
-/** The Lua block under the README's "Neovim 0.8-0.10" item, unindented. */
-function readmeSetup(): string {
-  const match = /\*\*Neovim 0\.8-0\.10\*\*[\s\S]*?```lua\n([\s\S]*?)```/.exec(readme);
-  if (match === null) throw new Error('README has no Neovim 0.8-0.10 set-up');
+/** The Lua block under the README's "Neovim <versions>" item, unindented. */
+function readmeSetup(versions: string): string {
+  const match = new RegExp(`\\*\\*Neovim ${versions.replace(/\./g, '\\.')}\\*\\*[\\s\\S]*?\`\`\`lua\n([\\s\\S]*?)\`\`\``).exec(readme);
+  if (match === null) throw new Error(`README has no Neovim ${versions} set-up`);
   return match[1]!.split('\n').map((l) => l.replace(/^ {2}/, '')).join('\n');
 }
 
@@ -23,22 +24,30 @@ function nvimVersion(): { version?: [number, number]; reason?: string } {
   const m = /NVIM v(\d+)\.(\d+)/.exec(run.stdout);
   if (m === null) return { reason: `cannot read the nvim version from: ${run.stdout.split('\n')[0]}` };
   const version: [number, number] = [Number(m[1]), Number(m[2])];
-  if (version[0] === 0 && version[1] < 8) return { version, reason: `nvim ${version.join('.')} has no vim.lsp.start (0.8 or later needed)` };
+  if (version[0] === 0 && version[1] < 7) return { version, reason: `nvim ${version.join('.')} is older than 0.7, the oldest set-up the README gives` };
   return { version };
 }
 
 const nvim = nvimVersion();
 if (nvim.reason !== undefined) console.warn(`test/lsp/neovim.test.ts skipped: ${nvim.reason}`);
 
+/** The README set-up for the installed Neovim. */
+const setupFor = (version: [number, number] | undefined): string =>
+  readmeSetup(version !== undefined && version[0] === 0 && version[1] < 8 ? '0.7' : '0.8-0.10');
+
 describe('the README\'s Neovim set-up', () => {
-  it('gives a 0.8-0.10 set-up with vim.lsp.start in a FileType autocommand', () => {
-    const lua = readmeSetup();
+  it('gives a 0.8-0.10 set-up with vim.lsp.start in a FileType autocommand, and one for 0.7 (Debian bookworm)', () => {
+    const lua = readmeSetup('0.8-0.10');
     expect(lua).toContain("vim.api.nvim_create_autocmd('FileType'");
     expect(lua).toContain('vim.lsp.start(');
     expect(lua).toContain("cmd = { 'o2a', 'lsp', '--stdio' }");
+    const old = readmeSetup('0.7');
+    expect(old).toContain('vim.lsp.start_client(');
+    expect(old).toContain('vim.lsp.buf_attach_client(');
+    expect(old).not.toContain('vim.fs.');
   });
 
-  it.skipIf(nvim.reason !== undefined)(`runs in a real headless Neovim and shows the server's diagnostics${nvim.reason ? ` (skipped: ${nvim.reason})` : ''}`, () => {
+  it.skipIf(nvim.reason !== undefined)(`runs in a real headless Neovim ${nvim.version?.join('.') ?? ''} and shows the server's diagnostics${nvim.reason ? ` (skipped: ${nvim.reason})` : ''}`, () => {
     const plan = readFileSync(join(repoRoot, 'plans', 'home-fiber.o2a'), 'utf8').replace('resource ONT_GPON', 'resource ONT_GPOM');
     const root = makeWorkspace({ samplePlans: true, files: { 'plans/home-fiber.o2a': plan } });
     // `o2a` on the PATH, as the set-up expects: this checkout's CLI.
@@ -46,7 +55,7 @@ describe('the README\'s Neovim set-up', () => {
     mkdirSync(bin);
     writeFileSync(join(bin, 'o2a'), `#!/bin/sh\nexec "${process.execPath}" "${join(repoRoot, 'bin', 'o2a.js')}" "$@"\n`);
     chmodSync(join(bin, 'o2a'), 0o755);
-    writeFileSync(join(root, 'init.lua'), readmeSetup());
+    writeFileSync(join(root, 'init.lua'), setupFor(nvim.version));
     const out = join(root, 'result.json');
     // Waits for the server's diagnostics in the buffer, then writes what Neovim holds.
     const probe = [
