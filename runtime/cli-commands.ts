@@ -995,8 +995,24 @@ const DEMO_PARTIAL = {
 };
 
 /**
+ * A cease (item action `delete`): the item runs the offering's cease plan, not its installation;
+ * the customer's other line, named `noChange`, runs nothing.
+ */
+const DEMO_CEASE = {
+  label: 'cease',
+  order: {
+    id: 'po-demo-cease', externalId: 'crm-1005', relatedParty: [{ id: 'cust-77', role: 'customer' }],
+    productOrderItem: [
+      { id: '1', action: 'delete', productOffering: { id: 'HOME_FIBER_1G', name: 'Home Fiber 1 Gbps' }, product: { id: 'prod-fiber-77' } },
+      { id: '2', action: 'noChange', productOffering: { id: 'MOBILE_POSTPAID', name: 'Mobile Postpaid' }, product: { id: 'prod-mobile-77' } },
+    ],
+  },
+  scenario: { name: 'success', steps: {} },
+};
+
+/**
  * `npm start`: two real orders through every step on embedded Postgres, live, a third cancelled
- * on the way, and a bundle that completes partly (§20).
+ * on the way, a bundle that completes partly (§20), and a cease picked by its items' actions.
  */
 export async function demo(out: Writable, options: DemoOptions = {}): Promise<number> {
   const started = Date.now();
@@ -1020,6 +1036,7 @@ export async function demo(out: Writable, options: DemoOptions = {}): Promise<nu
   const completing = DEMO_ORDERS.map(ownIds);
   const toCancel = ownIds(DEMO_CANCEL);
   const partly = ownIds(DEMO_PARTIAL);
+  const cease = ownIds(DEMO_CEASE);
   line(out, databaseUrl !== undefined
     ? `using PostgreSQL at ${shownDatabase(databaseUrl)} (DATABASE_URL) and migrating`
     : 'starting embedded PostgreSQL (PGlite, in memory; DATABASE_URL=postgres://... runs on a server) and migrating');
@@ -1027,13 +1044,13 @@ export async function demo(out: Writable, options: DemoOptions = {}): Promise<nu
   const runtime = await Runtime.open(databaseUrl !== undefined ? { databaseUrl, clock } : { clock });
   try {
     await runtime.registerPlans(plans);
-    const labels = new Map([...completing, toCancel, partly].map((d) => [d.order.id, d.label]));
+    const labels = new Map([...completing, toCancel, partly, cease].map((d) => [d.order.id, d.label]));
     const table = options.table ?? ((out as { isTTY?: boolean }).isTTY === true);
     const render = table ? tableRenderer(out, runtime, labels) : null;
     runtime.onCommit(render ? () => render.dirty() : progressPrinter(out, labels));
-    line(out, 'running four orders through the simulated components (time is simulated: timeouts fire at once); '
-      + 'the third is cancelled, the fourth (a bundle) completes partly');
-    for (const d of [...completing, toCancel, partly]) {
+    line(out, 'running five orders through the simulated components (time is simulated: timeouts fire at once); '
+      + 'the third is cancelled, the fourth (a bundle) completes partly, the fifth ceases a line');
+    for (const d of [...completing, toCancel, partly, cease]) {
       const result = await runtime.submitOrder(d.order, { scenario: d.scenario });
       if (!result.ok) { for (const p of result.problems) line(out, `${result.code.startsWith('rejected') ? 'rejected' : 'error'}: ${p}`); return 1; }
       line(out, `  submitted ${d.order.id} (${d.label}, scenario: ${d.scenario.name})`);
@@ -1074,6 +1091,12 @@ export async function demo(out: Writable, options: DemoOptions = {}): Promise<nu
       line(out, `  order ${family.productOrderId}: ${family.internalState}  (customer sees: ${family.customerVisibleStatus}; `
         + `next: ${family.estimatedNextAction ?? '-'})`);
     }
+    line(out);
+    line(out, `item actions of ${cease.label}: each item runs the plan of its offering for its action`);
+    const ceased = await projectOrder(runtime.store, runtime.registry, cease.order.id);
+    if (ceased?.internalState !== 'completed') code = 2;
+    for (const item of [...(ceased?.items ?? [])].sort((a, b) => a.id.localeCompare(b.id))) line(out, `  item ${item.id.padEnd(10)} ${item.action.padEnd(10)} ${item.state.padEnd(10)} ${item.planId ?? '(nothing to run)'}`);
+    if (ceased) line(out, `  order ${ceased.productOrderId}: ${ceased.internalState}  (customer sees: ${ceased.customerVisibleStatus})`);
     line(out);
     line(out, 'side effects applied by the simulated components:');
     for (const [owner, c] of Object.entries(runtime.components.snapshot())) {

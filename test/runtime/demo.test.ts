@@ -23,6 +23,9 @@ it('npm start runs the orders, the cancellation and the partly complete bundle, 
   expect(out.text).toContain('order po-demo-cancel: cancelled  (customer sees: Cancelled)');
   expect(out.text).toMatch(/item 1\.fiber\s+held\s+HomeFiber1G/);
   expect(out.text).toMatch(/order po-demo-family: partial {2}\(customer sees: Partly completed/);
+  expect(out.text).toMatch(/item 1 +delete +completed +HomeFiberCease/);
+  expect(out.text).toMatch(/item 2 +noChange +completed +\(nothing to run\)/);
+  expect(out.text).toContain('order po-demo-cease: completed  (customer sees: Your service has been disconnected)');
 }, 120_000);
 
 /** A database of its own on the local PostgreSQL, or why there is none. */
@@ -66,12 +69,12 @@ it.skipIf(typeof database === 'string')('DATABASE_URL=postgres://... npm start r
       expect(out.text).not.toContain('PGlite');
       expect(out.text).toMatch(/order po-demo-cancel-\w+: cancelled {2}\(customer sees: Cancelled\)/);
     }
-    // The orders are in that database: four a run.
+    // The orders are in that database: five a run.
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
     const rows = await client.query<{ n: string }>("SELECT count(*) AS n FROM product_order WHERE id LIKE 'po-demo-%'");
     await client.end();
-    expect(Number(rows.rows[0]!.n)).toBe(8);
+    expect(Number(rows.rows[0]!.n)).toBe(10);
   } finally {
     if (saved !== undefined) process.env.DATABASE_URL = saved;
     else delete process.env.DATABASE_URL;
