@@ -252,8 +252,15 @@ export class Engine {
     });
   }
 
+  /**
+   * What the committed transactions went through, summed (UnitOfWork.stats), with their count:
+   * how the work per transaction relates to what it changed.
+   */
+  readonly stats = { transactions: 0, rowsLoaded: 0, ordersTakenOver: 0, sagasIndexed: 0, itemsDerived: 0, rowsWritten: 0 };
   /** After a transaction's commit: keeps its aggregates, hands its outbox and audit rows on. */
   committed(uow: UnitOfWork): void {
+    this.stats.transactions++;
+    for (const [k, v] of Object.entries(uow.stats) as [keyof UnitOfWork['stats'], number][]) this.stats[k] += v;
     for (const entry of uow.aggregates()) this.cache.put(entry);
     if (this.options.onOutbox && uow.stored.length > 0) this.options.onOutbox(uow.stored);
     if (this.options.onCommit && uow.log.length > 0) this.options.onCommit(uow.log);
@@ -1055,6 +1062,7 @@ export class Engine {
     const setAll = (item: ProductOrderItemRow, seen: Set<string>): void => {
       if (seen.has(item.id)) return;
       seen.add(item.id);
+      uow.stats.itemsDerived++;
       const target = derive(item);
       // A bundle item partly complete: held while one of its items waits, completed otherwise.
       this.setItemState(ctx, item, target === 'partial' ? (held(item) ? 'held' : 'completed') : target);

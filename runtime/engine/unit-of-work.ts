@@ -261,8 +261,13 @@ export class UnitOfWork {
   /** `now` as stored (ISO 8601, UTC). */
   readonly at: string;
 
-  /** Rows this unit of work read from the database, and orders it took over from the cache. */
-  readonly stats = { rowsLoaded: 0, ordersTakenOver: 0, sagasIndexed: 0 };
+  /**
+   * What this unit of work went through beside what it changed: rows read from the database,
+   * orders taken over from the cache, sagas indexed when taking one over, items whose state was
+   * derived again (Engine.recomputeOrder); and the rows it wrote (`flush`). On a large order
+   * taken over from the cache, all but the last are in proportion to the changes, not the order.
+   */
+  readonly stats = { rowsLoaded: 0, ordersTakenOver: 0, sagasIndexed: 0, itemsDerived: 0, rowsWritten: 0 };
 
   constructor(readonly now: Date) {
     this.at = now.toISOString();
@@ -612,6 +617,9 @@ export class UnitOfWork {
    */
   async flush(tx: Queryable, lease?: (orderingKeys: string[]) => OutboxLease): Promise<void> {
     const batch = new WriteBatch();
+    const d = this.dirty;
+    this.stats.rowsWritten += d.orders.size + d.items.size + d.sagas.size + d.steps.size + d.activations.size
+      + d.reservations.size + d.fallouts.size;
     const created = [...this.created].sort().map((id) => this.orders.get(id) as ProductOrderRow);
     if (created.length) {
       // A plain insert, never an upsert: an order another transaction took under this one (the
