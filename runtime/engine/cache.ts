@@ -3,20 +3,12 @@
 // when the version is the one cached (every writer bumps it under the lock), and otherwise loads
 // from the database. An entry is taken out while a transaction works on it and put back, with the
 // new version, only after that transaction committed: a rolled-back transaction leaves nothing.
-import type {
-  ActivationCommandRow, FalloutCaseRow, ProductOrderItemRow, ProductOrderRow, ResourceReservationRow, SagaRow, SagaStepRow,
-} from './unit-of-work.js';
+// The entry is the transaction's own rows (OrderRows), handed over and back by reference: taking
+// and putting back cost nothing in proportion to the order's size.
+import type { OrderRows } from './unit-of-work.js';
 
-export interface OrderAggregates {
-  order: ProductOrderRow;
-  items: ProductOrderItemRow[];
-  sagas: SagaRow[];
-  steps: SagaStepRow[];
-  activations: ActivationCommandRow[];
-  reservations: ResourceReservationRow[];
-  /** Open fallout cases only (the ones a transaction loads). */
-  fallouts: FalloutCaseRow[];
-}
+/** The rows under one order, as a transaction committed them (see OrderRows). */
+export type OrderAggregates = OrderRows;
 
 /** Orders in these states are not kept: nothing is expected to happen to them. */
 const SETTLED = new Set(['completed', 'failed', 'rejected', 'cancelled']);

@@ -253,8 +253,15 @@ export class Engine {
     });
   }
 
+  /**
+   * What the committed transactions went through, summed (UnitOfWork.stats), with their count:
+   * how the work per transaction relates to what it changed.
+   */
+  readonly stats = { transactions: 0, rowsLoaded: 0, ordersTakenOver: 0, sagasIndexed: 0, itemsDerived: 0, rowsWritten: 0 };
   /** After a transaction's commit: keeps its aggregates, hands its outbox and audit rows on. */
   committed(uow: UnitOfWork): void {
+    this.stats.transactions++;
+    for (const [k, v] of Object.entries(uow.stats) as [keyof UnitOfWork['stats'], number][]) this.stats[k] += v;
     for (const entry of uow.aggregates()) this.cache.put(entry);
     if (this.options.onOutbox && uow.stored.length > 0) this.options.onOutbox(uow.stored);
     if (this.options.onCommit && uow.log.length > 0) this.options.onCommit(uow.log);
@@ -1032,16 +1039,21 @@ export class Engine {
     uow.setTimer({ sagaId: saga.id, stepId: step.stepId, kind: 'step_timeout', attempt: step.attempt, dueAt: later(uow.now, planStep.timeout.ms) });
   }
 
-  /** @internal */
+  /**
+   * @internal The items' and the order's states from the sagas'. Only the items whose state may
+   * have changed since the last recompute (`OrderRows.stale`: a saga or an item set since) are
+   * derived again, with the items of their bundles; the order's state is combined from the count
+   * of each state among the top-level items (kept with the rows): the work is in proportion to
+   * what changed, whatever the order's size.
+   */
   recomputeOrder(ctx: Ctx): void {
     const { uow, order } = ctx;
-    const items = uow.itemsOf(order.id);
-    // Work in proportion to the order's items, whatever its size: each item's children found once.
-    const byParent = new Map<string, ProductOrderItemRow[]>();
-    for (const i of items) if (i.parentItemId !== null) byParent.set(i.parentItemId, [...(byParent.get(i.parentItemId) ?? []), i]);
-    const children = (parent: ProductOrderItemRow) => byParent.get(parent.id) ?? [];
+    const rows = uow.rowsOf(order.id);
+    if (!rows) return;
+    const children = (parent: ProductOrderItemRow) => (rows.children.get(parent.id) ?? [])
+      .map((id) => rows.items.get(id)).filter((i): i is ProductOrderItemRow => i !== undefined);
     const derive = (item: ProductOrderItemRow): ProductOrderItemState | 'partial' => {
-      const saga = uow.sagaOfItem(order.id, item.id);
+      const saga = rows.sagaOfItem.get(item.id);
       if (saga) return ITEM_STATE_OF_SAGA[saga.state];
       const kids = children(item);
       if (kids.length === 0) return item.state;
@@ -1057,15 +1069,52 @@ export class Engine {
       return combined;
     };
     const held = (item: ProductOrderItemRow) => children(item).some((kid) => derive(kid) === 'held');
-    for (const item of items) {
+    // The items to derive again: the stale ones' outermost items (each with all its items).
+    const roots = new Set<ProductOrderItemRow>();
+    for (const id of rows.stale) {
+      let item = rows.items.get(id);
+      for (let depth = 0; item && item.parentItemId !== null && depth < rows.items.size; depth++) {
+        const parent = rows.items.get(item.parentItemId);
+        if (!parent) break;
+        item = parent;
+      }
+      if (item) roots.add(item);
+    }
+    rows.stale.clear();
+    // In the order's own order of items, as a whole recompute would go.
+    const place = (item: ProductOrderItemRow) => rows.place.get(item.id) ?? 0;
+    const ordered = roots.size > 1 ? [...roots].sort((a, b) => place(a) - place(b)) : [...roots];
+    const setAll = (item: ProductOrderItemRow, seen: Set<string>): void => {
+      if (seen.has(item.id)) return;
+      seen.add(item.id);
+      uow.stats.itemsDerived++;
       const target = derive(item);
       // A bundle item partly complete: held while one of its items waits, completed otherwise.
       this.setItemState(ctx, item, target === 'partial' ? (held(item) ? 'held' : 'completed') : target);
+      for (const kid of children(item)) setAll(kid, seen);
+    };
+    rows.deriving = true;
+    try {
+      const seen = new Set<string>();
+      for (const root of ordered) setAll(root, seen);
+    } finally {
+      rows.deriving = false;
     }
-    const top = items.filter((i) => i.parentItemId === null).map(derive);
-    const states = top.map((s) => (s === 'partial' ? 'completed' : s));
-    const combined = combine(states);
-    this.setOrderState(ctx, top.includes('partial') && combined === 'completed' ? 'partial' : combined);
+    const count = (state: string, by: number) => {
+      const n = (rows.topCounts.get(state) ?? 0) + by;
+      if (n === 0) rows.topCounts.delete(state); else rows.topCounts.set(state, n);
+    };
+    for (const root of ordered) {
+      if (root.parentItemId !== null) continue;
+      const before = rows.top.get(root.id);
+      const now = derive(root);
+      if (before === now) continue;
+      if (before !== undefined) count(before, -1);
+      count(now, 1);
+      rows.top.set(root.id, now);
+    }
+    const combined = combineCounts(rows.topCounts);
+    this.setOrderState(ctx, (rows.topCounts.get('partial') ?? 0) > 0 && combined === 'completed' ? 'partial' : combined);
   }
 
   // --- guarded setters ----------------------------------------------------------------------
@@ -1203,23 +1252,35 @@ const ORDER_FACTS: Partial<Record<ProductOrderState, string>> = {
 };
 
 function combine(all: ProductOrderItemState[]): ProductOrderItemState | 'partial' {
-  if (all.length === 0) return 'acknowledged';
+  const counts = new Map<string, number>();
+  for (const s of all) counts.set(s, (counts.get(s) ?? 0) + 1);
+  return combineCounts(counts);
+}
+
+/**
+ * `combine` over how many items are in each state (a derived `partial` counts as completed):
+ * what the whole order's state is, from counts kept as its items change.
+ */
+function combineCounts(counts: ReadonlyMap<string, number>): ProductOrderItemState | 'partial' {
+  const n = (s: string) => counts.get(s) ?? 0;
+  let total = 0;
+  for (const c of counts.values()) total += c;
+  if (total === 0) return 'acknowledged';
   // Cancelled items count for nothing (all cancelled: cancelled); items being cancelled make the
   // whole pending cancellation only when nothing else is going on.
-  let states = all.filter((s) => s !== 'cancelled');
-  if (states.length === 0) return 'cancelled';
-  const cancelling = (s: ProductOrderItemState) => s === 'pendingCancellation' || s === 'assessingCancellation';
-  if (states.some(cancelling)) {
-    if (states.every((s) => cancelling(s) || s === 'rejected')) return 'pendingCancellation';
-    states = states.map((s) => (cancelling(s) ? 'inProgress' : s));
+  const states = total - n('cancelled');
+  if (states === 0) return 'cancelled';
+  const cancelling = n('pendingCancellation') + n('assessingCancellation');
+  if (cancelling > 0 && cancelling + n('rejected') === states) return 'pendingCancellation';
+  // Items being cancelled among others count as in progress.
+  const completed = n('completed') + n('partial');
+  if (completed === states) return 'completed';
+  if (n('rejected') === states) return 'rejected';
+  if (n('held') > 0) return 'held';
+  if (cancelling + n('inProgress') + n('acknowledged') + n('pending') > 0) {
+    return n('acknowledged') === states ? 'acknowledged' : 'inProgress';
   }
-  if (states.every((s) => s === 'completed')) return 'completed';
-  if (states.every((s) => s === 'rejected')) return 'rejected';
-  if (states.includes('held')) return 'held';
-  if (states.some((s) => s === 'inProgress' || s === 'acknowledged' || s === 'pending')) {
-    return states.every((s) => s === 'acknowledged') ? 'acknowledged' : 'inProgress';
-  }
-  return states.includes('completed') ? 'partial' : 'failed';
+  return completed > 0 ? 'partial' : 'failed';
 }
 
 /** `ms` after `now`, as stored. */

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { CompiledPlan } from '../../compiler/emit/schema.js';
 import { WriteBatch, arrayLiteral, iso, parseJson, unnestRows, type Column, type ColumnType } from '../store/sql.js';
 import type { Queryable } from '../store/store.js';
-import type { AggregateCache, OrderAggregates } from './cache.js';
+import type { AggregateCache } from './cache.js';
 import { refsFor } from './envelope-refs.js';
 import type { Envelope } from './messages.js';
 import type { PlanRegistry } from './plans.js';
@@ -149,63 +149,106 @@ export interface StoredMessage extends Envelope { seq: string; leaseUntil: strin
 
 const key = (a: string, b: string) => `${a}\u0000${b}`;
 
-/** A map of rows that also lists them by a group (their order or saga), in the order they were set. */
-class Grouped<T> extends Map<string, T> {
-  private groups: Map<string, Map<string, T>> | undefined;
+/** A row of `group` (a saga) by its key there, in a map of such groups. */
+function setIn<T>(groups: Map<string, Map<string, T>>, group: string, member: string, row: T): void {
+  let rows = groups.get(group);
+  if (!rows) { rows = new Map(); groups.set(group, rows); }
+  rows.set(member, row);
+}
 
-  /** `memberOf` names a row within its group (its key there); the map's own key by default. */
-  constructor(private readonly groupOf: (row: T) => string, private readonly memberOf?: (row: T) => string) {
-    super();
+/** An order's sagas up to this many are indexed by each unit of work that takes the order's rows. */
+const INDEXED_SAGAS = 32;
+
+/**
+ * Every row under one product order, by the keys the engine finds them by. A unit of work holds one
+ * for each order it locked; the aggregate cache keeps it between transactions, and the next unit of
+ * work on the order takes it over as it is (by reference: nothing copied), so a transaction costs
+ * what it changes, not what the order holds. Only one transaction at a time has it: the cache hands
+ * it out once, and takes it back only from the transaction that committed its changes.
+ */
+export class OrderRows {
+  readonly items = new Map<string, ProductOrderItemRow>();
+  /** Item ids by their parent item's id (the items of a bundle). */
+  readonly children = new Map<string, string[]>();
+  /** Each item's place in the order (the order items were added or loaded in). */
+  readonly place = new Map<string, number>();
+  readonly sagas = new Map<string, SagaRow>();
+  /** One saga per item: the last one set for it. */
+  readonly sagaOfItem = new Map<string, SagaRow>();
+  /** By saga, then step id. */
+  readonly steps = new Map<string, Map<string, SagaStepRow>>();
+  /** By saga, then id. */
+  readonly activations = new Map<string, Map<string, ActivationCommandRow>>();
+  readonly reservations = new Map<string, Map<string, ResourceReservationRow>>();
+  /** Open fallout cases (and ones resolved in the transaction holding these rows), by saga, then id. */
+  readonly fallouts = new Map<string, Map<string, FalloutCaseRow>>();
+  /** The plans the items and sagas run on. */
+  readonly planHashes = new Set<string>();
+  /**
+   * What the order's state is recomputed from (Engine.recomputeOrder), kept between transactions:
+   * the items whose derived state may have changed since the last recompute (`stale`), and the
+   * derived state of each top-level item (`top`) with the count of each state among them.
+   */
+  readonly stale = new Set<string>();
+  readonly top = new Map<string, string>();
+  readonly topCounts = new Map<string, number>();
+  /** Set while the order's item states are being recomputed: those changes mark nothing stale. */
+  deriving = false;
+
+  constructor(public order: ProductOrderRow) {}
+
+  addItem(row: ProductOrderItemRow): void {
+    if (!this.items.has(row.id)) {
+      this.place.set(row.id, this.place.size);
+      if (row.parentItemId !== null) {
+        const kids = this.children.get(row.parentItemId);
+        if (kids) kids.push(row.id); else this.children.set(row.parentItemId, [row.id]);
+      }
+    }
+    this.items.set(row.id, row);
+    if (row.planHash) this.planHashes.add(row.planHash);
+    this.stale.add(row.id);
   }
 
-  override set(k: string, row: T): this {
-    this.groups ??= new Map();
-    const g = this.groupOf(row);
-    let group = this.groups.get(g);
-    if (!group) { group = new Map(); this.groups.set(g, group); }
-    group.set(this.memberOf ? this.memberOf(row) : k, row);
-    return super.set(k, row);
-  }
-
-  override delete(k: string): boolean {
-    const row = super.get(k);
-    if (row !== undefined) this.groups?.get(this.groupOf(row))?.delete(this.memberOf ? this.memberOf(row) : k);
-    return super.delete(k);
-  }
-
-  /** The row of a group by its key there. */
-  member(g: string, m: string): T | undefined {
-    return this.groups?.get(g)?.get(m);
-  }
-
-  override clear(): void {
-    this.groups?.clear();
-    super.clear();
-  }
-
-  of(g: string): T[] {
-    const group = this.groups?.get(g);
-    return group ? [...group.values()] : [];
+  addSaga(row: SagaRow): void {
+    this.sagas.set(row.id, row);
+    this.sagaOfItem.set(row.productOrderItemId, row);
+    this.planHashes.add(row.planHash);
+    this.stale.add(row.productOrderItemId);
   }
 }
 
 export class UnitOfWork {
   readonly orders = new Map<string, ProductOrderRow>();
-  // Grouped by order or saga as well: a transaction may hold hundreds of orders.
-  readonly items = new Grouped<ProductOrderItemRow>((i) => i.productOrderId);
-  // One saga per order item: found by its item in constant time (an order may have thousands of items).
-  readonly sagas = new Grouped<SagaRow>((s) => s.productOrderId, (s) => s.productOrderItemId);
-  readonly steps = new Grouped<SagaStepRow>((st) => st.sagaId, (st) => st.stepId);
-  readonly activations = new Grouped<ActivationCommandRow>((a) => a.sagaId);
-  readonly reservations = new Grouped<ResourceReservationRow>((r) => r.sagaId);
-  readonly fallouts = new Grouped<FalloutCaseRow>((f) => f.sagaId);
+  /** The rows under each order locked here. */
+  private readonly rows = new Map<string, OrderRows>();
+  /** Saga id to the rows of its order, for the sagas loaded or created here and those of small orders taken over. */
+  private readonly home = new Map<string, OrderRows>();
+  /** Orders taken over from the cache whose sagas are not in `home` (found there on first use). */
+  private readonly unindexed: OrderRows[] = [];
+  /** A saga by its id, among the orders locked here. */
+  readonly sagas = { get: (id: string): SagaRow | undefined => this.rowsOfSaga(id)?.sagas.get(id) };
+  /** An open fallout case by its id, among the orders locked here. */
+  readonly fallouts = {
+    get: (id: string): FalloutCaseRow | undefined => {
+      for (const rows of this.rows.values()) {
+        for (const ofSaga of rows.fallouts.values()) {
+          const found = ofSaga.get(id);
+          if (found) return found;
+        }
+      }
+      return undefined;
+    },
+  };
   readonly plans = new Map<string, CompiledPlan>();
 
   /** Orders taken in this transaction (inserted), as opposed to loaded ones (updated). */
   private readonly created = new Set<string>();
+  // The rows changed here, by key: a row set again under its key is written once, as last set.
   private readonly dirty = {
-    orders: new Set<string>(), items: new Set<string>(), sagas: new Set<string>(), steps: new Set<string>(),
-    activations: new Set<string>(), reservations: new Set<string>(), fallouts: new Set<string>(),
+    orders: new Set<string>(), items: new Map<string, ProductOrderItemRow>(), sagas: new Map<string, SagaRow>(),
+    steps: new Map<string, SagaStepRow>(), activations: new Map<string, ActivationCommandRow>(),
+    reservations: new Map<string, ResourceReservationRow>(), fallouts: new Map<string, FalloutCaseRow>(),
   };
   readonly outbox: Envelope[] = [];
   /** The outbox rows as stored by `flush` (sequence number, and the lease they were written with). */
@@ -218,56 +261,133 @@ export class UnitOfWork {
   /** `now` as stored (ISO 8601, UTC). */
   readonly at: string;
 
+  /**
+   * What this unit of work went through beside what it changed: rows read from the database,
+   * orders taken over from the cache, sagas indexed when taking one over, items whose state was
+   * derived again (Engine.recomputeOrder); and the rows it wrote (`flush`). On a large order
+   * taken over from the cache, all but the last are in proportion to the changes, not the order.
+   */
+  readonly stats = { rowsLoaded: 0, ordersTakenOver: 0, sagasIndexed: 0, itemsDerived: 0, rowsWritten: 0 };
+
   constructor(readonly now: Date) {
     this.at = now.toISOString();
   }
 
   // --- access -------------------------------------------------------------------------------
+  /** @internal The rows under an order locked here. */
+  rowsOf(orderId: string): OrderRows | undefined {
+    return this.rows.get(orderId);
+  }
+  private rowsOfSaga(sagaId: string): OrderRows | undefined {
+    const found = this.home.get(sagaId);
+    if (found) return found;
+    for (const rows of this.unindexed) {
+      if (rows.sagas.has(sagaId)) { this.home.set(sagaId, rows); return rows; }
+    }
+    return undefined;
+  }
+  private sagaRows(sagaId: string, what: string): OrderRows {
+    const rows = this.rowsOfSaga(sagaId);
+    if (!rows) throw new Error(`unit of work: ${what} of saga ${sagaId}, whose order is not locked here`);
+    return rows;
+  }
+  private orderRows(orderId: string, what: string): OrderRows {
+    const rows = this.rows.get(orderId);
+    if (!rows) throw new Error(`unit of work: ${what} of product order ${orderId}, which is not locked here`);
+    return rows;
+  }
+  /** Takes an order's rows as they are (locked, loaded or taken over from the cache). */
+  private adopt(rows: OrderRows, indexSagas: boolean): void {
+    this.orders.set(rows.order.id, rows.order);
+    this.rows.set(rows.order.id, rows);
+    if (indexSagas) {
+      for (const id of rows.sagas.keys()) this.home.set(id, rows);
+      this.stats.sagasIndexed += rows.sagas.size;
+    } else {
+      this.unindexed.push(rows);
+    }
+  }
+
   item(orderId: string, itemId: string): ProductOrderItemRow | undefined {
-    return this.items.get(key(orderId, itemId));
+    return this.rows.get(orderId)?.items.get(itemId);
   }
   itemsOf(orderId: string): ProductOrderItemRow[] {
-    return this.items.of(orderId);
+    const rows = this.rows.get(orderId);
+    return rows ? [...rows.items.values()] : [];
   }
   sagasOf(orderId: string): SagaRow[] {
-    return this.sagas.of(orderId);
+    const rows = this.rows.get(orderId);
+    return rows ? [...rows.sagaOfItem.values()] : [];
   }
   sagaOfItem(orderId: string, itemId: string): SagaRow | undefined {
-    return this.sagas.member(orderId, itemId);
+    return this.rows.get(orderId)?.sagaOfItem.get(itemId);
   }
   step(sagaId: string, stepId: string): SagaStepRow | undefined {
-    return this.steps.member(sagaId, stepId);
+    return this.rowsOfSaga(sagaId)?.steps.get(sagaId)?.get(stepId);
   }
   stepsOf(sagaId: string): SagaStepRow[] {
-    return this.steps.of(sagaId);
+    const steps = this.rowsOfSaga(sagaId)?.steps.get(sagaId);
+    return steps ? [...steps.values()] : [];
   }
   activationFor(sagaId: string, stepId: string, idempotencyKey: string | null): ActivationCommandRow | undefined {
-    return this.activations.of(sagaId).find((a) => a.stepId === stepId && a.idempotencyKey === idempotencyKey);
+    const commands = this.rowsOfSaga(sagaId)?.activations.get(sagaId);
+    if (!commands) return undefined;
+    for (const a of commands.values()) if (a.stepId === stepId && a.idempotencyKey === idempotencyKey) return a;
+    return undefined;
   }
   reservationsOf(sagaId: string): ResourceReservationRow[] {
-    return this.reservations.of(sagaId);
+    const reservations = this.rowsOfSaga(sagaId)?.reservations.get(sagaId);
+    return reservations ? [...reservations.values()] : [];
   }
   openFalloutOf(sagaId: string): FalloutCaseRow | undefined {
-    return this.fallouts.of(sagaId).find((f) => f.state === 'OPEN');
+    const fallouts = this.rowsOfSaga(sagaId)?.fallouts.get(sagaId);
+    if (!fallouts) return undefined;
+    for (const f of fallouts.values()) if (f.state === 'OPEN') return f;
+    return undefined;
   }
 
   // --- changes ------------------------------------------------------------------------------
-  addOrder(row: ProductOrderRow): void { this.orders.set(row.id, row); this.created.add(row.id); this.dirty.orders.add(row.id); }
+  addOrder(row: ProductOrderRow): void {
+    this.adopt(new OrderRows(row), true);
+    this.created.add(row.id); this.dirty.orders.add(row.id);
+  }
   addItem(row: ProductOrderItemRow): void {
-    const k = key(row.productOrderId, row.id);
-    this.items.set(k, row); this.dirty.items.add(k);
+    this.orderRows(row.productOrderId, 'item').addItem(row);
+    this.dirty.items.set(key(row.productOrderId, row.id), row);
   }
   touchOrder(row: ProductOrderRow): void { row.updatedAt = this.at; this.dirty.orders.add(row.id); }
-  touchItem(row: ProductOrderItemRow): void { row.updatedAt = this.at; this.dirty.items.add(key(row.productOrderId, row.id)); }
-  putSaga(row: SagaRow): void { row.updatedAt = this.at; this.sagas.set(row.id, row); this.dirty.sagas.add(row.id); }
+  touchItem(row: ProductOrderItemRow): void {
+    row.updatedAt = this.at;
+    const rows = this.rows.get(row.productOrderId);
+    if (rows && !rows.deriving) rows.stale.add(row.id);
+    this.dirty.items.set(key(row.productOrderId, row.id), row);
+  }
+  putSaga(row: SagaRow): void {
+    row.updatedAt = this.at;
+    const rows = this.orderRows(row.productOrderId, 'saga');
+    rows.addSaga(row);
+    this.home.set(row.id, rows);
+    this.dirty.sagas.set(row.id, row);
+  }
   putStep(row: SagaStepRow): void {
     row.updatedAt = this.at;
-    const k = key(row.sagaId, row.stepId);
-    this.steps.set(k, row); this.dirty.steps.add(k);
+    setIn(this.sagaRows(row.sagaId, 'step').steps, row.sagaId, row.stepId, row);
+    this.dirty.steps.set(key(row.sagaId, row.stepId), row);
   }
-  putActivation(row: ActivationCommandRow): void { row.updatedAt = this.at; this.activations.set(row.id, row); this.dirty.activations.add(row.id); }
-  putReservation(row: ResourceReservationRow): void { row.updatedAt = this.at; this.reservations.set(row.id, row); this.dirty.reservations.add(row.id); }
-  putFallout(row: FalloutCaseRow): void { this.fallouts.set(row.id, row); this.dirty.fallouts.add(row.id); }
+  putActivation(row: ActivationCommandRow): void {
+    row.updatedAt = this.at;
+    setIn(this.sagaRows(row.sagaId, 'activation command').activations, row.sagaId, row.id, row);
+    this.dirty.activations.set(row.id, row);
+  }
+  putReservation(row: ResourceReservationRow): void {
+    row.updatedAt = this.at;
+    setIn(this.sagaRows(row.sagaId, 'resource reservation').reservations, row.sagaId, row.id, row);
+    this.dirty.reservations.set(row.id, row);
+  }
+  putFallout(row: FalloutCaseRow): void {
+    setIn(this.orderRows(row.productOrderId, 'fallout case').fallouts, row.sagaId, row.id, row);
+    this.dirty.fallouts.set(row.id, row);
+  }
 
   /**
    * Timers of a held saga are parked, not dropped: kept with this due date until the saga goes on
@@ -355,20 +475,18 @@ export class UnitOfWork {
   async loadUnder(tx: Queryable, orders: Record<string, unknown>[], registry: PlanRegistry, cache?: AggregateCache): Promise<Set<string>> {
     const locked = orders.map((o) => String(o.id));
     if (locked.length === 0) return new Set();
-    // What the cache holds at the version just locked is what the database holds: no reload.
+    // What the cache holds at the version just locked is what the database holds: no reload. Its
+    // rows are taken over as they are, not copied (OrderRows).
     const missing: Record<string, unknown>[] = [];
     for (const o of orders) {
+      // Already held here: what this unit of work has (with its changes) stays.
+      if (this.rows.has(String(o.id))) continue;
       const hit = cache?.take(String(o.id), Number(o.version));
       if (!hit) { missing.push(o); continue; }
-      this.orders.set(hit.order.id, hit.order);
-      for (const i of hit.items) this.items.set(key(i.productOrderId, i.id), i);
-      for (const s of hit.sagas) this.sagas.set(s.id, s);
-      for (const st of hit.steps) this.steps.set(key(st.sagaId, st.stepId), st);
-      for (const a of hit.activations) this.activations.set(a.id, a);
-      for (const r of hit.reservations) this.reservations.set(r.id, r);
-      for (const f of hit.fallouts) this.fallouts.set(f.id, f);
-      for (const hash of [...hit.items.map((i) => i.planHash), ...hit.sagas.map((s) => s.planHash)]) {
-        if (hash && !this.plans.has(hash)) this.plans.set(hash, await registry.get(tx, hash));
+      this.adopt(hit, hit.sagas.size <= INDEXED_SAGAS);
+      this.stats.ordersTakenOver++;
+      for (const hash of hit.planHashes) {
+        if (!this.plans.has(hash)) this.plans.set(hash, await registry.get(tx, hash));
       }
     }
     if (missing.length > 0) await this.loadFromDatabase(tx, missing, registry);
@@ -404,18 +522,22 @@ export class UnitOfWork {
     const activations = rows('activations');
     const reservations = rows('reservations');
     const fallouts = rows('fallouts');
+    this.stats.rowsLoaded += orders.length + items.length + sagas.length + steps.length + activations.length + reservations.length + fallouts.length;
+    const loadedHere: OrderRows[] = [];
     for (const o of orders) {
-      this.orders.set(String(o.id), {
+      const rows = new OrderRows({
         id: String(o.id), externalId: nullable(o.external_id), correlationId: String(o.correlation_id),
         customerId: nullable(o.customer_id), state: o.state as ProductOrderState, scenario: null, body: null, bodyHash: null,
         rejectionReasons: null,
         createdAt: iso(o.created_at) as string, updatedAt: iso(o.updated_at) as string, version: Number(o.version),
       });
+      this.adopt(rows, true);
+      loadedHere.push(rows);
     }
     for (const i of items) {
       const hash = nullable(i.plan_hash);
       if (hash && !this.plans.has(hash)) this.plans.set(hash, await registry.get(tx, hash));
-      this.items.set(key(String(i.product_order_id), String(i.id)), {
+      this.rows.get(String(i.product_order_id))?.addItem({
         productOrderId: String(i.product_order_id), id: String(i.id), parentItemId: nullable(i.parent_item_id),
         offeringId: String(i.offering_id), action: String(i.action),
         characteristics: parseJson(i.characteristics) as ProductOrderItemRow['characteristics'],
@@ -423,7 +545,9 @@ export class UnitOfWork {
       });
     }
     for (const s of sagas) {
-      this.sagas.set(String(s.id), {
+      const rows = this.rows.get(String(s.product_order_id));
+      if (!rows) continue;
+      rows.addSaga({
         id: String(s.id), productOrderId: String(s.product_order_id), productOrderItemId: String(s.product_order_item_id),
         planHash: String(s.plan_hash), correlationId: String(s.correlation_id), state: s.state as SagaState,
         heldStepId: nullable(s.held_step_id), createdAt: iso(s.created_at) as string, updatedAt: iso(s.updated_at) as string,
@@ -431,11 +555,15 @@ export class UnitOfWork {
         signals: (parseJson(s.signals) as Record<string, string> | null) ?? null,
         amendment: (parseJson(s.amendment) as SagaAmendment | null) ?? null,
       });
+      this.home.set(String(s.id), rows);
       if (!this.plans.has(String(s.plan_hash))) this.plans.set(String(s.plan_hash), await registry.get(tx, String(s.plan_hash)));
     }
     for (const s of steps) {
-      this.steps.set(key(String(s.saga_id), String(s.step_id)), {
-        sagaId: String(s.saga_id), stepId: String(s.step_id), kind: String(s.kind), owner: String(s.owner),
+      const sagaId = String(s.saga_id);
+      const rows = this.home.get(sagaId);
+      if (!rows) continue;
+      setIn(rows.steps, sagaId, String(s.step_id), {
+        sagaId, stepId: String(s.step_id), kind: String(s.kind), owner: String(s.owner),
         state: s.state as SagaStepState, attempt: Number(s.attempt), deliveries: Number(s.deliveries), resumes: Number(s.resumes),
         idempotencyKey: nullable(s.idempotency_key), externalRef: nullable(s.external_ref), outcome: nullable(s.outcome),
         evidence: parseJson(s.evidence) as Record<string, string> | null, startedAt: iso(s.started_at),
@@ -443,41 +571,44 @@ export class UnitOfWork {
       });
     }
     for (const a of activations) {
-      this.activations.set(String(a.id), {
-        id: String(a.id), sagaId: String(a.saga_id), stepId: String(a.step_id), target: nullable(a.target),
+      const sagaId = String(a.saga_id);
+      const rows = this.home.get(sagaId);
+      if (!rows) continue;
+      setIn(rows.activations, sagaId, String(a.id), {
+        id: String(a.id), sagaId, stepId: String(a.step_id), target: nullable(a.target),
         idempotencyKey: String(a.idempotency_key), state: a.state as ActivationCommandState, attempts: Number(a.attempts),
         createdAt: iso(a.created_at) as string, updatedAt: iso(a.updated_at) as string,
       });
     }
     for (const r of reservations) {
-      this.reservations.set(String(r.id), {
-        id: String(r.id), sagaId: String(r.saga_id), stepId: String(r.step_id), resourceSpec: nullable(r.resource_spec),
+      const sagaId = String(r.saga_id);
+      const rows = this.home.get(sagaId);
+      if (!rows) continue;
+      setIn(rows.reservations, sagaId, String(r.id), {
+        id: String(r.id), sagaId, stepId: String(r.step_id), resourceSpec: nullable(r.resource_spec),
         resourceId: nullable(r.resource_id), state: r.state as ResourceState,
         createdAt: iso(r.created_at) as string, updatedAt: iso(r.updated_at) as string,
       });
     }
-    for (const f of fallouts) this.fallouts.set(String(f.id), falloutFromRow(f));
+    for (const f of fallouts) {
+      const row = falloutFromRow(f);
+      const rows = this.rows.get(row.productOrderId);
+      if (rows) setIn(rows.fallouts, row.sagaId, row.id, row);
+    }
   }
 
-  /** Every order's aggregates as this transaction leaves them (for the cache, once committed). */
-  aggregates(): OrderAggregates[] {
-    const byOrder = new Map<string, OrderAggregates>();
-    for (const order of this.orders.values()) {
-      byOrder.set(order.id, { order, items: [], sagas: [], steps: [], activations: [], reservations: [], fallouts: [] });
+  /**
+   * Every order's rows as this transaction leaves them (for the cache, once committed): the same
+   * objects, nothing copied. Fallout cases resolved here leave them (the cache keeps open ones).
+   */
+  aggregates(): OrderRows[] {
+    for (const f of this.dirty.fallouts.values()) {
+      if (f.state === 'OPEN') continue;
+      const ofSaga = this.rows.get(f.productOrderId)?.fallouts.get(f.sagaId);
+      if (ofSaga?.get(f.id) === f) ofSaga.delete(f.id);
+      if (ofSaga?.size === 0) this.rows.get(f.productOrderId)?.fallouts.delete(f.sagaId);
     }
-    const ofSaga = new Map<string, OrderAggregates>();
-    for (const i of this.items.values()) byOrder.get(i.productOrderId)?.items.push(i);
-    for (const s of this.sagas.values()) {
-      const entry = byOrder.get(s.productOrderId);
-      if (!entry) continue;
-      entry.sagas.push(s);
-      ofSaga.set(s.id, entry);
-    }
-    for (const st of this.steps.values()) ofSaga.get(st.sagaId)?.steps.push(st);
-    for (const a of this.activations.values()) ofSaga.get(a.sagaId)?.activations.push(a);
-    for (const r of this.reservations.values()) ofSaga.get(r.sagaId)?.reservations.push(r);
-    for (const f of this.fallouts.values()) if (f.state === 'OPEN') byOrder.get(f.productOrderId)?.fallouts.push(f);
-    return [...byOrder.values()];
+    return [...this.rows.values()];
   }
 
   /**
@@ -486,6 +617,9 @@ export class UnitOfWork {
    */
   async flush(tx: Queryable, lease?: (orderingKeys: string[]) => OutboxLease): Promise<void> {
     const batch = new WriteBatch();
+    const d = this.dirty;
+    this.stats.rowsWritten += d.orders.size + d.items.size + d.sagas.size + d.steps.size + d.activations.size
+      + d.reservations.size + d.fallouts.size;
     const created = [...this.created].sort().map((id) => this.orders.get(id) as ProductOrderRow);
     if (created.length) {
       // A plain insert, never an upsert: an order another transaction took under this one (the
@@ -511,39 +645,39 @@ export class UnitOfWork {
             AND p.id = r.id`,
         params);
     }
-    const items = [...this.dirty.items].map((k) => this.items.get(k) as ProductOrderItemRow);
+    const items = [...this.dirty.items.values()];
     if (items.length) {
       batch.insert('product_order_item', COLUMNS.item,
         items.map((i) => [i.productOrderId, i.id, i.parentItemId, i.offeringId, i.action, i.characteristics, i.planHash, i.state, i.updatedAt]),
         { key: ['product_order_id', 'id'], update: ['state', 'updated_at', 'characteristics'] });
     }
-    const sagas = [...this.dirty.sagas].map((id) => this.sagas.get(id) as SagaRow);
+    const sagas = [...this.dirty.sagas.values()];
     if (sagas.length) {
       batch.insert('saga', COLUMNS.saga,
         sagas.map((s) => [s.id, s.productOrderId, s.productOrderItemId, s.planHash, s.correlationId, s.state, s.heldStepId, s.createdAt, s.updatedAt,
           s.compensation, s.signals, s.amendment ?? null]),
         { key: ['id'], update: ['state', 'held_step_id', 'updated_at', 'compensation', 'signals', 'amendment'] });
     }
-    const steps = [...this.dirty.steps].map((k) => this.steps.get(k) as SagaStepRow);
+    const steps = [...this.dirty.steps.values()];
     if (steps.length) {
       batch.insert('saga_step', COLUMNS.step,
         steps.map((s) => [s.sagaId, s.stepId, s.kind, s.owner, s.state, s.attempt, s.deliveries, s.resumes, s.idempotencyKey, s.externalRef,
           s.outcome, s.evidence, s.startedAt, s.completedAt, s.updatedAt, s.compensations]),
         { key: ['saga_id', 'step_id'], update: COLUMNS.step.slice(4).map(([name]) => name) });
     }
-    const activations = [...this.dirty.activations].map((id) => this.activations.get(id) as ActivationCommandRow);
+    const activations = [...this.dirty.activations.values()];
     if (activations.length) {
       batch.insert('activation_command', COLUMNS.activation,
         activations.map((a) => [a.id, a.sagaId, a.stepId, a.target, a.idempotencyKey, a.state, a.attempts, a.createdAt, a.updatedAt]),
         { key: ['id'], update: ['state', 'attempts', 'updated_at'] });
     }
-    const reservations = [...this.dirty.reservations].map((id) => this.reservations.get(id) as ResourceReservationRow);
+    const reservations = [...this.dirty.reservations.values()];
     if (reservations.length) {
       batch.insert('resource_reservation', COLUMNS.reservation,
         reservations.map((r) => [r.id, r.sagaId, r.stepId, r.resourceSpec, r.resourceId, r.state, r.createdAt, r.updatedAt]),
         { key: ['id'], update: ['resource_id', 'state', 'updated_at'] });
     }
-    const fallouts = [...this.dirty.fallouts].map((id) => this.fallouts.get(id) as FalloutCaseRow);
+    const fallouts = [...this.dirty.fallouts.values()];
     if (fallouts.length) {
       batch.insert('fallout_case', COLUMNS.fallout,
         fallouts.map((f) => [f.id, f.sagaId, f.failedStepId, f.productOrderId, f.productOrderItemId, f.correlationId,

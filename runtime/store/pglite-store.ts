@@ -12,6 +12,13 @@ interface Transactional {
 /** One PGlite instance may serve several schemas (tests isolate by schema); remembers the active one. */
 const activeSchema = new WeakMap<PGlite, string>();
 
+/** Transactions between two looks at how much WAL a PGlite wrote since its last checkpoint. */
+const CHECKPOINT_CHECK_EVERY = 100;
+/** WAL written since the last checkpoint past which a PGlite takes one. */
+const WAL_CHECKPOINT_BYTES = 32 * 1024 * 1024;
+/** Transactions since the last look, per PGlite (several stores may share one, each its schema). */
+const sinceCheck = new WeakMap<PGlite, number>();
+
 class PgliteStore implements Store {
   readonly kind = 'pglite' as const;
   constructor(readonly db: PGlite, readonly schema: string, private readonly owned: boolean) {}
@@ -32,7 +39,7 @@ class PgliteStore implements Store {
 
   async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
     // PGlite is one connection: transactions are serialised, so there is never a deadlock to retry.
-    return this.db.transaction(async (raw) => {
+    const result = await this.db.transaction(async (raw) => {
       const tx = raw as unknown as Transactional;
       await this.ensureSchema(tx);
       return work({
@@ -40,6 +47,29 @@ class PgliteStore implements Store {
         exec: async (sql: string) => { await tx.exec(sql); },
       });
     });
+    await this.checkpointWhenDue();
+    return result;
+  }
+
+  /**
+   * PGlite runs PostgreSQL as a single-user backend, which takes no checkpoint of its own: the WAL
+   * (PGlite's in-memory files, or the data folder's pg_wal) would grow with every write for as long
+   * as the process runs. Every CHECKPOINT_CHECK_EVERY transactions, the WAL written since the last
+   * checkpoint is looked at, and past WAL_CHECKPOINT_BYTES a checkpoint is taken, which lets the
+   * segments before it go.
+   */
+  private async checkpointWhenDue(): Promise<void> {
+    const count = (sinceCheck.get(this.db) ?? 0) + 1;
+    sinceCheck.set(this.db, count < CHECKPOINT_CHECK_EVERY ? count : 0);
+    if (count < CHECKPOINT_CHECK_EVERY || this.db.closed) return;
+    try {
+      const { rows } = await this.db.query<{ behind: number | string | null }>(
+        'SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), redo_lsn) AS behind FROM pg_control_checkpoint()');
+      if (Number(rows[0]?.behind ?? 0) > WAL_CHECKPOINT_BYTES) await this.db.exec('CHECKPOINT');
+    } catch {
+      // Housekeeping after a committed transaction: its failure (the database closing meanwhile)
+      // is not the transaction's; the next check tries again.
+    }
   }
 
   async close(): Promise<void> {

@@ -71,7 +71,7 @@ export async function storesUnderTest(): Promise<StoreUnderTest[]> {
 }
 
 export async function newRuntime(
-  store: StoreUnderTest, options: { pools?: Record<string, number>; leaseMs?: number } = {},
+  store: StoreUnderTest, options: { pools?: Record<string, number>; leaseMs?: number; batchSize?: number } = {},
 ): Promise<{ runtime: Runtime; clock: ManualClock; store: Store }> {
   const opened = await store.open();
   await migrate(opened);
