@@ -209,7 +209,14 @@ export function reparseGap(previous: ParseResult, source: string, file: string, 
     early: newEarly,
     gapOnly: true,
   };
-  if (!next.clean) next.dirty = { start: spanStart, end: bStart1 };
+  // Where the errors are, as a whole-file parse says (not the whole span: the next keystroke's
+  // span is widened to the members around them, and would grow by a member a keystroke).
+  if (!next.clean) {
+    const at = synState.dirty;
+    next.dirty = at !== undefined && at.start >= synSpanStart
+      ? { start: at.start + (spanStart - synSpanStart), end: Math.min(at.end, synBStart) + (spanStart - synSpanStart) }
+      : { start: spanStart, end: bStart1 };
+  }
   if (state.firstToken !== undefined) next.firstToken = state.firstToken;
   return finishParse(next, newDocument, newEarly, () => syntaxTokens(T.o2aLexer.tokenizeOffsets(source).tokens, comments, next));
 }
