@@ -11,6 +11,7 @@ import { parse, reparse, reparseCounts, type ParseResult } from '../../compiler/
 import { compileWorkspace } from '../../compiler/index.js';
 import { planCheckCounts, stepCheckCounts } from '../../compiler/check/index.js';
 import { reparseGap } from '../../compiler/syntax/reparse-gap.js';
+import { planBindCounts } from '../../compiler/resolve/index.js';
 import { loadCatalog } from '../../compiler/catalog/load.js';
 import { benchTemplates, generatedLargePlan } from '../../bench/lsp/generate.js';
 import { Workspace } from '../../lsp/workspace.js';
@@ -176,14 +177,19 @@ plan Second for offering HOME_FIBER_1G {
     expect(errors.map((d) => d.message)).toContain("plan BenchLarge has no step 'res_5'");
   });
 
-  it('checks again only the steps an edit changed: the other steps keep their findings', () => {
+  it('binds and checks again only the steps an edit changed: the other steps keep their binding and findings', () => {
     const ws = new Workspace(root);
     const doc = TextDocument.create(pathToFileURL(join(root, 'plans', 'large.o2a')).href, 'o2a', 1, large);
     ws.analyse(ws.openDocument(doc));
     const at = [...large.matchAll(/\n(?= {2}\/\/\/ )/g)].map((m) => m.index + 1)[12]!;
     const keys = [...steps[0]!];
     const before = { ...stepCheckCounts };
+    const binds = { ...planBindCounts };
     typeAndCompare(ws, doc, at, keys);
+    // A step added, then renamed at each letter of its name: never the whole plan bound again
+    // (the plans of the other files are bound from their last run too).
+    expect(planBindCounts.whole - binds.whole).toBe(0);
+    expect(planBindCounts.again - binds.again).toBeGreaterThanOrEqual(keys.length);
     // About 25 steps in the file: per keystroke the step typed, the one it may continue, and the
     // second plan's step whose fix is placed from the text (it moves with every keystroke).
     expect(stepCheckCounts.checked - before.checked).toBeLessThanOrEqual(4 * keys.length);
