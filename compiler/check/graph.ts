@@ -8,6 +8,8 @@ export class PlanGraph {
   private graphlib?: Graph;
   /** null until computed; undefined when the plan has a cycle. */
   private order: BoundStep[] | undefined | null = null;
+  /** null until known; kept by `moveTo` (the same edges). */
+  private cyclic: boolean | null = null;
   private readonly ancestorsMemo = new Map<string, ReadonlySet<string>>();
   private readonly descendantsMemo = new Map<string, ReadonlySet<string>>();
   private readonly predecessors = new Map<string, string[]>();
@@ -41,7 +43,8 @@ export class PlanGraph {
 
   /**
    * Serves `plan` (of a newer model, for which `sameEdges` holds) from now on: the reachability
-   * memos hold step names and stay; the topological order holds the older model's steps.
+   * memos hold step names and stay, and so does whether there is a cycle; the topological order
+   * holds the older model's steps.
    */
   moveTo(plan: BoundPlan): void {
     this.plan = plan;
@@ -83,7 +86,7 @@ export class PlanGraph {
    * the language server checks a plan on every edit.
    */
   cycles(): string[][] {
-    if (this.topologicalOrder() !== undefined) return [];
+    if (!this.hasCycle()) return [];
     return alg.findCycles(this.graph);
   }
 
@@ -147,7 +150,28 @@ export class PlanGraph {
 
   /** Whether the plan has a dependency cycle: no step order, so no check that needs one runs. */
   hasCycle(): boolean {
-    return this.topologicalOrder() === undefined;
+    if (this.cyclic === null) {
+      if (this.order !== null) this.cyclic = this.order === undefined;
+      else {
+        // Kahn's count: every step is reached once its dependencies are, unless some are on a cycle.
+        const remaining = new Map<string, number>();
+        const ready: string[] = [];
+        for (const s of this.plan.steps) {
+          const n = this.dependencies(s.name).length;
+          remaining.set(s.name, n);
+          if (n === 0) ready.push(s.name);
+        }
+        for (let i = 0; i < ready.length; i++) {
+          for (const next of this.dependents(ready[i]!)) {
+            const left = remaining.get(next)! - 1;
+            remaining.set(next, left);
+            if (left === 0) ready.push(next);
+          }
+        }
+        this.cyclic = ready.length !== this.plan.steps.length;
+      }
+    }
+    return this.cyclic;
   }
 
   /** Steps that `step` transitively depends on, of a given kind. */

@@ -2,7 +2,8 @@
 // functions; an error in one plan never stops the checks of another.
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { CatalogSnapshot } from '../catalog/schema.js';
-import type { BoundModel, BoundPlan } from '../resolve/model.js';
+import type { BoundModel, BoundPlan, BoundStep } from '../resolve/model.js';
+import type { StepDecl } from '../syntax/ast.js';
 import type { BundleCheck, PlanCheck } from './context.js';
 import { PlanGraph } from './graph.js';
 import { dependencyCycles } from './graph/cycles.js';
@@ -64,6 +65,27 @@ const wholeOrderChecks: ReadonlySet<PlanCheck> = new Set([
  */
 export const modelPlanChecks: readonly PlanCheck[] = [planFulfilledOnce];
 
+/**
+ * Plan checks whose findings about a step depend on that step alone (its bound fields, the
+ * plan's file, name and offering, the catalog, and the step's own text): run on a plan of that
+ * one step, they give exactly that step's part of their findings. The language server keeps
+ * each step's part and checks again only the steps that changed (`stepParts`).
+ */
+const stepLocalChecks: readonly PlanCheck[] = [
+  compensationDeclared, compensationOffered, activationTimeoutReconciles, reconcileOnlyOnActivation, outcomesReported,
+  retryIdempotent, workEvidenceDeclared, modifyOrderWithoutFieldWork, ruleValueTypes,
+];
+
+/**
+ * Steps for which a step-local check is not local: a rule inherited from a template is one
+ * expression for every step that uses the template, reported once (the check remembers the
+ * expressions it saw). Those steps are checked together, every time, after the others' parts
+ * (the compiler sorts its findings by place, and theirs are in the template, apart).
+ */
+const notLocal: ReadonlyMap<PlanCheck, (step: BoundStep) => boolean> = new Map([
+  [ruleValueTypes, (step: BoundStep) => step.rule !== undefined && step.rule.source !== 'step'],
+]);
+
 export const bundleChecks: readonly BundleCheck[] = [
   bundleHasItems, bundleOfferingIsBundle, bundleItemsMatchOffering, bundleBillingPolicyComplete, bundleStatusMappingValid,
   bundleActionsValid,
@@ -116,11 +138,11 @@ const lastChecks = new WeakMap<object, PlanCheckRun>();
 export const planCheckCounts = { checked: 0, reused: 0 };
 
 /** Every field the same value (the same object): new fields of a plan or a step are compared too. */
-function sameFields(a: object, b: object, skip?: string): boolean {
+function sameFields(a: object, b: object, skip?: string, skip2?: string): boolean {
   const ka = Object.keys(a);
   if (ka.length !== Object.keys(b).length) return false;
   for (const k of ka) {
-    if (k === skip) continue;
+    if (k === skip || k === skip2) continue;
     if ((a as Record<string, unknown>)[k] !== (b as Record<string, unknown>)[k] || !Object.hasOwn(b, k)) return false;
   }
   return true;
@@ -139,16 +161,96 @@ function samePlan(a: BoundPlan, b: BoundPlan): boolean {
   return true;
 }
 
-function runPlanChecks(plan: BoundPlan, catalog: CatalogSnapshot, model: BoundModel, graph: PlanGraph, sourceText: (file: string) => string | undefined): Diagnostic[] {
+function runPlanChecks(
+  plan: BoundPlan, catalog: CatalogSnapshot, model: BoundModel, graph: PlanGraph, sourceText: (file: string) => string | undefined,
+  parts?: ReadonlyMap<PlanCheck, Diagnostic[]>,
+): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
   const cyclic = graph.hasCycle();
   const partial = graph.hasUnknownDependency();
   for (const check of planChecks) {
     if (cyclic && stepOrderChecks.has(check)) continue;
     if (partial && wholeOrderChecks.has(check)) continue;
+    const part = parts?.get(check);
+    if (part !== undefined) {
+      for (const d of part) diagnostics.push(d);
+      continue;
+    }
     diagnostics.push(...check({ plan, catalog, model, graph, sourceText }));
   }
   return diagnostics;
+}
+
+/**
+ * What the step-local checks found about one step (by its AST node, which an incremental
+ * re-parse keeps and moves in place), reused while the step is bound to the same values (its
+ * index and `after` list aside, which these checks do not read) in a plan of the same file, name
+ * and offering, against the same catalog. Their findings hold the step's own ranges, which move
+ * with it; a check that read the text (a fix placed from it, e.g. before a step's `}`) pins the
+ * findings to where the step was: they are reused only while it has not moved.
+ */
+interface StepCheckRun {
+  catalog: CatalogSnapshot;
+  file: string;
+  planName: string;
+  offering: BoundPlan['offering'];
+  step: BoundStep;
+  /** By check, in `stepLocalChecks` order; undefined when no check found anything. */
+  found: Diagnostic[][] | undefined;
+  /** Where the step started when a check read the text. */
+  pinned?: { line: number; character: number; offset: number };
+}
+
+const lastStepChecks = new WeakMap<StepDecl, StepCheckRun>();
+
+/** Steps checked, and steps whose step-local findings were reused (tests, `o2a/stats`). */
+export const stepCheckCounts = { checked: 0, reused: 0 };
+
+/** Each step-local check's findings over the whole plan (in step order), from each step's kept part. */
+function stepParts(plan: BoundPlan, catalog: CatalogSnapshot, model: BoundModel, graph: PlanGraph, sourceText: (file: string) => string | undefined): Map<PlanCheck, Diagnostic[]> {
+  const lists: Diagnostic[][] = stepLocalChecks.map(() => []);
+  for (const step of plan.steps) {
+    const decl = step.decl;
+    let run = lastStepChecks.get(decl);
+    const start = decl.range.start;
+    if (
+      run === undefined || run.catalog !== catalog || run.file !== plan.file || run.planName !== plan.name || run.offering !== plan.offering
+      || (run.step !== step && !sameFields(run.step, step, 'index', 'dependsOn'))
+      || (run.pinned !== undefined && (run.pinned.offset !== start.offset || run.pinned.line !== start.line || run.pinned.character !== start.character))
+    ) {
+      stepCheckCounts.checked++;
+      let read = false;
+      const text = (file: string): string | undefined => {
+        read = true;
+        return sourceText(file);
+      };
+      const one: BoundPlan = { ...plan, steps: [step], stepByName: new Map([[step.name, step]]) };
+      let found: Diagnostic[][] | undefined;
+      stepLocalChecks.forEach((check, i) => {
+        if (notLocal.get(check)?.(step) === true) return;
+        const got = check({ plan: one, catalog, model, graph, sourceText: text });
+        if (got.length === 0) return;
+        found ??= stepLocalChecks.map(() => []);
+        found[i] = got;
+      });
+      run = { catalog, file: plan.file, planName: plan.name, offering: plan.offering, step, found };
+      if (read) run.pinned = { line: start.line, character: start.character, offset: start.offset };
+      lastStepChecks.set(decl, run);
+    } else {
+      stepCheckCounts.reused++;
+      run.step = step;
+    }
+    if (run.found !== undefined) run.found.forEach((list, i) => {
+      for (const d of list) lists[i]!.push(d);
+    });
+  }
+  for (const [check, applies] of notLocal) {
+    const steps = plan.steps.filter(applies);
+    if (steps.length === 0) continue;
+    const rest: BoundPlan = { ...plan, steps, stepByName: new Map(steps.map((s) => [s.name, s])) };
+    for (const d of check({ plan: rest, catalog, model, graph, sourceText })) lists[stepLocalChecks.indexOf(check)]!.push(d);
+  }
+  return new Map(stepLocalChecks.map((check, i) => [check, lists[i]!]));
 }
 
 export function checkModel(model: BoundModel, sourceText: (file: string) => string | undefined, options: { reuse?: boolean } = {}): CheckResult {
@@ -172,7 +274,7 @@ export function checkModel(model: BoundModel, sourceText: (file: string) => stri
       continue;
     }
     planCheckCounts.checked++;
-    const found = runPlanChecks(plan, catalog, model, graph, sourceText);
+    const found = runPlanChecks(plan, catalog, model, graph, sourceText, stepParts(plan, catalog, model, graph, sourceText));
     lastChecks.set(plan.decl.name, { catalog, text, plan, diagnostics: found });
     diagnostics.push(...found);
   }

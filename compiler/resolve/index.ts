@@ -173,6 +173,9 @@ interface PlanRun {
 
 const planRuns = new WeakMap<Ident, PlanRun>();
 
+/** Plans bound whole, and plans bound from their last run (tests and `o2a/stats`). */
+export const planBindCounts = { whole: 0, again: 0 };
+
 /** Each plan's step names of the last run and their number (`Resolver.stepNamesVersion`), by the plan's name node. */
 const lastStepNames = new WeakMap<Ident, { names: string; version: number }>();
 let stepNamesCounter = 0;
@@ -415,7 +418,11 @@ class Resolver {
       this.resolvePlanNow(plan, () => undefined);
       return;
     }
-    if (this.resolvePlanAgain(plan)) return;
+    if (this.resolvePlanAgain(plan)) {
+      planBindCounts.again++;
+      return;
+    }
+    planBindCounts.whole++;
     const d0 = this.diagnostics.length;
     const r0 = this.references.length;
     const f0 = this.definitions.length;
@@ -471,29 +478,61 @@ class Resolver {
   }
 
   /**
-   * The plan bound from its last run when only steps changed, each for a step of the same name:
-   * those steps are bound again, and the `after` lists of the steps that name them; the rest of
-   * the output is copied in the order a full run makes it. False when that does not apply.
+   * The plan bound from its last run when only steps changed: a run of its members replaced by a
+   * run of steps (a step edited, typed, renamed, added or removed), the members around it the same
+   * nodes. The new steps are bound, and the `after` lists that may read what changed: those that
+   * name a step of the run (before or after the edit) and, when the plan's step names changed,
+   * those that name an unknown step (their did-you-mean reads every name). The rest of the output
+   * is copied in the order a full run makes it. False when that does not apply.
    */
   private resolvePlanAgain(plan: BoundPlan): boolean {
     const { decl } = plan;
     const last = planRuns.get(decl.name);
     if (
       last === undefined || last.catalog !== this.catalog || last.file !== plan.file || last.plan.name !== plan.name
-      || last.decl.offering !== decl.offering || last.decl.members.length !== decl.members.length
-      || last.templates.length !== this.templates.size
+      || last.decl.offering !== decl.offering || last.templates.length !== this.templates.size
     ) return false;
     let t = 0;
     for (const template of this.templates.values()) if (template !== last.templates[t++]) return false;
     const before = last.plan;
-    const changed: number[] = [];
-    for (let j = 0; j < decl.members.length; j++) {
-      const m = decl.members[j]!;
-      if (m === last.decl.members[j]) continue;
-      const k = last.memberStep[j]!;
-      if (k < 0 || m.kind !== 'Step' || !usable(m.name) || m.name.name !== before.steps[k]!.name) return false;
-      changed.push(k);
+    const oldMembers = last.decl.members;
+    const members = decl.members;
+    // The members that changed: old [p, oldEnd) became new [p, newEnd).
+    let p = 0;
+    while (p < members.length && p < oldMembers.length && members[p] === oldMembers[p]) p++;
+    let s = 0;
+    while (s < members.length - p && s < oldMembers.length - p && members[members.length - 1 - s] === oldMembers[oldMembers.length - 1 - s]) s++;
+    const oldEnd = oldMembers.length - s;
+    const newEnd = members.length - s;
+    // Only steps with names, before and after (the other members are bound with the plan).
+    for (let j = p; j < oldEnd; j++) if (last.memberStep[j]! < 0) return false;
+    for (let j = p; j < newEnd; j++) {
+      const m = members[j]!;
+      if (m.kind !== 'Step' || !usable(m.name)) return false;
     }
+    // The run's steps: old [k0, k0 + oldCount), new [k0, k0 + newCount); the steps after it move by `shift`.
+    let k0 = 0;
+    for (let j = 0; j < p; j++) if (last.memberStep[j]! >= 0) k0++;
+    const oldCount = oldEnd - p;
+    const newCount = newEnd - p;
+    const shift = newCount - oldCount;
+    const n = before.steps.length + shift;
+    const k1 = k0 + newCount;
+    const oldIndex = (k: number): number => (k < k0 ? k : k < k1 ? -1 : k - shift);
+    const newIndex = (i: number): number => (i < k0 ? i : i < k0 + oldCount ? -1 : i + shift);
+    const runDecl = (k: number): StepDecl => members[p + k - k0] as StepDecl;
+    const nameAt = (k: number): string => (k < k0 || k >= k1 ? before.steps[oldIndex(k)]!.name : runDecl(k).name.name);
+    // A name given twice: the full run reports it.
+    const stepByName = new Map<string, BoundStep>();
+    const names: string[] = new Array<string>(n);
+    for (let k = 0; k < n; k++) {
+      const name = nameAt(k);
+      if (stepByName.has(name)) return false;
+      names[k] = name;
+      stepByName.set(name, before.steps[0]!);
+    }
+    let sameNames = shift === 0;
+    for (let k = k0; k < k1 && sameNames; k++) sameNames = names[k] === before.steps[k]!.name;
 
     plan.offering = before.offering;
     plan.defaults = before.defaults;
@@ -502,38 +541,62 @@ class Resolver {
     plan.cancel = before.cancel;
     plan.status = before.status;
     plan.amendments = before.amendments;
-    const steps = before.steps.slice();
-    const stepByName = new Map(before.stepByName);
+    const steps: BoundStep[] = new Array<BoundStep>(n);
+    for (let k = 0; k < n; k++) {
+      if (k >= k0 && k < k1) continue;
+      const old = before.steps[oldIndex(k)]!;
+      if (shift === 0 || k < k0) steps[k] = old;
+      else {
+        // Its new index; its `after` list is bound again below or kept.
+        const moved = copyStep(old, k, old.template);
+        moved.dependsOn = old.dependsOn;
+        steps[k] = moved;
+      }
+    }
     plan.steps = steps;
     plan.stepByName = stepByName;
-    this.stepNameVersions.set(plan, last.namesVersion);
+    if (sameNames) this.stepNameVersions.set(plan, last.namesVersion);
 
     // New parts, by step index.
     const bound = new Map<number, { d: Diagnostic[]; r: SymbolReference[]; f: SymbolDefinition[] }>();
-    for (const k of changed) {
-      const stepDecl = decl.members[last.memberStep.indexOf(k)] as StepDecl;
+    for (let k = k0; k < k1; k++) {
       bound.set(k, this.captured(() => {
-        const step = this.bindStepCached(plan, stepDecl, k);
-        steps[k] = step;
-        stepByName.set(step.name, step);
+        steps[k] = this.bindStepCached(plan, runDecl(k), k);
       }));
     }
-    const rebind = new Set(changed);
-    for (const k of changed) for (const i of last.dependents.get(before.steps[k]!.name) ?? []) rebind.add(i);
+    for (let k = 0; k < n; k++) stepByName.set(names[k]!, steps[k]!);
+    const rebind = new Set<number>();
+    for (let k = k0; k < k1; k++) rebind.add(k);
+    const namesOfRun = new Set<string>();
+    for (let i = k0; i < k0 + oldCount; i++) namesOfRun.add(before.steps[i]!.name);
+    for (let k = k0; k < k1; k++) namesOfRun.add(names[k]!);
+    for (const name of namesOfRun) {
+      for (const i of last.dependents.get(name) ?? []) {
+        const k = newIndex(i);
+        if (k >= 0) rebind.add(k);
+      }
+    }
+    if (!sameNames) {
+      for (let i = 0; i < before.steps.length; i++) {
+        const k = newIndex(i);
+        if (k >= 0 && last.deps[4 * i] !== last.deps[4 * i + 1]) rebind.add(k);
+      }
+    }
     const depsParts = new Map<number, { d: Diagnostic[]; r: SymbolReference[] }>();
     for (const k of [...rebind].sort((a, b) => a - b)) {
       // A step of the last model is copied before its `after` list is bound again.
-      if (!bound.has(k)) steps[k] = copyStep(steps[k]!, k, steps[k]!.template);
+      if (!bound.has(k)) {
+        steps[k] = copyStep(steps[k]!, k, steps[k]!.template);
+        stepByName.set(steps[k]!.name, steps[k]!);
+      }
       const step = steps[k]!;
-      if (!bound.has(k)) stepByName.set(step.name, step);
       depsParts.set(k, this.captured(() => this.bindDependencies(plan, step)));
     }
     const ruleParts = new Map<number, { d: Diagnostic[]; r: SymbolReference[] }>();
-    for (const k of changed) ruleParts.set(k, this.captured(() => this.bindRuleCharacteristics(plan, steps[k]!)));
+    for (let k = k0; k < k1; k++) ruleParts.set(k, this.captured(() => this.bindRuleCharacteristics(plan, steps[k]!)));
     const tail = this.captured(() => this.bindPlanTail(plan));
 
     // The output in a full run's order, and the offsets for the next run.
-    const n = steps.length;
     const diagnostics: Diagnostic[] = last.diagnostics.slice(0, last.prefix.d);
     const references: SymbolReference[] = last.references.slice(0, last.prefix.r);
     const definitions: SymbolDefinition[] = [];
@@ -554,9 +617,10 @@ class Resolver {
         copy(references, part.r, 0, part.r.length);
         copy(definitions, part.f, 0, part.f.length);
       } else {
-        copy(diagnostics, last.diagnostics, last.bind[o]!, last.bind[o + 1]!);
-        copy(references, last.references, last.bind[o + 2]!, last.bind[o + 3]!);
-        copy(definitions, last.definitions, last.bind[o + 4]!, last.bind[o + 5]!);
+        const l = 6 * oldIndex(k);
+        copy(diagnostics, last.diagnostics, last.bind[l]!, last.bind[l + 1]!);
+        copy(references, last.references, last.bind[l + 2]!, last.bind[l + 3]!);
+        copy(definitions, last.definitions, last.bind[l + 4]!, last.bind[l + 5]!);
       }
       bind[o + 1] = diagnostics.length;
       bind[o + 3] = references.length;
@@ -572,8 +636,9 @@ class Resolver {
           copy(diagnostics, part.d, 0, part.d.length);
           copy(references, part.r, 0, part.r.length);
         } else {
-          copy(diagnostics, last.diagnostics, lastOffsets[o]!, lastOffsets[o + 1]!);
-          copy(references, last.references, lastOffsets[o + 2]!, lastOffsets[o + 3]!);
+          const l = 4 * oldIndex(k);
+          copy(diagnostics, last.diagnostics, lastOffsets[l]!, lastOffsets[l + 1]!);
+          copy(references, last.references, lastOffsets[l + 2]!, lastOffsets[l + 3]!);
         }
         offsets[o + 1] = diagnostics.length;
         offsets[o + 3] = references.length;
@@ -588,8 +653,9 @@ class Resolver {
     for (const x of definitions) this.definitions.push(x);
 
     let dependents = last.dependents;
+    let memberStep = last.memberStep;
     const sameAfter = (a: Ident[], b: Ident[]): boolean => a.length === b.length && a.every((x, i) => x.name === b[i]!.name);
-    if (changed.some((k) => !sameAfter(steps[k]!.decl.after, before.steps[k]!.decl.after))) {
+    if (shift !== 0 || !sameNames || Array.from({ length: newCount }, (_, j) => k0 + j).some((k) => !sameAfter(steps[k]!.decl.after, before.steps[k]!.decl.after))) {
       dependents = new Map();
       steps.forEach((step, i) => {
         for (const a of step.decl.after) {
@@ -599,8 +665,15 @@ class Resolver {
         }
       });
     }
+    if (shift !== 0) {
+      memberStep = new Int32Array(members.length).fill(-1);
+      let k = 0;
+      members.forEach((m, j) => {
+        if (m.kind === 'Step' && usable(m.name)) memberStep[j] = k++;
+      });
+    }
     planRuns.set(decl.name, {
-      ...last, decl, plan, diagnostics, references, definitions, bind, deps, rule, dependents,
+      ...last, decl, plan, namesVersion: this.stepNamesVersion(plan), memberStep, diagnostics, references, definitions, bind, deps, rule, dependents,
     });
     return true;
   }

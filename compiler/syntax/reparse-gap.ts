@@ -4,8 +4,9 @@
 //
 // The edit (and the text the previous parse found errors in) is widened to whole members of one
 // plan: from the end of the member before the last one before it (A, which what is typed after it
-// may continue) to the end of the first member after it (B). That span is parsed by the whole-file parser, in a text where everything else is blank
-// (newlines kept, so positions are the real ones) except the plan's header, and a `}` after B.
+// may continue) to the end of the first member after it (B). That span is parsed by the whole-file
+// parser in a text of its own: the plan's header, a line break, the span on the column it starts
+// at, and a `}` after B; what that parse gives is then moved to the span's real place.
 // Why that is the whole-file parse of the span: the parser enters a plan member's loop the same
 // way after a header as after a member that parsed clean, and looks at one token ahead (the
 // stray and block gates at a few): what it does up to B's end depends on the span's tokens
@@ -20,11 +21,6 @@ import {
   syntaxTokens, type ParseResult, type ParseState,
 } from './reparse.js';
 import { firstIndex } from '../sorted.js';
-
-/** Blanks: every character but line breaks as a space, so offsets, lines and columns stay. */
-function blank(text: string): string {
-  return text.replace(/[^\r\n]/g, ' ');
-}
 
 /** A plan member's range without its doc (docs are attached from the comments above). */
 function sameMember(a: A.PlanMember, b: A.PlanMember): boolean {
@@ -76,9 +72,13 @@ export function reparseGap(previous: ParseResult, source: string, file: string, 
   const spanStart = bodyStart ?? headerEnd + 1;
   if (!(spanStart <= from)) return refuse(7);
   const lines = LineMap.afterEdit(state.lines, source, head, oldEnd, source.length - tail);
-  // The text before the span is the old text: its blank is kept from the last keystroke's.
-  const blanked = state.blankPrefix !== undefined && state.blankPrefix.length >= spanStart ? state.blankPrefix.slice(0, spanStart) : blank(source.slice(0, spanStart));
-  const prefix = `${blanked.slice(0, plan.range.start.offset)}${header}${blanked.slice(headerEnd + 1)}`;
+  // The span is parsed after the plan's header alone, on the column it starts at: the synthetic
+  // text's positions are the real ones moved by `syn` (offsets and lines; columns are the same).
+  const spanAt = lines.position(spanStart);
+  const lead = `${header}\n${' '.repeat(spanAt.character)}`;
+  const leadLines = new LineMap(lead).position(lead.length).line;
+  const toReal = shifter(0, spanStart - lead.length, spanAt.line - leadLines, -1, 0);
+  const synSpanStart = lead.length;
 
   /** The span up to member `bIndex` (B) parsed; a refusal when B does not come out as it was. */
   const attempt = (bIndex: number) => {
@@ -92,27 +92,28 @@ export function reparseGap(previous: ParseResult, source: string, file: string, 
     const bStart1 = bStart + delta;
     const bEnd1 = bEnd + delta;
     if (source.slice(bStart1, bEnd1) !== old.slice(bStart, bEnd)) return 9;
-    const syn = parse(`${prefix}${source.slice(spanStart, bEnd1)}\n}\n`, file);
+    const syn = parse(`${lead}${source.slice(spanStart, bEnd1)}\n}\n`, file);
     const synState = parseStateOf(syn);
     if (synState === undefined) return 10;
     const synPlan = syn.document.declarations[0];
     if (synPlan?.kind !== 'Plan' || syn.document.declarations.length !== 1) return 11;
     const synB = synPlan.members[synPlan.members.length - 1];
-    if (synB === undefined || synB.range.start.offset !== bStart1 || synB.range.end.offset !== bEnd1) return 12;
+    const synBStart = synSpanStart + (bStart1 - spanStart);
+    if (synB === undefined || synB.range.start.offset !== synBStart || synB.range.end.offset !== synSpanStart + (bEnd1 - spanStart)) return 12;
     // Everything the synthetic parse says about the span, and nothing about B or after it.
-    const inSpan = (d: Diagnostic) => d.range.start.offset >= spanStart && d.range.start.offset < bStart1;
+    const inSpan = (d: Diagnostic) => d.range.start.offset >= synSpanStart && d.range.start.offset < synBStart;
     const early = synState.early ?? synState.lexical;
     for (const list of [early, synState.built, synState.strays, syn.diagnostics]) {
-      for (const d of list) if (!inSpan(d) && d.range.start.offset >= spanStart) return 13;
+      for (const d of list) if (!inSpan(d) && d.range.start.offset >= synSpanStart) return 13;
     }
     // A comment running out of the span (`/*` never closed) would take the rest of the file.
-    const synComments = syn.document.comments.filter((c) => c.range.start.offset >= spanStart && c.range.start.offset < bStart1);
-    if (synComments.some((c) => c.range.end.offset > bStart1)) return 14;
+    const synComments = syn.document.comments.filter((c) => c.range.start.offset >= synSpanStart && c.range.start.offset < synBStart);
+    if (synComments.some((c) => c.range.end.offset > synBStart)) return 14;
     // B moves in place (keeping its identity for the checker's reuse); it must be the node it was.
     const shift = shifter(bStart, delta, lines.position(bStart1).line - state.lines.position(bStart).line,
       state.lines.position(bStart).line, lines.position(bStart1).character - state.lines.position(bStart).character);
-    if (!sameMember(shift.value(b), synB)) return 15;
-    return { b, bIndex, bStart, bStart1, synState, synPlan, synB, inSpan, early, synComments, shift };
+    if (!sameMember(shift.value(b), toReal.value(synB))) return 15;
+    return { b, bIndex, bStart, bStart1, synState, synPlan, synB, synBStart, inSpan, early, synComments, shift };
   };
   // What is typed may take B in (a step's name, an open block): then the span takes in the next member too.
   let found: Exclude<ReturnType<typeof attempt>, number> | undefined;
@@ -126,12 +127,13 @@ export function reparseGap(previous: ParseResult, source: string, file: string, 
     gapRefusal = tried;
   }
   if (found === undefined) return refuse(gapRefusal);
-  const { b, bIndex, bStart, bStart1, synState, synPlan, synB, inSpan, early, synComments, shift } = found;
+  const { b, bIndex, bStart, bStart1, synState, synPlan, synB, synBStart, inSpan, early, synComments, shift } = found;
 
-  // Diagnostics: before the span as they were, the span's from the synthetic parse, after it moved.
+  // Diagnostics: before the span as they were, the span's from the synthetic parse (moved to
+  // their real places), after it moved.
   const spliced = (oldList: readonly Diagnostic[], newList: readonly Diagnostic[]): Diagnostic[] => [
     ...oldList.filter((d) => d.range.start.offset < spanStart),
-    ...newList.filter(inSpan),
+    ...newList.filter(inSpan).map((d) => toReal.value(d)),
     ...oldList.filter((d) => d.range.start.offset >= bStart).map((d) => shift.value(d)),
   ];
   const oldEarly = state.early ?? state.lexical;
@@ -144,13 +146,15 @@ export function reparseGap(previous: ParseResult, source: string, file: string, 
   forgetParseState(previous);
   const firstFrom = (offset: number): number => firstIndex(document.comments, (c) => c.range.start.offset >= offset);
   const comments: A.Comment[] = document.comments.slice(0, firstFrom(spanStart));
-  comments.push(...synComments);
+  for (const c of synComments) comments.push(toReal.value(c));
   for (let i = firstFrom(bStart); i < document.comments.length; i++) {
     const c = document.comments[i]!;
     shift.move(c);
     comments.push(c);
   }
-  const fresh = synPlan.members.slice(0, -1).filter((m) => m.range.start.offset >= spanStart);
+  // The span's new members, moved in place to their real positions (the diagnostics above are copies).
+  const fresh = synPlan.members.slice(0, -1).filter((m) => m.range.start.offset >= synSpanStart);
+  for (const m of fresh) toReal.move(m);
   for (let j = bIndex; j < members.length; j++) shift.move(members[j]);
   // Docs from the real text: in the synthetic one, code before a comment on its line was blank.
   for (const m of fresh) {
@@ -164,6 +168,7 @@ export function reparseGap(previous: ParseResult, source: string, file: string, 
   const bDoc = b.kind === 'Step' ? docAbove(comments, source, bStart1) : undefined;
   let bNode: A.PlanMember = b;
   if (b.kind === 'Step' && bDoc !== b.doc) {
+    toReal.move(synB);
     const replacement = { ...(synB as A.StepDecl) };
     if (bDoc !== undefined) replacement.doc = bDoc;
     else delete replacement.doc;
@@ -180,10 +185,10 @@ export function reparseGap(previous: ParseResult, source: string, file: string, 
   const offsets = (sorted: Int32Array, synSorted: Int32Array): Int32Array => {
     const lo = lowerBound(sorted, spanStart);
     const hi = lowerBound(sorted, bStart);
-    const add = synSorted.subarray(lowerBound(synSorted, spanStart), lowerBound(synSorted, bStart1));
+    const add = synSorted.subarray(lowerBound(synSorted, synSpanStart), lowerBound(synSorted, synBStart));
     const out = new Int32Array(lo + add.length + sorted.length - hi);
     out.set(sorted.subarray(0, lo), 0);
-    out.set(add, lo);
+    for (let i = 0; i < add.length; i++) out[lo + i] = add[i]! + (spanStart - synSpanStart);
     for (let i = hi, j = lo + add.length; i < sorted.length; i++, j++) out[j] = sorted[i]! + delta;
     return out;
   };
@@ -204,8 +209,14 @@ export function reparseGap(previous: ParseResult, source: string, file: string, 
     early: newEarly,
     gapOnly: true,
   };
-  if (!next.clean) next.dirty = { start: spanStart, end: bStart1 };
-  next.blankPrefix = blanked;
+  // Where the errors are, as a whole-file parse says (not the whole span: the next keystroke's
+  // span is widened to the members around them, and would grow by a member a keystroke).
+  if (!next.clean) {
+    const at = synState.dirty;
+    next.dirty = at !== undefined && at.start >= synSpanStart
+      ? { start: at.start + (spanStart - synSpanStart), end: Math.min(at.end, synBStart) + (spanStart - synSpanStart) }
+      : { start: spanStart, end: bStart1 };
+  }
   if (state.firstToken !== undefined) next.firstToken = state.firstToken;
   return finishParse(next, newDocument, newEarly, () => syntaxTokens(T.o2aLexer.tokenizeOffsets(source).tokens, comments, next));
 }

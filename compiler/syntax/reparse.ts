@@ -68,8 +68,6 @@ export interface ParseState {
   gapOnly?: boolean;
   /** Where the errors that make the parse not `clean` are, when they are all in one plan's members (reparse-gap.ts). */
   dirty?: { start: number; end: number };
-  /** The text before the last re-parsed span, blank but for line breaks (reparse-gap.ts reuses it while that text stays). */
-  blankPrefix?: string;
 }
 
 const states = new WeakMap<ParseResult, ParseState>();

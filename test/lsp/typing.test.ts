@@ -9,7 +9,9 @@ import fc from 'fast-check';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { parse, reparse, reparseCounts, type ParseResult } from '../../compiler/syntax/index.js';
 import { compileWorkspace } from '../../compiler/index.js';
-import { planCheckCounts } from '../../compiler/check/index.js';
+import { planCheckCounts, stepCheckCounts } from '../../compiler/check/index.js';
+import { reparseGap } from '../../compiler/syntax/reparse-gap.js';
+import { planBindCounts } from '../../compiler/resolve/index.js';
 import { loadCatalog } from '../../compiler/catalog/load.js';
 import { benchTemplates, generatedLargePlan } from '../../bench/lsp/generate.js';
 import { Workspace } from '../../lsp/workspace.js';
@@ -74,6 +76,27 @@ describe('typing a new step', () => {
       return cursor > 0;
     }), { numRuns: 40 });
   }, 120_000);
+
+  it('re-parses a few lines per keystroke, also while the new step\'s `{` is open', () => {
+    // The benchmark's step, typed in a larger plan: the text parsed again stays the members
+    // around the edit (it grew by a member a keystroke while the block was open).
+    const big = generatedLargePlan(1000);
+    const at = [...big.matchAll(/\n(?= {2}\/\/\/ )/g)].map((m) => m.index + 1)[100]!;
+    const step = '  step extra: resource_reservation after res_10 { resource ONT_GPON  timeout 5m  compensate release }\n';
+    let previous = parse(big, 'plans/large.o2a');
+    let largest = 0;
+    for (let i = 1; i <= step.length; i++) {
+      const next = big.slice(0, at) + step.slice(0, i) + big.slice(at);
+      const got = reparseGap(previous, next, 'plans/large.o2a', (text, file) => {
+        largest = Math.max(largest, text.length);
+        return parse(text, file);
+      });
+      expect(got, next).toBeDefined();
+      expectSameParse(got!, parse(next, 'plans/large.o2a'), next);
+      previous = got!;
+    }
+    expect(largest).toBeLessThan(1000);
+  });
 });
 
 describe('typing in a unit of several plan files', () => {
@@ -132,6 +155,46 @@ plan Second for offering HOME_FIBER_1G {
       expect(planCheckCounts.reused - before.reused).toBeGreaterThanOrEqual(keys.length * 6);
     }), { numRuns: 5 });
   }, 120_000);
+
+  it('deleting a step that another names in `after`, a character at a time from its end: as a full compile', () => {
+    const ws = new Workspace(root);
+    let doc = TextDocument.create(pathToFileURL(join(root, 'plans', 'large.o2a')).href, 'o2a', 1, large);
+    const file = ws.openDocument(doc);
+    ws.analyse(file);
+    // res_5 (named by res_9's `after`), with its doc comment.
+    const from = large.indexOf('  /// Reservation 5.');
+    const to = large.indexOf('  /// Reservation 6.');
+    for (let end = to; end > from; end--) {
+      const start = doc.positionAt(end - 1);
+      doc = TextDocument.update(doc, [{ range: { start, end: doc.positionAt(end) }, text: '' }], doc.version + 1);
+      ws.openDocument(doc);
+      const got = ws.analyse(file);
+      const full = compileWorkspace(got.sources.map((x) => ({ file: x.file, text: x.text })), catalog, { catalogDiagnostics: got.catalogDiagnostics, emit: false, verifySyntaxFixes: false });
+      expect(summary(got.compilation), doc.getText()).toEqual(summary(full));
+    }
+    expect(doc.getText()).toBe(large.slice(0, from) + large.slice(to));
+    const errors = ws.analyse(file).diagnostics.filter((d) => d.file === 'plans/large.o2a' && d.severity === 'error');
+    expect(errors.map((d) => d.message)).toContain("plan BenchLarge has no step 'res_5'");
+  });
+
+  it('binds and checks again only the steps an edit changed: the other steps keep their binding and findings', () => {
+    const ws = new Workspace(root);
+    const doc = TextDocument.create(pathToFileURL(join(root, 'plans', 'large.o2a')).href, 'o2a', 1, large);
+    ws.analyse(ws.openDocument(doc));
+    const at = [...large.matchAll(/\n(?= {2}\/\/\/ )/g)].map((m) => m.index + 1)[12]!;
+    const keys = [...steps[0]!];
+    const before = { ...stepCheckCounts };
+    const binds = { ...planBindCounts };
+    typeAndCompare(ws, doc, at, keys);
+    // A step added, then renamed at each letter of its name: never the whole plan bound again
+    // (the plans of the other files are bound from their last run too).
+    expect(planBindCounts.whole - binds.whole).toBe(0);
+    expect(planBindCounts.again - binds.again).toBeGreaterThanOrEqual(keys.length);
+    // About 25 steps in the file: per keystroke the step typed, the one it may continue, and the
+    // second plan's step whose fix is placed from the text (it moves with every keystroke).
+    expect(stepCheckCounts.checked - before.checked).toBeLessThanOrEqual(4 * keys.length);
+    expect(stepCheckCounts.reused - before.reused).toBeGreaterThanOrEqual(18 * keys.length);
+  });
 
   it('renaming a step: the after lists naming it bind again, the others keep their binding, as a full compile', () => {
     const ws = new Workspace(root);
