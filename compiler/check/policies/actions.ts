@@ -81,32 +81,55 @@ function actionsRange(decl: Declaration) {
   return decl.decl.actions?.range ?? decl.decl.offering.range;
 }
 
-/** Every plan and bundle of the workspace, plans first, each in declaration order. */
-function declarations(model: BoundModel): Declaration[] {
-  return [...model.plans.values(), ...model.bundles.values()];
+/**
+ * The model's declarations grouped by kind and offering (plans first, each in declaration order),
+ * and the plans a bundle names: made once per model, as every plan's check reads them.
+ */
+interface DeclarationIndex {
+  byOffering: Map<string, Declaration[]>;
+  named: Set<Declaration>;
+}
+
+const indexes = new WeakMap<BoundModel, DeclarationIndex>();
+
+function indexOf(model: BoundModel): DeclarationIndex {
+  let index = indexes.get(model);
+  if (index !== undefined) return index;
+  const byOffering = new Map<string, Declaration[]>();
+  for (const d of [...model.plans.values(), ...model.bundles.values()]) {
+    if (d.offering === undefined) continue;
+    const key = `${d.kind} ${d.offering.id}`;
+    byOffering.set(key, [...(byOffering.get(key) ?? []), d]);
+  }
+  const named = new Set<Declaration>();
+  for (const b of model.bundles.values()) for (const i of b.items) if (i.plan !== undefined) named.add(i.plan);
+  index = { byOffering, named };
+  indexes.set(model, index);
+  return index;
 }
 
 /**
  * O2A4029: another declaration fulfils one of the same actions of the same offering. Reported once
  * a pair: on the one whose actions are implied (no `action` clause) when the other writes them,
- * else on the one no bundle names, else on the later one: the other stays usable.
+ * else on the one no bundle names, else on the later one: the other stays usable. Only a
+ * declaration of the same kind counts (a bundle for a single offering is O2A5001's).
  */
 function fulfilledTwice(decl: Declaration, model: BoundModel): Diagnostic[] {
   const offering = decl.offering;
   if (offering === undefined) return [];
+  const { byOffering, named } = indexOf(model);
+  const rivals = byOffering.get(`${decl.kind} ${offering.id}`) ?? [];
+  if (rivals.length < 2) return [];
   const mine = fulfilledActions(decl.decl, offering);
-  const all = declarations(model);
-  const myIndex = all.indexOf(decl);
-  for (const [index, other] of all.entries()) {
-    // A bundle for a single offering (or a plan for a bundle) is its own error (O2A5001).
-    if (other === decl || other.kind !== decl.kind || other.offering?.id !== offering.id) continue;
+  const myIndex = rivals.indexOf(decl);
+  for (const [index, other] of rivals.entries()) {
+    if (other === decl) continue;
     const shared = fulfilledActions(other.decl, other.offering).filter((a) => mine.includes(a));
     if (shared.length === 0) continue;
     const implied = decl.decl.actions === undefined;
     const otherImplied = other.decl.actions === undefined;
-    const named = (d: Declaration) => d.kind === 'plan' && [...model.bundles.values()].some((b) => b.items.some((i) => i.plan === d));
     const mineToReport = implied !== otherImplied ? implied
-      : named(decl) !== named(other) ? !named(decl)
+      : named.has(decl) !== named.has(other) ? !named.has(decl)
       : index < myIndex;
     if (!mineToReport) continue;
     const written = implied ? ` (no \`action\` written: a ${offering.orderType === 'modify' ? 'modify' : 'new'} offering's plan fulfils ${mine.join(', ')})` : '';
