@@ -17,7 +17,7 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { LineMap } from './positions.js';
 import * as T from './tokens.js';
 import {
-  commonPrefix, commonSuffix, docAbove, finishParse, forgetParseState, lineEndAt, lowerBound, parseStateOf, shifter,
+  docAbove, editBetween, finishParse, forgetParseState, lineEndAt, lowerBound, parseStateOf, shifter,
   syntaxTokens, type ParseResult, type ParseState,
 } from './reparse.js';
 import { firstIndex } from '../sorted.js';
@@ -44,10 +44,7 @@ export function reparseGap(previous: ParseResult, source: string, file: string, 
   const old = state.source;
   if (old === source) return previous;
 
-  const head = commonPrefix(old, source);
-  const tail = commonSuffix(old, source, head);
-  const oldEnd = old.length - tail;
-  const delta = source.length - old.length;
+  const { head, oldEnd, newEnd, delta } = editBetween(old, source);
   const from = Math.min(head, state.dirty?.start ?? head);
   const to = Math.max(oldEnd, state.dirty?.end ?? oldEnd);
 
@@ -71,7 +68,7 @@ export function reparseGap(previous: ParseResult, source: string, file: string, 
   if (/\/[/*]|"/.test(header)) return refuse(6);
   const spanStart = bodyStart ?? headerEnd + 1;
   if (!(spanStart <= from)) return refuse(7);
-  const lines = LineMap.afterEdit(state.lines, source, head, oldEnd, source.length - tail);
+  const lines = LineMap.afterEdit(state.lines, source, head, oldEnd, newEnd);
   // The span is parsed after the plan's header alone, on the column it starts at: the synthetic
   // text's positions are the real ones moved by `syn` (offsets and lines; columns are the same).
   const spanAt = lines.position(spanStart);

@@ -226,6 +226,16 @@ export function commonSuffix(a: string, b: string, skip: number): number {
   return lo;
 }
 
+/** An edit between two texts: `old[head, oldEnd)` became `source[head, newEnd)`; `delta` = newEnd - oldEnd. */
+export interface TextChange { head: number; oldEnd: number; newEnd: number; delta: number }
+
+/** The one edit that turns `old` into `source`: their common prefix and suffix kept. */
+export function editBetween(old: string, source: string): TextChange {
+  const head = commonPrefix(old, source);
+  const tail = commonSuffix(old, source, head);
+  return { head, oldEnd: old.length - tail, newEnd: source.length - tail, delta: source.length - old.length };
+}
+
 /**
  * A copy of a piece of a string that does not keep the whole string alive: V8 makes substrings
  * views of their parent, so the names of a step lexed from a slice of the file's text would each
@@ -310,11 +320,7 @@ export function reparseStep(previous: ParseResult, source: string, file: string)
   const old = state.source;
   if (old === source) return previous;
 
-  // The edit: old[head, oldEnd) became source[head, newEnd).
-  const head = commonPrefix(old, source);
-  const tail = commonSuffix(old, source, head);
-  const oldEnd = old.length - tail;
-  const delta = source.length - old.length;
+  const { head, oldEnd, newEnd, delta } = editBetween(old, source);
 
   // The step the edit is strictly inside of: its first and last characters unchanged.
   const document = previous.document;
@@ -385,7 +391,7 @@ export function reparseStep(previous: ParseResult, source: string, file: string)
   const onlyRest = errors.every((e) => e.name === 'NotAllInputParsedException') && errors.length === (following.length > 0 ? 1 : 0);
   if (cst === undefined || !readAll || !onlyRest) return undefined;
 
-  const lines = LineMap.afterEdit(state.lines, source, head, oldEnd, source.length - tail);
+  const lines = LineMap.afterEdit(state.lines, source, head, oldEnd, newEnd);
   const builder = new AstBuilder(lines, file);
   const fresh = builder.stepMember(cst);
   if (fresh.range.start.offset !== ms || fresh.range.end.offset !== me1) return undefined;
