@@ -4,7 +4,6 @@
 // lineage, the compensations issued, the commands per step (new idempotency keys for the replanned
 // ones only, carrying the delta), the components' ledgers, and that a refusal writes nothing.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CompiledPlan } from '../../compiler/emit/schema.js';
 import { amendmentRequests } from '../../runtime/engine/amendment.js';
 import { cancelRequests } from '../../runtime/engine/cancellation.js';
 import type { Runtime } from '../../runtime/runtime.js';
@@ -28,10 +27,9 @@ describe.each(stores)('amendment on $name', (storeUnderTest) => {
   });
 
   async function start(): Promise<Runtime> {
-    const opened = await newRuntime(storeUnderTest);
+    const opened = await newRuntime(storeUnderTest, { plans });
     runtime = opened.runtime;
     store = opened.store;
-    await runtime.registerPlans(plans as CompiledPlan[]);
     return runtime;
   }
 

@@ -3,7 +3,6 @@
 // field, before anything is written, on every store. Never a crash, never a half-written order.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CompiledPlan } from '../../compiler/emit/schema.js';
 import { parseScenario } from '../../runtime/adapters/scenario.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { Store } from '../../runtime/store/store.js';
@@ -38,8 +37,7 @@ describe.each(stores)('text PostgreSQL cannot store, on $name', (storeUnderTest)
   let runtime: Runtime;
   let store: Store;
   beforeAll(async () => {
-    ({ runtime, store } = await newRuntime(storeUnderTest));
-    await runtime.registerPlans(plans as CompiledPlan[]);
+    ({ runtime, store } = await newRuntime(storeUnderTest, { plans }));
   });
   afterAll(async () => { await disposeRuntime(runtime); });
 

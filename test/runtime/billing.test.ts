@@ -40,8 +40,7 @@ describe.each(stores)('billing triggers on $name', (storeUnderTest) => {
   afterEach(async () => { if (runtime) await disposeRuntime(runtime); runtime = undefined; });
 
   async function start(): Promise<Runtime> {
-    ({ runtime, store, clock } = await newRuntime(storeUnderTest));
-    await runtime.registerPlans(plans as CompiledPlan[]);
+    ({ runtime, store, clock } = await newRuntime(storeUnderTest, { plans }));
     return runtime;
   }
   const orderState = async (id: string) => (await one<{ state: string }>(store, 'SELECT state FROM product_order WHERE id = $1', [id])).state;

@@ -8,7 +8,7 @@ import type { CompiledBundle, CompiledPlan } from '../../compiler/emit/schema.js
 import { projectOrder } from '../../runtime/projection/read-model.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { Store } from '../../runtime/store/store.js';
-import { disposeRuntime, expectCustomerFacingClean, newRuntime, one, samplePlans, storesUnderTest } from './harness.js';
+import { disposeRuntime, expectCustomerFacingClean, newRuntime, one, samplePlans, storesUnderTest, familyOrder } from './harness.js';
 
 const stores = await storesUnderTest();
 const plans = await samplePlans();
@@ -22,25 +22,13 @@ function familyPackWith(change: Partial<CompiledBundle>): CompiledPlan {
   return { ...rest, hash: sha256Hex(canonicalJson(rest)) } as CompiledPlan;
 }
 
-function familyOrder(id: string): unknown {
-  return {
-    id, relatedParty: [{ id: 'cust-9', role: 'customer' }],
-    productOrderItem: [{
-      id: '1', action: 'add', productOffering: { id: 'FAMILY_PACK' },
-      product: { productCharacteristic: [{ name: 'installation', value: 'technician' }, { name: 'simType', value: 'physical' }] },
-      productOrderItem: [{ id: '1.tv', action: 'add', productOffering: { id: 'OTT_STREAMING' } }],
-    }],
-  };
-}
-
 describe.each(stores)('a bundle\'s own billing and status on $name', (storeUnderTest) => {
   let runtime: Runtime | undefined;
   let store: Store;
   afterEach(async () => { if (runtime) await disposeRuntime(runtime); runtime = undefined; });
 
   async function start(): Promise<Runtime> {
-    ({ runtime, store } = await newRuntime(storeUnderTest));
-    await runtime.registerPlans(plans as CompiledPlan[]);
+    ({ runtime, store } = await newRuntime(storeUnderTest, { plans }));
     return runtime;
   }
   const orderState = async (id: string) => (await one<{ state: string }>(store, 'SELECT state FROM product_order WHERE id = $1', [id])).state;

@@ -6,22 +6,10 @@ import type { CompiledPlan } from '../../compiler/emit/schema.js';
 import { orderTrail, projectOrder } from '../../runtime/projection/read-model.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { Store } from '../../runtime/store/store.js';
-import { disposeRuntime, expectCustomerFacingClean, newRuntime, outboxOf, samplePlans, storesUnderTest } from './harness.js';
+import { disposeRuntime, expectCustomerFacingClean, newRuntime, outboxOf, samplePlans, storesUnderTest, familyOrder } from './harness.js';
 
 const stores = await storesUnderTest();
 const plans = await samplePlans();
-
-function familyOrder(id: string): unknown {
-  return {
-    id, relatedParty: [{ id: 'cust-9', role: 'customer' }],
-    productOrderItem: [{
-      id: '1', action: 'add', productOffering: { id: 'FAMILY_PACK' },
-      product: { productCharacteristic: [{ name: 'installation', value: 'technician' }, { name: 'simType', value: 'physical' }] },
-      // The streaming item is optional in the bundle: ordered explicitly here.
-      productOrderItem: [{ id: '1.tv', action: 'add', productOffering: { id: 'OTT_STREAMING' } }],
-    }],
-  };
-}
 
 /** The sample FamilyPack with another completion policy (its hash recomputed: a valid compiled plan). */
 function familyPackWith(mode: 'all' | 'partial_allowed'): CompiledPlan {

@@ -29,10 +29,9 @@ describe.each(stores)('cancellation on $name', (storeUnderTest) => {
   });
 
   async function start(): Promise<Runtime> {
-    const opened = await newRuntime(storeUnderTest);
+    const opened = await newRuntime(storeUnderTest, { plans });
     runtime = opened.runtime;
     store = opened.store;
-    await runtime.registerPlans(plans as CompiledPlan[]);
     return runtime;
   }
 

@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
-import type { CompiledPlan } from '../../compiler/emit/schema.js';
 import { approvals } from '../../runtime/engine/cancellation.js';
 import { SERVICE_ORDER_OWNER } from '../../runtime/engine/envelope-refs.js';
 import { refsOfStored, replyTo, type Envelope, type EnvelopeRefs } from '../../runtime/engine/messages.js';
@@ -29,8 +28,7 @@ describe.each(stores)('envelope ids (§9) on $name', (storeUnderTest) => {
   afterEach(async () => { if (runtime) await disposeRuntime(runtime); runtime = undefined; });
 
   async function start(): Promise<Runtime> {
-    ({ runtime, store } = await newRuntime(storeUnderTest));
-    await runtime.registerPlans(plans as CompiledPlan[]);
+    ({ runtime, store } = await newRuntime(storeUnderTest, { plans }));
     return runtime;
   }
   const sent = async (id: string): Promise<Sent[]> => (await store.query<Record<string, unknown>>(

@@ -70,13 +70,16 @@ export async function storesUnderTest(): Promise<StoreUnderTest[]> {
   return stores;
 }
 
+/** A runtime on a fresh store (migrated), with `plans` registered when given. */
 export async function newRuntime(
-  store: StoreUnderTest, options: { pools?: Record<string, number>; leaseMs?: number; batchSize?: number } = {},
+  store: StoreUnderTest, options: { pools?: Record<string, number>; leaseMs?: number; batchSize?: number; plans?: CompiledPlan[] } = {},
 ): Promise<{ runtime: Runtime; clock: ManualClock; store: Store }> {
+  const { plans, ...runtimeOptions } = options;
   const opened = await store.open();
   await migrate(opened);
   const clock = new ManualClock();
-  const runtime = new Runtime({ store: opened, clock, workerId: 'worker-a', ...options });
+  const runtime = new Runtime({ store: opened, clock, workerId: 'worker-a', ...runtimeOptions });
+  if (plans !== undefined) await runtime.registerPlans(plans);
   return { runtime, clock, store: opened };
 }
 
@@ -118,6 +121,18 @@ export function mobileOrder(id: string, characteristics: Record<string, string |
     productOrderItem: [{
       id: '1', action: 'add', productOffering: { id: 'MOBILE_POSTPAID' },
       product: { productCharacteristic: Object.entries({ simType: 'physical', ...characteristics }).map(([name, value]) => ({ name, value })) },
+    }],
+  };
+}
+
+/** A Family Pack order with its optional streaming item ordered explicitly. */
+export function familyOrder(id: string): unknown {
+  return {
+    id, relatedParty: [{ id: 'cust-9', role: 'customer' }],
+    productOrderItem: [{
+      id: '1', action: 'add', productOffering: { id: 'FAMILY_PACK' },
+      product: { productCharacteristic: [{ name: 'installation', value: 'technician' }, { name: 'simType', value: 'physical' }] },
+      productOrderItem: [{ id: '1.tv', action: 'add', productOffering: { id: 'OTT_STREAMING' } }],
     }],
   };
 }

@@ -2,7 +2,6 @@
 // is parked, not dropped: when the saga goes on, it is due at once, so a sibling step that was
 // running or backing off before a retry finishes too. On every store.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CompiledPlan } from '../../compiler/emit/schema.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { Store } from '../../runtime/store/store.js';
 import { disposeRuntime, mobileOrder, newRuntime, one, samplePlans, stepStates, storesUnderTest } from './harness.js';
@@ -16,10 +15,9 @@ describe.each(stores)('timers of a held saga on $name', (storeUnderTest) => {
   afterEach(async () => { if (runtime) await disposeRuntime(runtime); runtime = undefined; });
 
   async function start(): Promise<Runtime> {
-    const opened = await newRuntime(storeUnderTest);
+    const opened = await newRuntime(storeUnderTest, { plans });
     runtime = opened.runtime;
     store = opened.store;
-    await runtime.registerPlans(plans as CompiledPlan[]);
     return runtime;
   }
   const parked = async (id: string) => store.query<{ step_id: string; kind: string }>(

@@ -29,10 +29,7 @@ describe.each(stores)('item actions on $name', (storeUnderTest) => {
   afterEach(async () => { if (runtime) await disposeRuntime(runtime); runtime = undefined; });
 
   async function start(registered: CompiledPlan[] = plans): Promise<Runtime> {
-    const opened = await newRuntime(storeUnderTest);
-    runtime = opened.runtime;
-    store = opened.store;
-    await runtime.registerPlans(registered);
+    ({ runtime, store } = await newRuntime(storeUnderTest, { plans: registered }));
     return runtime;
   }
   const planOfSaga = async (orderId: string, itemId: string) => (await store.query<{ plan_id: string }>(

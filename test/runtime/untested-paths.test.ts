@@ -3,7 +3,6 @@
 // not completed while readiness is missing), and a work order reported complete without the
 // completion evidence its plan step requires (§12.1, §16: "audit evidence complete").
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CompiledPlan } from '../../compiler/emit/schema.js';
 import { projectOrder } from '../../runtime/projection/read-model.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { Store } from '../../runtime/store/store.js';
@@ -22,8 +21,7 @@ describe.each(stores)('untested paths on $name', (storeUnderTest) => {
   afterEach(async () => { if (runtime) await disposeRuntime(runtime); runtime = undefined; });
 
   async function start(): Promise<Runtime> {
-    ({ runtime, store } = await newRuntime(storeUnderTest));
-    await runtime.registerPlans(plans as CompiledPlan[]);
+    ({ runtime, store } = await newRuntime(storeUnderTest, { plans }));
     return runtime;
   }
   const orderState = async (id: string) => (await one<{ state: string }>(store, 'SELECT state FROM product_order WHERE id = $1', [id])).state;
